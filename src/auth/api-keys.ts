@@ -1,0 +1,50 @@
+// API keys: random secrets shown once, stored as SHA-256 hashes, with READ/WRITE/ADMIN scopes.
+import { createHash, randomBytes } from "node:crypto";
+import type { ApiKeyScope, PrismaClient } from "../generated/prisma/client.ts";
+
+const SECRET_PREFIX = "ent_";
+/** How many characters of a secret are kept to recognise it (`ApiKey.prefix`). */
+const VISIBLE_PREFIX_LENGTH = 12;
+
+export interface Caller {
+  projectId: string;
+  apiKeyId: string;
+  /** Effective scopes: ADMIN implies WRITE, WRITE implies READ. */
+  scopes: ReadonlySet<ApiKeyScope>;
+}
+
+export function generateApiKeySecret(): string {
+  return SECRET_PREFIX + randomBytes(32).toString("base64url");
+}
+
+export function hashApiKey(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+export function visiblePrefix(secret: string): string {
+  return secret.slice(0, VISIBLE_PREFIX_LENGTH);
+}
+
+export function effectiveScopes(granted: readonly ApiKeyScope[]): Set<ApiKeyScope> {
+  const scopes = new Set<ApiKeyScope>(granted);
+  if (scopes.has("ADMIN")) scopes.add("WRITE");
+  if (scopes.has("WRITE")) scopes.add("READ");
+  return scopes;
+}
+
+/** The caller behind a secret, or null when it is unknown or revoked. */
+export async function authenticateApiKey(prisma: PrismaClient, secret: string): Promise<Caller | null> {
+  const key = await prisma.apiKey.findUnique({ where: { hash: hashApiKey(secret) } });
+  if (!key || key.revokedAt) return null;
+  return { projectId: key.projectId, apiKeyId: key.id, scopes: effectiveScopes(key.scopes) };
+}
+
+/** Reads the key from `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+export function apiKeyFromHeaders(headers: Headers): string | null {
+  const authorization = headers.get("authorization");
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match?.[1] ?? null;
+  }
+  return headers.get("x-api-key")?.trim() || null;
+}

@@ -1,0 +1,64 @@
+// Every environment variable the server reads, parsed and validated in one place.
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const environmentSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must start with postgres:// or postgresql://")
+    .optional(),
+  DATA_DIR: z.string().default("./data"),
+  BOOTSTRAP_API_KEY: z.string().min(16, "BOOTSTRAP_API_KEY must be at least 16 characters").optional(),
+  SEED_DEMO: booleanFlag.optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  NODE_ENV: z.string().default("development"),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  database: { kind: "postgres"; url: string } | { kind: "pglite"; dataDir: string };
+  bootstrapApiKey: string | undefined;
+  /** Load the demo catalog on an empty database (default: on the embedded database only). */
+  seedDemo: boolean;
+  poolSize: number;
+  databaseTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  production: boolean;
+};
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(
+    Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== "")),
+  );
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  const env = parsed.data;
+  const database = env.DATABASE_URL
+    ? ({ kind: "postgres", url: env.DATABASE_URL } as const)
+    : ({ kind: "pglite", dataDir: resolve(env.DATA_DIR) } as const);
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    database,
+    bootstrapApiKey: env.BOOTSTRAP_API_KEY,
+    seedDemo: env.SEED_DEMO ?? database.kind === "pglite",
+    poolSize: env.DATABASE_POOL_SIZE,
+    databaseTimeoutMs: env.DATABASE_TIMEOUT_MS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    logLevel: env.LOG_LEVEL,
+    production: env.NODE_ENV === "production",
+  };
+}

@@ -1,0 +1,33 @@
+// Recognising database failures in one place (Prisma 7 with driver adapters).
+
+interface PrismaLikeError {
+  code?: string;
+  meta?: { modelName?: string; target?: unknown; driverAdapterError?: { cause?: { kind?: string; constraint?: unknown } } };
+}
+
+/** The columns of a violated unique constraint, or null when `error` is something else. */
+export function uniqueViolationFields(error: unknown): string[] | null {
+  const prismaError = error as PrismaLikeError | null;
+  if (!prismaError || prismaError.code !== "P2002") return null;
+  const constraint = prismaError.meta?.driverAdapterError?.cause?.constraint as
+    | { fields?: string[]; index?: string }
+    | undefined;
+  const fields = constraint?.fields ?? (Array.isArray(prismaError.meta?.target) ? (prismaError.meta?.target as string[]) : []);
+  return fields.map((field) => field.replace(/^"|"$/g, ""));
+}
+
+const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+const UNAVAILABLE_MESSAGE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|timeout exceeded when trying to connect|Can't reach database|server closed the connection|the database system is (starting up|shutting down)|PGlite is closed/i;
+
+/** True when the database could not be reached (as opposed to a query going wrong). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const candidate = current as { code?: string; message?: string; cause?: unknown };
+    if (candidate.code && UNAVAILABLE_CODES.has(candidate.code)) return true;
+    if (typeof candidate.message === "string" && UNAVAILABLE_MESSAGE.test(candidate.message)) return true;
+    current = candidate.cause;
+  }
+  return false;
+}

@@ -1,0 +1,98 @@
+// Builder configuration only: plugins, scalars' TypeScript shapes, auth scopes.
+import SchemaBuilder from "@pothos/core";
+import DataloaderPlugin from "@pothos/plugin-dataloader";
+import PrismaPlugin from "@pothos/plugin-prisma";
+import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin, { type AuthFailure } from "@pothos/plugin-scope-auth";
+import ValidationPlugin from "@pothos/plugin-validation";
+import type PrismaTypes from "../generated/pothos-types.ts";
+import type { Prisma } from "../generated/prisma/client.ts";
+import { getDatamodel } from "../generated/pothos-types.ts";
+import type { Context } from "../context.ts";
+import { isStoredId } from "./inputs.ts";
+import { notFound, permissionDenied, unauthenticated, validationFailed } from "../errors.ts";
+
+/** The scope a failed check asked for (the first one, when several were acceptable). */
+function failedScope(failure: AuthFailure): string {
+  if ("scope" in failure && typeof failure.scope === "string") return failure.scope;
+  if ("failures" in failure && failure.failures[0]) return failedScope(failure.failures[0]);
+  return "read";
+}
+
+export type JsonObject = Prisma.InputJsonObject;
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: { read: boolean; write: boolean; admin: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: JsonObject; Output: unknown };
+    ID: { Input: string; Output: string };
+  };
+  Connection: { totalCount: number | (() => number | Promise<number>) };
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: false;
+}>({
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, DataloaderPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (context) => ({
+      read: context.caller?.scopes.has("READ") ?? false,
+      write: context.caller?.scopes.has("WRITE") ?? false,
+      admin: context.caller?.scopes.has("ADMIN") ?? false,
+    }),
+    unauthorizedError: (_parent, context, _info, result) =>
+      context.caller ? permissionDenied(failedScope(result.failure).toUpperCase()) : unauthenticated(),
+  },
+  prisma: {
+    client: (context) => context.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    maxConnectionSize: 100,
+    defaultConnectionSize: 20,
+    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "error",
+  },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+    // Another project's object answers exactly like an unknown one: NOT_FOUND.
+    nodeQueryOptions: {
+      authScopes: { read: true },
+      resolve: async (_root, { id }, _context, _info, resolveNode) => {
+        const node = isStoredId(id.id) ? await resolveNode(id) : null;
+        if (!node) throw notFound("Node", "id");
+        return node;
+      },
+    },
+    nodesQueryOptions: {
+      authScopes: { read: true },
+      resolve: (_root, { ids }, _context, _info, resolveNodes) =>
+        ids.map(async (id, index) => {
+          const [node] = isStoredId(id.id) ? await resolveNodes([id]) : [null];
+          if (!node) throw notFound("Node", `ids.${index}`);
+          return node;
+        }),
+    },
+  },
+  validation: {
+    validationError: (result) =>
+      validationFailed(
+        result.issues.map((issue) => ({
+          field: (issue.path ?? [])
+            .map((segment) => (typeof segment === "object" ? String(segment.key) : String(segment)))
+            .join("."),
+          message: issue.message,
+        })),
+      ),
+  },
+});
+
+builder.globalConnectionField("totalCount", (t) =>
+  t.int({
+    nullable: false,
+    resolve: (connection) =>
+      typeof connection.totalCount === "function" ? connection.totalCount() : connection.totalCount,
+  }),
+);

@@ -1,0 +1,157 @@
+// Customers: addressed by global ID or by the caller's own externalId.
+import { builder } from "./builder.ts";
+import { email, externalId, globalId, text } from "./inputs.ts";
+import { projectIdOf, type Context } from "../context.ts";
+import { alreadyExists, invalidInput, notFound } from "../errors.ts";
+import { uniqueViolationFields } from "../db/errors.ts";
+import type { Customer, Prisma } from "../generated/prisma/client.ts";
+
+export const CustomerNode = builder.prismaNode("Customer", {
+  id: { field: "id" },
+  findUnique: (id, context) => ({ id, projectId: projectIdOf(context) }),
+  fields: (t) => ({
+    externalId: t.exposeString("externalId"),
+    name: t.exposeString("name", { nullable: true }),
+    email: t.exposeString("email", { nullable: true }),
+    metadata: t.expose("metadata", { type: "JSON", nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+export const CustomerConnection = builder.connectionObject(
+  { type: CustomerNode, name: "CustomerConnection" },
+  { name: "CustomerEdge" },
+);
+
+export const CustomerRef = builder.inputType("CustomerRef", {
+  description: "A customer by global ID or by externalId (exactly one).",
+  fields: (t) => ({
+    id: t.id().validate(globalId("Customer").nullish()),
+    externalId: t.string().validate(externalId.nullish()),
+  }),
+});
+
+/** The referenced customer of the caller's project, or NOT_FOUND / VALIDATION_ERROR naming `field`. */
+export async function resolveCustomerRef(
+  context: Context,
+  ref: { id?: string | null; externalId?: string | null },
+  field: string,
+): Promise<Customer> {
+  if (!ref.id === !ref.externalId) throw invalidInput(field, "give exactly one of id or externalId");
+  if (ref.externalId) {
+    const customer = await context.loaders.customerByExternalId.load(ref.externalId);
+    if (!customer) throw notFound("Customer", `${field}.externalId`, ref.externalId);
+    return customer;
+  }
+  const customer = await context.loaders.customerById.load(ref.id ?? "");
+  if (!customer) throw notFound("Customer", `${field}.id`);
+  return customer;
+}
+
+const CreateCustomerInput = builder.inputType("CreateCustomerInput", {
+  fields: (t) => ({
+    externalId: t.string({ required: true }).validate(externalId),
+    name: t.string().validate(text(200).nullish()),
+    email: t.string().validate(email.nullish()),
+    metadata: t.field({ type: "JSON" }),
+  }),
+});
+
+const UpdateCustomerInput = builder.inputType("UpdateCustomerInput", {
+  fields: (t) => ({
+    id: t.id({ required: true }).validate(globalId("Customer")),
+    name: t.string().validate(text(200).nullish()),
+    email: t.string().validate(email.nullish()),
+    metadata: t.field({ type: "JSON" }),
+  }),
+});
+
+const customerFilter = (search: string | null | undefined, context: Context): Prisma.CustomerWhereInput => {
+  const term = search?.trim();
+  return {
+    projectId: projectIdOf(context),
+    ...(term
+      ? {
+          OR: [
+            { externalId: { contains: term, mode: "insensitive" } },
+            { name: { contains: term, mode: "insensitive" } },
+            { email: { contains: term, mode: "insensitive" } },
+          ],
+        }
+      : {}),
+  };
+};
+
+builder.queryFields((t) => ({
+  customer: t.prismaField({
+    type: "Customer",
+    nullable: true,
+    authScopes: { read: true },
+    description: "A customer by global ID or by externalId.",
+    args: {
+      id: t.arg.id().validate(globalId("Customer").nullish()),
+      externalId: t.arg.string().validate(externalId.nullish()),
+    },
+    resolve: async (query, _root, args, context) => {
+      if (!args.id === !args.externalId) throw invalidInput("id", "give exactly one of id or externalId");
+      const customer = await context.prisma.customer.findFirst({
+        ...query,
+        where: { projectId: projectIdOf(context), ...(args.id ? { id: args.id } : { externalId: args.externalId ?? "" }) },
+      });
+      if (!customer) throw notFound("Customer", args.id ? "id" : "externalId", args.externalId ?? undefined);
+      return customer;
+    },
+  }),
+  customers: t.prismaConnection(
+    {
+      type: "Customer",
+      cursor: "id",
+      authScopes: { read: true },
+      description: "The project's customers, oldest first; `search` matches externalId, name or email.",
+      args: { search: t.arg.string().validate(text(200).nullish()) },
+      resolve: (query, _root, args, context) =>
+        context.prisma.customer.findMany({ ...query, where: customerFilter(args.search, context) }),
+      totalCount: (_root, args, context) => context.prisma.customer.count({ where: customerFilter(args.search, context) }),
+    },
+    CustomerConnection,
+  ),
+}));
+
+builder.mutationFields((t) => ({
+  createCustomer: t.prismaField({
+    type: "Customer",
+    authScopes: { write: true },
+    args: { input: t.arg({ type: CreateCustomerInput, required: true }) },
+    resolve: async (query, _root, { input }, context) => {
+      try {
+        return await context.prisma.customer.create({
+          ...query,
+          data: {
+            projectId: projectIdOf(context),
+            externalId: input.externalId,
+            name: input.name ?? null,
+            email: input.email ?? null,
+            metadata: input.metadata ?? undefined,
+          },
+        });
+      } catch (error) {
+        if (uniqueViolationFields(error)) throw alreadyExists("customer", "input.externalId", input.externalId);
+        throw error;
+      }
+    },
+  }),
+  updateCustomer: t.prismaField({
+    type: "Customer",
+    authScopes: { write: true },
+    args: { input: t.arg({ type: UpdateCustomerInput, required: true }) },
+    resolve: async (query, _root, { input }, context) => {
+      const { count } = await context.prisma.customer.updateMany({
+        where: { id: input.id, projectId: projectIdOf(context) },
+        data: { name: input.name, email: input.email, metadata: input.metadata ?? undefined },
+      });
+      if (count === 0) throw notFound("Customer", "input.id");
+      return context.prisma.customer.findUniqueOrThrow({ ...query, where: { id: input.id } });
+    },
+  }),
+}));

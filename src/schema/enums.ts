@@ -1,0 +1,22 @@
+// The contract's enums. Prisma's enums are the stored form of the catalog ones.
+import { builder } from "./builder.ts";
+import { ErrorCode } from "../errors.ts";
+import { ApiKeyScope, CatalogStatus, FeatureType, PlanKind, ResetPeriod } from "../generated/prisma/enums.ts";
+
+export const ErrorCodeEnum = builder.enumType("ErrorCode", {
+  description: "The values of extensions.code on every error this API returns.",
+  values: Object.values(ErrorCode),
+});
+
+export const FeatureTypeEnum = builder.enumType(FeatureType, {
+  name: "FeatureType",
+});
+export const ResetPeriodEnum = builder.enumType(ResetPeriod, { name: "ResetPeriod" });
+export const CatalogStatusEnum = builder.enumType(CatalogStatus, { name: "CatalogStatus" });
+export const PlanKindEnum = builder.enumType(PlanKind, { name: "PlanKind" });
+export const ApiKeyScopeEnum = builder.enumType(ApiKeyScope, { name: "ApiKeyScope" });
+
+export const SubscriptionStatusEnum = builder.enumType("SubscriptionStatus", {
+  description: "A subscription's status at the evaluation instant.",
+  values: ["SCHEDULED", "TRIALING", "ACTIVE", "NON_RENEWING", "CANCELED", "EXPIRED"] as const,
+});

@@ -1,0 +1,20 @@
+// The GraphQL schema: each domain module registers its types, queries and mutations.
+import { lexicographicSortSchema, printSchema } from "graphql";
+import { builder } from "./builder.ts";
+import "./scalars.ts";
+import "./enums.ts";
+import "./node.ts";
+import "./feature.ts";
+import "./plan.ts";
+import "./customer.ts";
+import "./subscription.ts";
+import "./grant.ts";
+import "./api-key.ts";
+
+builder.queryType({});
+builder.mutationType({});
+
+export const schema = builder.toSchema();
+
+/** The SDL committed as schema.graphql (sorted, so diffs stay stable). */
+export const printedSchema = () => printSchema(lexicographicSortSchema(schema)) + "\n";

@@ -1,0 +1,92 @@
+// Starts the service: database (migrated on start), start-up key, demo data, HTTP server,
+// graceful shutdown. `npm start` runs this file.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { pathToFileURL } from "node:url";
+import { loadConfig, type Config } from "./config.ts";
+import { configuredTarget, openDatabase, type Database } from "./db/client.ts";
+import { applyMigrations, pendingMigrations } from "./db/migrations.ts";
+import { ensureStartupKey } from "./auth/projects.ts";
+import { seedDemo } from "./seed/demo.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createApp } from "./yoga.ts";
+
+export interface RunningServer {
+  url: string;
+  database: Database;
+  server: Server;
+  /** Stops accepting, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const database = openDatabase(configuredTarget(config));
+  const { applied } = await applyMigrations(database.adapterFactory);
+  if (applied.length > 0) log.info({ applied }, "applied database migrations");
+
+  const startupKey = await ensureStartupKey(database.prisma, config.bootstrapApiKey);
+  if (startupKey.kind === "first-start") {
+    // Printed once, on the first start of an empty database: the key is stored hashed only.
+    process.stdout.write(
+      `\nCreated the default project and its ADMIN API key (shown only now; keep it):\n\n  ${startupKey.secret}\n\n`,
+    );
+  }
+  if (config.seedDemo && startupKey.kind !== "none" && (await seedDemo(database.prisma, startupKey.projectId))) {
+    log.info("loaded the demo catalog and customers (SEED_DEMO=false to skip)");
+  }
+
+  let shuttingDown = false;
+  const isReady = async () => {
+    if (shuttingDown) return { ready: false, reason: "shutting down" };
+    const pending = await pendingMigrations(database.adapterFactory);
+    return pending.length === 0 ? { ready: true } : { ready: false, reason: `pending migrations: ${pending.join(", ")}` };
+  };
+  const app = createApp({ database, log, isReady, graphiql: true });
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
+  log.info({ url: `${url}/graphql`, database: database.kind }, "entitlements API listening");
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      shuttingDown = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      await database.close();
+      log.info("stopped");
+    })());
+  return { url, database, server, close };
+}
+
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const running = await startServer(config, log);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, "shutting down");
+      running.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,66 @@
+// The app under test over the database this run targets (TEST_DATABASE=pglite|postgres),
+// driven through yoga's fetch: real HTTP semantics, no port.
+import { randomUUID } from "node:crypto";
+import { PGlite } from "@electric-sql/pglite";
+import { inject } from "vitest";
+import { openDatabase, type Database } from "../../src/db/client.ts";
+import { applyMigrations } from "../../src/db/migrations.ts";
+import { createProjectWithAdminKey } from "../../src/auth/projects.ts";
+import { createLogger } from "../../src/logger.ts";
+import { createApp, type App } from "../../src/yoga.ts";
+
+export const databaseKind = (process.env.TEST_DATABASE ?? "pglite") as "pglite" | "postgres";
+
+export interface GraphQLResponse<T = any> {
+  data?: T;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; field?: string; [key: string]: unknown } }[];
+}
+
+export interface TestApp {
+  app: App;
+  database: Database;
+  /** Runs a GraphQL operation with `key` (default: the first project's ADMIN key). */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { key?: string | null }): Promise<GraphQLResponse<T>>;
+  /** Creates another project; returns its ADMIN key and id. */
+  newProject(name?: string): Promise<{ projectId: string; key: string }>;
+  adminKey: string;
+  projectId: string;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(): Promise<TestApp> {
+  let database: Database;
+  if (databaseKind === "postgres") {
+    database = openDatabase({ kind: "postgres", url: inject("postgresUrl"), poolSize: 5 });
+  } else {
+    database = openDatabase({ kind: "pglite", instance: new PGlite() });
+    await applyMigrations(database.adapterFactory);
+  }
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+  const app = createApp({ database, log, isReady: async () => ({ ready: true }) });
+  const newProject = async (name = `test-${randomUUID().slice(0, 8)}`) => {
+    const project = await createProjectWithAdminKey(database.prisma, name);
+    return { projectId: project.projectId, key: project.secret };
+  };
+  const first = await newProject();
+  return {
+    app,
+    database,
+    adminKey: first.key,
+    projectId: first.projectId,
+    newProject,
+    async gql(query, variables, options = {}) {
+      const key = options.key === undefined ? first.key : options.key;
+      const response = await app.fetch("http://test/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as GraphQLResponse;
+    },
+    close: () => database.close(),
+  };
+}
+
+/** The codes of a response's errors, in order. */
+export const errorCodes = (response: GraphQLResponse) => (response.errors ?? []).map((error) => error.extensions?.code);
