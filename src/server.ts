@@ -21,7 +21,7 @@ export interface RunningServer {
 
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const database = openDatabase(configuredTarget(config));
-  const { applied } = await applyMigrations(database.adapterFactory);
+  const { applied } = await applyMigrations(database);
   if (applied.length > 0) log.info({ applied }, "applied database migrations");
 
   const startupKey = await ensureStartupKey(database.prisma, config.bootstrapApiKey);

@@ -35,7 +35,8 @@ export function createApp({ database, log, isReady, graphiql = true }: AppOption
       debug: (...args) => log.debug(args.map(String).join(" ")),
       info: (...args) => log.info(args.map(String).join(" ")),
       warn: (...args) => log.warn(args.map(String).join(" ")),
-      error: (...args) => log.error(args.map(String).join(" ")),
+      // Errors reaching clients are logged once, with the request id, by the error masker.
+      error: (...args) => log.debug(args.map(String).join(" ")),
     },
     context: async ({ request }) => {
       const secret = apiKeyFromHeaders(request.headers);

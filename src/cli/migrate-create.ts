@@ -13,3 +13,5 @@ try {
   console.error(`migrate:create failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 }
+// The WebAssembly engine may leave a timer behind; a command ends when its work does.
+process.exit(process.exitCode ?? 0);

@@ -5,7 +5,7 @@ import { applyMigrations } from "../db/migrations.ts";
 
 const database = openDatabase(configuredTarget(loadConfig()));
 try {
-  const { applied } = await applyMigrations(database.adapterFactory);
+  const { applied } = await applyMigrations(database);
   console.log(applied.length > 0 ? `applied: ${applied.join(", ")}` : "the database is up to date");
 } catch (error) {
   console.error(`migrate:deploy failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -13,3 +13,5 @@ try {
 } finally {
   await database.close();
 }
+// The WebAssembly engine may leave a timer behind; a command ends when its work does.
+process.exit(process.exitCode ?? 0);

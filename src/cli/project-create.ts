@@ -13,7 +13,7 @@ if (!name || name.length > 200) {
 const config = loadConfig();
 const database = openDatabase(configuredTarget(config));
 try {
-  await applyMigrations(database.adapterFactory);
+  await applyMigrations(database);
   const project = await createProjectWithAdminKey(database.prisma, name);
   console.log(`Created project "${project.name}" (${project.projectId}). Its ADMIN API key, shown only now:`);
   console.log(project.secret);
@@ -23,3 +23,5 @@ try {
 } finally {
   await database.close();
 }
+// The WebAssembly engine may leave a timer behind; a command ends when its work does.
+process.exit(process.exitCode ?? 0);

@@ -3,6 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
@@ -15,8 +16,13 @@ export type DatabaseTarget =
 export interface Database {
   kind: "postgres" | "pglite";
   prisma: PrismaClient;
-  /** The driver adapter factory, shared with the migration engine. */
+  /** The driver adapter factory behind `prisma`. */
   adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  /**
+   * Runs `use` with an adapter factory for the migration engine, which expects one session:
+   * its advisory lock and its statements must share a connection.
+   */
+  withMigrationAdapter<T>(use: (factory: SqlMigrationAwareDriverAdapterFactory) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -30,16 +36,33 @@ export function configuredTarget(config: Config): DatabaseTarget {
 export function openDatabase(target: DatabaseTarget): Database {
   if (target.kind === "postgres") {
     const timeoutMs = target.timeoutMs ?? 5000;
-    const adapterFactory = new PrismaPg({
+    // One pool of ours for the client and the migration engine alike, ended on close.
+    const pool = new pg.Pool({
       connectionString: target.url,
       max: target.poolSize ?? 10,
       // Fail fast when the database is away instead of queueing requests forever.
       connectionTimeoutMillis: timeoutMs,
       idleTimeoutMillis: 30_000,
-      statement_timeout: timeoutMs * 6,
     });
+    const adapterFactory = new PrismaPg(pool);
     const prisma = new PrismaClient({ adapter: adapterFactory });
-    return { kind: "postgres", prisma, adapterFactory, close: () => prisma.$disconnect() };
+    return {
+      kind: "postgres",
+      prisma,
+      adapterFactory,
+      async withMigrationAdapter(use) {
+        const session = new pg.Pool({ connectionString: target.url, max: 1, connectionTimeoutMillis: timeoutMs });
+        try {
+          return await use(new PrismaPg(session));
+        } finally {
+          await session.end();
+        }
+      },
+      async close() {
+        await prisma.$disconnect();
+        await pool.end();
+      },
+    };
   }
   let pglite = target.instance;
   if (!pglite) {
@@ -53,6 +76,7 @@ export function openDatabase(target: DatabaseTarget): Database {
     kind: "pglite",
     prisma,
     adapterFactory,
+    withMigrationAdapter: (use) => use(adapterFactory),
     async close() {
       await prisma.$disconnect();
       if (!target.instance && !instance.closed) await instance.close();

@@ -31,3 +31,6 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** Prisma's "required record not found" (P2025): a row that vanished or was never ours. */
+export const isRecordNotFound = (error: unknown) => (error as PrismaLikeError | null)?.code === "P2025";

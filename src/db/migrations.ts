@@ -11,6 +11,7 @@ import {
   type SqlMigrationAwareDriverAdapterFactory,
 } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import type { Database } from "./client.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 export const SCHEMA_PATH = join(root, "prisma", "schema.prisma");
@@ -98,11 +99,13 @@ export function readMigrations(dir = MIGRATIONS_DIR): MigrationList {
 
 /** Applies the pending migrations and records them in `_prisma_migrations`. */
 export async function applyMigrations(
-  adapterFactory: SqlMigrationAwareDriverAdapterFactory,
+  database: Pick<Database, "withMigrationAdapter">,
   migrations: MigrationList = readMigrations(),
 ): Promise<{ applied: string[] }> {
-  const { appliedMigrationNames } = await withEngine(adapterFactory, readSchema(), (engine) =>
-    engine.applyMigrations({ migrationsList: migrations, filters: NO_FILTERS }),
+  const { appliedMigrationNames } = await database.withMigrationAdapter((adapterFactory) =>
+    withEngine(adapterFactory, readSchema(), (engine) =>
+      engine.applyMigrations({ migrationsList: migrations, filters: NO_FILTERS }),
+    ),
   );
   return { applied: appliedMigrationNames };
 }

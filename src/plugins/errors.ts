@@ -5,12 +5,14 @@
 import { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { PothosValidationError } from "@pothos/core";
-import { ApiError, ErrorCode, internalError, serviceUnavailable } from "../errors.ts";
-import { isDatabaseUnavailable } from "../db/errors.ts";
+import { ApiError, ErrorCode, internalError, notFound, serviceUnavailable } from "../errors.ts";
+import { isDatabaseUnavailable, isRecordNotFound } from "../db/errors.ts";
 import type { Logger } from "../logger.ts";
 import { currentRequestId } from "./request-id.ts";
 
-const hasCode = (error: GraphQLError) => typeof error.extensions?.code === "string";
+const CONTRACT_CODES = new Set<string>(Object.values(ErrorCode));
+const hasCode = (error: GraphQLError) =>
+  typeof error.extensions?.code === "string" && CONTRACT_CODES.has(error.extensions.code);
 
 /** Yoga's maskError: decides what a resolver's failure looks like to the client. */
 export function createErrorMasker(log: Logger) {
@@ -27,6 +29,11 @@ export function createErrorMasker(log: Logger) {
           })
         : original;
     }
+    if (error instanceof GraphQLError && !error.path && original instanceof GraphQLError) {
+      // Raised before any resolver ran: variables of the wrong type.
+      return new ApiError(ErrorCode.VALIDATION_ERROR, error.message);
+    }
+    if (isRecordNotFound(original)) return withLocation(notFound("Object"), error);
     if (original instanceof PothosValidationError) {
       // Connection arguments Pothos refuses: `before` with `after`, a negative `first`, a bad cursor.
       return withLocation(new ApiError(ErrorCode.VALIDATION_ERROR, original.message), error);

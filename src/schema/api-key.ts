@@ -79,10 +79,10 @@ builder.mutationFields((t) => ({
         if (!key) throw notFound("API key", "id");
         if (key.revokedAt) throw invalidOperation("The API key is already revoked", "id");
         if (key.scopes.includes("ADMIN")) {
-          const otherAdmins = await tx.apiKey.count({
-            where: { projectId, revokedAt: null, scopes: { has: "ADMIN" }, id: { not: key.id } },
-          });
-          if (otherAdmins === 0) throw invalidOperation("This is the project's last active ADMIN key", "id");
+          const activeKeys = await tx.apiKey.findMany({ where: { projectId, revokedAt: null, id: { not: key.id } } });
+          if (!activeKeys.some((other) => other.scopes.includes("ADMIN"))) {
+            throw invalidOperation("This is the project's last active ADMIN key", "id");
+          }
         }
         return tx.apiKey.update({ ...query, where: { id: key.id }, data: { revokedAt: new Date() } });
       });

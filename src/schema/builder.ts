@@ -10,7 +10,14 @@ import type { Prisma } from "../generated/prisma/client.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "../context.ts";
 import { isStoredId } from "./inputs.ts";
+import { isRecordNotFound } from "../db/errors.ts";
 import { notFound, permissionDenied, unauthenticated, validationFailed } from "../errors.ts";
+
+/** Loading a node of another project (or a vanished one) is a miss, like an unknown id. */
+const nullWhenNotFound = (error: unknown): null => {
+  if (isRecordNotFound(error)) return null;
+  throw error;
+};
 
 /** The scope a failed check asked for (the first one, when several were acceptable). */
 function failedScope(failure: AuthFailure): string {
@@ -61,7 +68,7 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: {
       authScopes: { read: true },
       resolve: async (_root, { id }, _context, _info, resolveNode) => {
-        const node = isStoredId(id.id) ? await resolveNode(id) : null;
+        const node = isStoredId(id.id) ? await Promise.resolve(resolveNode(id)).catch(nullWhenNotFound) : null;
         if (!node) throw notFound("Node", "id");
         return node;
       },
@@ -70,7 +77,7 @@ export const builder = new SchemaBuilder<{
       authScopes: { read: true },
       resolve: (_root, { ids }, _context, _info, resolveNodes) =>
         ids.map(async (id, index) => {
-          const [node] = isStoredId(id.id) ? await resolveNodes([id]) : [null];
+          const [node] = isStoredId(id.id) ? await resolveNodes([id]).catch((error) => [nullWhenNotFound(error)]) : [null];
           if (!node) throw notFound("Node", `ids.${index}`);
           return node;
         }),

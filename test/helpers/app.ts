@@ -34,7 +34,7 @@ export async function createTestApp(): Promise<TestApp> {
     database = openDatabase({ kind: "postgres", url: inject("postgresUrl"), poolSize: 5 });
   } else {
     database = openDatabase({ kind: "pglite", instance: new PGlite() });
-    await applyMigrations(database.adapterFactory);
+    await applyMigrations(database);
   }
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
   const app = createApp({ database, log, isReady: async () => ({ ready: true }) });

@@ -15,7 +15,7 @@ export default async function setup(project: TestProject) {
   const database = await createTemporaryDatabase();
   const db = openDatabase({ kind: "postgres", url: database.url });
   try {
-    await applyMigrations(db.adapterFactory);
+    await applyMigrations(db);
   } finally {
     await db.close();
   }
