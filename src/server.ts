@@ -5,7 +5,8 @@ import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { loadConfig, type Config } from "./config.ts";
 import { configuredTarget, openDatabase, type Database } from "./db/client.ts";
-import { applyMigrations, pendingMigrations } from "./db/migrations.ts";
+import { applyMigrations } from "./db/migrations.ts";
+import { databaseReadiness } from "./db/readiness.ts";
 import { ensureStartupKey } from "./auth/projects.ts";
 import { seedDemo } from "./seed/demo.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -38,8 +39,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   let shuttingDown = false;
   const isReady = async () => {
     if (shuttingDown) return { ready: false, reason: "shutting down" };
-    const pending = await pendingMigrations(database.adapterFactory);
-    return pending.length === 0 ? { ready: true } : { ready: false, reason: `pending migrations: ${pending.join(", ")}` };
+    return databaseReadiness(database);
   };
   const app = createApp({ database, log, isReady, graphiql: true });
   const server = createServer(app);

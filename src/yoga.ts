@@ -5,6 +5,7 @@ import { apiKeyFromHeaders, authenticateApiKey } from "./auth/api-keys.ts";
 import { createContext, type Context } from "./context.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
+import type { Readiness } from "./db/readiness.ts";
 import { createErrorMasker, useErrorCodes } from "./plugins/errors.ts";
 import { useHealthEndpoints } from "./plugins/health.ts";
 import { requestIdOf, useRequestId } from "./plugins/request-id.ts";
@@ -14,7 +15,7 @@ export interface AppOptions {
   database: Database;
   log: Logger;
   /** Readiness for /readyz: the database answers and is migrated. */
-  isReady: () => Promise<{ ready: boolean; reason?: string }>;
+  isReady: () => Promise<Readiness>;
   graphiql?: boolean;
 }
 
