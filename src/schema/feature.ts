@@ -4,7 +4,7 @@ import { builder } from "./builder.ts";
 import { CatalogStatusEnum, FeatureTypeEnum } from "./enums.ts";
 import { catalogKey, globalId, longText, text } from "./inputs.ts";
 import { projectIdOf, type Context } from "../context.ts";
-import { alreadyExists, notFound, validationFailed } from "../errors.ts";
+import { alreadyExists, invalidInput, notFound, validationFailed } from "../errors.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
 import { checkFeatureLevels, type FeatureLevel } from "../domain/entitlement-value.ts";
 import type { Feature, Prisma } from "../generated/prisma/client.ts";
@@ -121,13 +121,11 @@ builder.queryFields((t) => ({
     authScopes: { read: true },
     description: "A feature by global ID or by key.",
     args: {
-      id: t.arg.id().validate(globalId("Feature")),
+      id: t.arg.id().validate(globalId("Feature").nullish()),
       key: t.arg.string(),
     },
-    validate: z
-      .looseObject({ id: z.string().nullish(), key: z.string().nullish() })
-      .refine((args) => (args.id ? 1 : 0) + (args.key ? 1 : 0) === 1, { message: "give exactly one of id or key", path: ["id"] }),
     resolve: async (query, _root, args, context) => {
+      if (!args.id === !args.key) throw invalidInput("id", "give exactly one of id or key");
       const feature = await context.prisma.feature.findFirst({
         ...query,
         where: { projectId: projectIdOf(context), ...(args.id ? { id: args.id } : { key: args.key ?? "" }) },

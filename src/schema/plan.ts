@@ -5,7 +5,7 @@ import { FeatureNode, featureByKey } from "./feature.ts";
 import { catalogKey, globalId, longText, text } from "./inputs.ts";
 import { entitlementValueInputFields, entitlementValueOutputFields, pickValueInput, requireCompleteValue } from "./entitlement-value.ts";
 import { projectIdOf, type Context } from "../context.ts";
-import { alreadyExists, invalidOperation, notFound } from "../errors.ts";
+import { alreadyExists, invalidInput, invalidOperation, notFound } from "../errors.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
 import type { Plan, Prisma } from "../generated/prisma/client.ts";
 
@@ -124,7 +124,7 @@ builder.queryFields((t) => ({
       key: t.arg.string(),
     },
     resolve: async (query, _root, args, context) => {
-      if (!args.id === !args.key) throw invalidOperation("Give exactly one of id or key", "id");
+      if (!args.id === !args.key) throw invalidInput("id", "give exactly one of id or key");
       const plan = await context.prisma.plan.findFirst({
         ...query,
         where: { projectId: projectIdOf(context), ...(args.id ? { id: args.id } : { key: args.key ?? "" }) },
