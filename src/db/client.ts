@@ -33,7 +33,12 @@ export function configuredTarget(config: Config): DatabaseTarget {
     : { kind: "pglite", dataDir: config.database.dataDir };
 }
 
-export function openDatabase(target: DatabaseTarget): Database {
+export interface OpenOptions {
+  /** Wraps the adapter factory behind the Prisma client (the tests count SQL statements this way). */
+  wrapAdapter?: (factory: SqlMigrationAwareDriverAdapterFactory) => SqlMigrationAwareDriverAdapterFactory;
+}
+
+export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) => factory }: OpenOptions = {}): Database {
   if (target.kind === "postgres") {
     const timeoutMs = target.timeoutMs ?? 5000;
     // One pool of ours for the client and the migration engine alike, ended on close.
@@ -45,7 +50,7 @@ export function openDatabase(target: DatabaseTarget): Database {
       idleTimeoutMillis: 30_000,
     });
     const adapterFactory = new PrismaPg(pool);
-    const prisma = new PrismaClient({ adapter: adapterFactory });
+    const prisma = new PrismaClient({ adapter: wrapAdapter(adapterFactory) });
     return {
       kind: "postgres",
       prisma,
@@ -71,7 +76,7 @@ export function openDatabase(target: DatabaseTarget): Database {
   }
   const instance = pglite;
   const adapterFactory = new PrismaPGlite(instance);
-  const prisma = new PrismaClient({ adapter: adapterFactory });
+  const prisma = new PrismaClient({ adapter: wrapAdapter(adapterFactory) });
   return {
     kind: "pglite",
     prisma,

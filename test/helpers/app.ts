@@ -8,6 +8,7 @@ import { applyMigrations } from "../../src/db/migrations.ts";
 import { createProjectWithAdminKey } from "../../src/auth/projects.ts";
 import { createLogger } from "../../src/logger.ts";
 import { createApp, type App } from "../../src/yoga.ts";
+import type { SqlCounter } from "./sql-counter.ts";
 
 export const databaseKind = (process.env.TEST_DATABASE ?? "pglite") as "pglite" | "postgres";
 
@@ -28,12 +29,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(): Promise<TestApp> {
+export async function createTestApp({ sqlCounter }: { sqlCounter?: SqlCounter } = {}): Promise<TestApp> {
   let database: Database;
+  const options = { wrapAdapter: sqlCounter?.wrap };
   if (databaseKind === "postgres") {
-    database = openDatabase({ kind: "postgres", url: inject("postgresUrl"), poolSize: 5 });
+    database = openDatabase({ kind: "postgres", url: inject("postgresUrl"), poolSize: 5 }, options);
   } else {
-    database = openDatabase({ kind: "pglite", instance: new PGlite() });
+    database = openDatabase({ kind: "pglite", instance: new PGlite() }, options);
     await applyMigrations(database);
   }
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");

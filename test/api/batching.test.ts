@@ -1,0 +1,90 @@
+// A dashboard page over the catalog graph costs the same few SQL statements for 1, 5 or
+// 20 customers: every nested lookup is batched (plugin-prisma's selections or DataLoaders).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { SqlCounter } from "../helpers/sql-counter.ts";
+
+const counter = new SqlCounter();
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ sqlCounter: counter });
+});
+afterAll(() => t.close());
+
+const DASHBOARD = `query ($first: Int!) {
+  customers(first: $first) { totalCount edges { node {
+    externalId
+    subscriptions { totalCount edges { node {
+      status quantity plan { key }
+      phases { plan { key } quantity }
+      addons { quantity addon { key entitlements { feature { key } usageLimit } } }
+      overrides { feature { key } isEnabled usageLimit isUnlimited resetPeriod isSoftLimit }
+    } } }
+    grants { totalCount edges { node { feature { key } usageLimit priority } } }
+  } } }
+}`;
+
+/** A project with `size` customers, each on a plan with an add-on, an override and a grant. */
+async function projectWithCustomers(size: number): Promise<string> {
+  const { key } = await t.newProject(`batching-${size}`);
+  const run = async (query: string, variables: Record<string, unknown> = {}) => {
+    const result = await t.gql(query, variables, { key });
+    expect(result.errors).toBeUndefined();
+    return result.data;
+  };
+  const catalog = await run(`mutation {
+    calls: createFeature(input: { key: "api-calls", name: "API calls", type: METERED }) { id }
+    seats: createFeature(input: { key: "seats", name: "Seats", type: METERED }) { id }
+    plan: createPlan(input: { key: "pro", name: "Pro" }) { id }
+    addon: createPlan(input: { key: "boost", name: "Boost", kind: ADDON }) { id }
+  }`);
+  await run(`mutation ($plan: ID!, $addon: ID!) {
+    a: setPlanEntitlement(input: { planId: $plan, featureKey: "api-calls", usageLimit: 100 }) { id }
+    b: setPlanEntitlement(input: { planId: $plan, featureKey: "seats", usageLimit: 3 }) { id }
+    c: setPlanEntitlement(input: { planId: $addon, featureKey: "api-calls", usageLimit: 50 }) { id }
+  }`, { plan: catalog.plan.id, addon: catalog.addon.id });
+  for (let i = 0; i < size; i++) {
+    const { createSubscription } = await run(`mutation ($e: String!, $plan: ID!, $addon: ID!) {
+      createCustomer(input: { externalId: $e }) { id }
+      createSubscription(input: { customer: { externalId: $e }, planId: $plan, addons: [{ addonId: $addon }] }) { id }
+      createGrant(input: { customer: { externalId: $e }, featureKey: "seats", usageLimit: 2 }) { id }
+    }`, { e: `customer-${i}`, plan: catalog.plan.id, addon: catalog.addon.id });
+    await run(`mutation ($s: ID!) { setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "api-calls", usageLimit: 500 }) { id } }`, {
+      s: createSubscription.id,
+    });
+  }
+  return key;
+}
+
+async function statementsFor(key: string, first: number) {
+  counter.reset();
+  const result = await t.gql(DASHBOARD, { first }, { key });
+  expect(result.errors).toBeUndefined();
+  expect(result.data.customers.edges).toHaveLength(first);
+  const overrides = result.data.customers.edges.flatMap((edge: any) => edge.node.subscriptions.edges.flatMap((s: any) => s.node.overrides));
+  expect(overrides.every((o: any) => o.usageLimit === 500 && o.resetPeriod === "MONTHLY")).toBe(true);
+  return counter.count;
+}
+
+describe("SQL statements per request", () => {
+  it("stay the same for 1, 5 and 20 customers on a dashboard page", async () => {
+    const counts: Record<number, number> = {};
+    for (const size of [1, 5, 20]) counts[size] = await statementsFor(await projectWithCustomers(size), size);
+    console.log(`SQL statements per dashboard request by customers on the page: ${JSON.stringify(counts)}`);
+    expect(counts[5]).toBe(counts[1]);
+    expect(counts[20]).toBe(counts[1]);
+    // Measured: 20 (one per table and nesting level). The engine issue brings it down.
+    expect(counts[1]).toBeLessThanOrEqual(20);
+  });
+
+  it("the counter sees an unbatched path grow with its size (positive control)", async () => {
+    const key = (await t.newProject("control")).key;
+    const lookups = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `f${i}: features(first: 1) { totalCount }`).join(" ")} }`;
+    counter.reset();
+    await t.gql(lookups(1), {}, { key });
+    const one = counter.count;
+    counter.reset();
+    await t.gql(lookups(5), {}, { key });
+    expect(counter.count).toBeGreaterThanOrEqual(one + 4);
+  });
+});
