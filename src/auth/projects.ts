@@ -2,6 +2,7 @@
 // `project:create` command and the tests.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { generateApiKeySecret, hashApiKey, visiblePrefix } from "./api-keys.ts";
+import { uniqueViolationFields } from "../db/errors.ts";
 
 export interface CreatedProject {
   projectId: string;
@@ -37,10 +38,18 @@ export type StartupKey =
  */
 export async function ensureStartupKey(prisma: PrismaClient, bootstrapKey: string | undefined): Promise<StartupKey> {
   if (bootstrapKey) {
-    const existing = await prisma.apiKey.findUnique({ where: { hash: hashApiKey(bootstrapKey) } });
-    if (existing) return { kind: "bootstrap", projectId: existing.projectId, created: false };
-    const project = await createProjectWithAdminKey(prisma, "default", bootstrapKey);
-    return { kind: "bootstrap", projectId: project.projectId, created: true };
+    const existing = () => prisma.apiKey.findUnique({ where: { hash: hashApiKey(bootstrapKey) } });
+    const found = await existing();
+    if (found) return { kind: "bootstrap", projectId: found.projectId, created: false };
+    try {
+      const project = await createProjectWithAdminKey(prisma, "default", bootstrapKey);
+      return { kind: "bootstrap", projectId: project.projectId, created: true };
+    } catch (error) {
+      // Another instance starting on the same database created it first.
+      const raced = uniqueViolationFields(error) ? await existing() : null;
+      if (!raced) throw error;
+      return { kind: "bootstrap", projectId: raced.projectId, created: false };
+    }
   }
   if ((await prisma.project.count()) > 0) return { kind: "none" };
   const project = await createProjectWithAdminKey(prisma, "default");
