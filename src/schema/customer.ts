@@ -3,6 +3,7 @@ import { builder } from "./builder.ts";
 import { email, externalId, globalId, text } from "./inputs.ts";
 import { projectIdOf, type Context } from "../context.ts";
 import { alreadyExists, invalidInput, notFound } from "../errors.ts";
+import { byIdOrKey, foundOrThrow } from "./lookup.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
 import type { Customer, Prisma } from "../generated/prisma/client.ts";
 
@@ -94,13 +95,9 @@ builder.queryFields((t) => ({
       externalId: t.arg.string().validate(externalId.nullish()),
     },
     resolve: async (query, _root, args, context) => {
-      if (!args.id === !args.externalId) throw invalidInput("id", "give exactly one of id or externalId");
-      const customer = await context.prisma.customer.findFirst({
-        ...query,
-        where: { projectId: projectIdOf(context), ...(args.id ? { id: args.id } : { externalId: args.externalId ?? "" }) },
-      });
-      if (!customer) throw notFound("Customer", args.id ? "id" : "externalId", args.externalId ?? undefined);
-      return customer;
+      const lookup = byIdOrKey(args, "externalId");
+      const customer = await context.prisma.customer.findFirst({ ...query, where: { projectId: projectIdOf(context), ...lookup.where } });
+      return foundOrThrow("Customer", lookup, customer);
     },
   }),
   customers: t.prismaConnection(

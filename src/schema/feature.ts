@@ -4,7 +4,8 @@ import { builder } from "./builder.ts";
 import { CatalogStatusEnum, FeatureTypeEnum } from "./enums.ts";
 import { catalogKey, globalId, longText, text } from "./inputs.ts";
 import { projectIdOf, type Context } from "../context.ts";
-import { alreadyExists, invalidInput, notFound, validationFailed } from "../errors.ts";
+import { alreadyExists, notFound, validationFailed } from "../errors.ts";
+import { byIdOrKey, foundOrThrow } from "./lookup.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
 import { checkFeatureLevels, type FeatureLevel } from "../domain/entitlement-value.ts";
 import type { Feature, Prisma } from "../generated/prisma/client.ts";
@@ -125,13 +126,9 @@ builder.queryFields((t) => ({
       key: t.arg.string(),
     },
     resolve: async (query, _root, args, context) => {
-      if (!args.id === !args.key) throw invalidInput("id", "give exactly one of id or key");
-      const feature = await context.prisma.feature.findFirst({
-        ...query,
-        where: { projectId: projectIdOf(context), ...(args.id ? { id: args.id } : { key: args.key ?? "" }) },
-      });
-      if (!feature) throw notFound("Feature", args.id ? "id" : "key", args.key ?? undefined);
-      return feature;
+      const lookup = byIdOrKey(args, "key");
+      const feature = await context.prisma.feature.findFirst({ ...query, where: { projectId: projectIdOf(context), ...lookup.where } });
+      return foundOrThrow("Feature", lookup, feature);
     },
   }),
   features: t.prismaConnection(

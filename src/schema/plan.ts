@@ -5,7 +5,8 @@ import { FeatureNode, featureByKey } from "./feature.ts";
 import { catalogKey, globalId, longText, text } from "./inputs.ts";
 import { entitlementValueInputFields, entitlementValueOutputFields, pickValueInput, requireCompleteValue } from "./entitlement-value.ts";
 import { projectIdOf, type Context } from "../context.ts";
-import { alreadyExists, invalidInput, invalidOperation, notFound } from "../errors.ts";
+import { alreadyExists, invalidOperation, notFound } from "../errors.ts";
+import { byIdOrKey, foundOrThrow } from "./lookup.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
 import type { Plan, Prisma } from "../generated/prisma/client.ts";
 
@@ -124,13 +125,9 @@ builder.queryFields((t) => ({
       key: t.arg.string(),
     },
     resolve: async (query, _root, args, context) => {
-      if (!args.id === !args.key) throw invalidInput("id", "give exactly one of id or key");
-      const plan = await context.prisma.plan.findFirst({
-        ...query,
-        where: { projectId: projectIdOf(context), ...(args.id ? { id: args.id } : { key: args.key ?? "" }) },
-      });
-      if (!plan) throw notFound("Plan", args.id ? "id" : "key", args.key ?? undefined);
-      return plan;
+      const lookup = byIdOrKey(args, "key");
+      const plan = await context.prisma.plan.findFirst({ ...query, where: { projectId: projectIdOf(context), ...lookup.where } });
+      return foundOrThrow("Plan", lookup, plan);
     },
   }),
   plans: t.prismaConnection(

@@ -1,0 +1,21 @@
+// Root lookups by global ID or by the caller's own key (feature key, plan key, externalId).
+import { invalidInput, notFound } from "../errors.ts";
+
+export interface Lookup {
+  where: Record<string, string>;
+  field: string;
+  value?: string;
+}
+
+/** Exactly one of `id` or `keyField` must be given (VALIDATION_ERROR otherwise). */
+export function byIdOrKey(args: { id?: string | null } & Record<string, unknown>, keyField: string): Lookup {
+  const key = args[keyField];
+  if (!args.id === !key) throw invalidInput("id", `give exactly one of id or ${keyField}`);
+  return args.id ? { where: { id: args.id }, field: "id" } : { where: { [keyField]: String(key) }, field: keyField, value: String(key) };
+}
+
+/** The row found, or NOT_FOUND naming what was looked up. */
+export function foundOrThrow<T>(what: string, lookup: Lookup, row: T | null): T {
+  if (!row) throw notFound(what, lookup.field, lookup.value);
+  return row;
+}
