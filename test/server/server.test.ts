@@ -1,7 +1,7 @@
 // The README's promise: `npm start` on a fresh machine serves GraphQL with demo data on the
 // embedded database, prints its first key once, is healthy and ready, and stops cleanly.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -34,6 +34,13 @@ describe("npm start on the embedded database", () => {
       const page = await fetch(`${server.url}/graphql`, { headers: { accept: "text/html" } });
       expect(page.status).toBe(200);
       expect(await page.text()).toMatch(/GraphiQL/i);
+
+      // The query the README tells newcomers to paste into GraphiQL works on the demo.
+      const readmeQuery = /```graphql\n([\s\S]+?)```/.exec(readFileSync(join(projectRoot, "README.md"), "utf8"))![1]!;
+      const fromReadme = await graphql(server.url, firstKey, readmeQuery);
+      expect(fromReadme.errors).toBeUndefined();
+      expect(fromReadme.data.customers.totalCount).toBe(3);
+      expect(fromReadme.data.plans.edges.map((edge: any) => edge.node.key).sort()).toEqual(["extra-api-calls", "pro", "starter"]);
 
       const demo = await graphql(server.url, firstKey, DEMO_QUERY);
       expect(demo.errors).toBeUndefined();
