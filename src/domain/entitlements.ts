@@ -1,0 +1,299 @@
+// A customer's entitlements at an instant (SPEC §3–§5): the sources active at t, their
+// precedence, the aggregate per feature, the usage period, access and checks.
+// Pure: no GraphQL, no database. The loaders hand it rows; the schema maps what it returns.
+import {
+  resolveOverrideValue,
+  type EntitlementValue,
+  type EntitlementValueInput,
+  type FeatureLevel,
+  type FeatureType,
+  type ResetPeriod,
+} from "./entitlement-value.ts";
+import { phaseAt, type Phase } from "./phases.ts";
+import { periodAt, type Period } from "./periods.ts";
+import { subscriptionEntitles, type SubscriptionTimes } from "./subscription-status.ts";
+import { windowCovers } from "./time.ts";
+
+export type SourceType = "PLAN" | "ADDON" | "SUBSCRIPTION" | "GRANT";
+
+export interface FeatureInfo {
+  id: string;
+  key: string;
+  type: FeatureType;
+  levels: readonly FeatureLevel[];
+}
+
+export interface PlanInfo {
+  id: string;
+  name: string;
+}
+
+export interface PlanEntitlementRow {
+  planId: string;
+  featureId: string;
+  value: EntitlementValue;
+}
+
+export interface SubscriptionRow extends SubscriptionTimes {
+  id: string;
+  billingAnchor: Date;
+  phases: readonly Phase[];
+  addons: readonly { id: string; addonId: string; quantity: number; startsAt: Date; endsAt: Date | null }[];
+  /** Overrides in force (removed ones left out), with only the fields they set. */
+  overrides: readonly { id: string; featureId: string; value: EntitlementValueInput }[];
+}
+
+export interface GrantRow {
+  id: string;
+  featureId: string;
+  value: EntitlementValue;
+  priority: number;
+  effectiveAt: Date;
+  expiresAt: Date | null;
+  voidedAt: Date | null;
+}
+
+export interface CustomerState {
+  subscriptions: readonly SubscriptionRow[];
+  grants: readonly GrantRow[];
+  /** The plan entitlements of every plan and add-on the subscriptions refer to. */
+  planEntitlements: readonly PlanEntitlementRow[];
+  plans: ReadonlyMap<string, PlanInfo>;
+  features: ReadonlyMap<string, FeatureInfo>;
+}
+
+export interface Source extends EntitlementValue {
+  featureId: string;
+  type: SourceType;
+  /** The plan (PLAN, ADDON), override (SUBSCRIPTION) or grant (GRANT) behind the source. */
+  entity: { type: "Plan" | "SubscriptionOverride" | "Grant"; id: string };
+  entityName: string | null;
+  subscriptionId: string | null;
+  quantity: number;
+  /** Per unit of quantity, as stored. */
+  unitUsageLimit: number | null;
+  priority: number;
+  activeFrom: Date;
+  activeTo: Date | null;
+  /** Where this source's usage periods are aligned. */
+  periodAnchor: Date;
+}
+
+export interface Entitlement {
+  feature: FeatureInfo;
+  isEnabled: boolean;
+  usageLimit: number | null;
+  isUnlimited: boolean;
+  isSoftLimit: boolean;
+  resetPeriod: ResetPeriod | null;
+  staticValues: string[];
+  activeFrom: Date | null;
+  activeTo: Date | null;
+  /** Best first (SPEC §4 precedence). */
+  sources: Source[];
+  /** METERED only. */
+  period: Period | null;
+}
+
+export interface EntitlementFilters {
+  featureIds?: readonly string[] | null;
+  featureKeys?: readonly string[] | null;
+  types?: readonly FeatureType[] | null;
+  subscriptionIds?: readonly string[] | null;
+}
+
+const TYPE_RANK: Record<SourceType, number> = { SUBSCRIPTION: 0, GRANT: 1, PLAN: 2, ADDON: 3 };
+
+/** SPEC §4 precedence, best first: SUBSCRIPTION, GRANT (higher priority first), PLAN, ADDON; then earlier activeFrom, then id. */
+export function compareSources(a: Source, b: Source): number {
+  return (
+    TYPE_RANK[a.type] - TYPE_RANK[b.type] ||
+    b.priority - a.priority ||
+    a.activeFrom.getTime() - b.activeFrom.getTime() ||
+    (a.entity.id < b.entity.id ? -1 : a.entity.id > b.entity.id ? 1 : 0)
+  );
+}
+
+const earliest = (dates: readonly Date[]) => dates.reduce((a, b) => (b.getTime() < a.getTime() ? b : a));
+/** The earliest of the given ends; null only when every one is open. */
+const firstEnd = (...ends: (Date | null)[]) => {
+  const closed = ends.filter((end): end is Date => end !== null);
+  return closed.length > 0 ? earliest(closed) : null;
+};
+const later = (a: Date, b: Date) => (a.getTime() >= b.getTime() ? a : b);
+
+function contribution(feature: FeatureInfo, value: EntitlementValue, quantity: number): number | null {
+  if (feature.type !== "METERED" || value.isUnlimited) return null;
+  return (value.usageLimit ?? 0) * quantity;
+}
+
+function makeSource(
+  feature: FeatureInfo,
+  value: EntitlementValue,
+  fields: Omit<Source, keyof EntitlementValue | "unitUsageLimit" | "featureId">,
+): Source {
+  return {
+    ...value,
+    ...fields,
+    featureId: feature.id,
+    unitUsageLimit: value.usageLimit,
+    usageLimit: contribution(feature, value, fields.quantity),
+  };
+}
+
+/** Every source active at t, for every feature, in no particular order. */
+export function activeSources(state: CustomerState, t: Date): Source[] {
+  const sources: Source[] = [];
+  const planValue = new Map(state.planEntitlements.map((row) => [`${row.planId}:${row.featureId}`, row.value]));
+  const planFeatures = (planId: string) => state.planEntitlements.filter((row) => row.planId === planId);
+
+  for (const subscription of state.subscriptions) {
+    if (!subscriptionEntitles(subscription, t)) continue;
+    const subscriptionEnd = firstEnd(subscription.endsAt, subscription.canceledAt);
+    const phase = phaseAt(subscription.phases, t);
+    if (phase) {
+      const overridden = new Set(subscription.overrides.map((override) => override.featureId));
+      const from = later(phase.startsAt, subscription.startsAt);
+      const to = firstEnd(phase.endsAt, subscriptionEnd);
+      const plan = state.plans.get(phase.planId);
+      for (const row of planFeatures(phase.planId)) {
+        const feature = state.features.get(row.featureId);
+        if (!feature || overridden.has(row.featureId)) continue;
+        sources.push(
+          makeSource(feature, row.value, {
+            type: "PLAN",
+            entity: { type: "Plan", id: phase.planId },
+            entityName: plan?.name ?? null,
+            subscriptionId: subscription.id,
+            quantity: phase.quantity,
+            priority: 0,
+            activeFrom: from,
+            activeTo: to,
+            periodAnchor: subscription.billingAnchor,
+          }),
+        );
+      }
+      for (const override of subscription.overrides) {
+        const feature = state.features.get(override.featureId);
+        if (!feature) continue;
+        const value = resolveOverrideValue(feature, override.value, planValue.get(`${phase.planId}:${feature.id}`) ?? null);
+        sources.push(
+          makeSource(feature, value, {
+            type: "SUBSCRIPTION",
+            entity: { type: "SubscriptionOverride", id: override.id },
+            entityName: plan?.name ?? null,
+            subscriptionId: subscription.id,
+            quantity: phase.quantity,
+            priority: 0,
+            activeFrom: from,
+            activeTo: to,
+            periodAnchor: subscription.billingAnchor,
+          }),
+        );
+      }
+    }
+    for (const addon of subscription.addons) {
+      if (!windowCovers({ start: addon.startsAt, end: addon.endsAt }, t)) continue;
+      const plan = state.plans.get(addon.addonId);
+      for (const row of planFeatures(addon.addonId)) {
+        const feature = state.features.get(row.featureId);
+        if (!feature) continue;
+        sources.push(
+          makeSource(feature, row.value, {
+            type: "ADDON",
+            entity: { type: "Plan", id: addon.addonId },
+            entityName: plan?.name ?? null,
+            subscriptionId: subscription.id,
+            quantity: addon.quantity,
+            priority: 0,
+            activeFrom: later(addon.startsAt, subscription.startsAt),
+            activeTo: firstEnd(addon.endsAt, subscriptionEnd),
+            periodAnchor: subscription.billingAnchor,
+          }),
+        );
+      }
+    }
+  }
+
+  for (const grant of state.grants) {
+    const end = firstEnd(grant.expiresAt, grant.voidedAt);
+    const feature = state.features.get(grant.featureId);
+    if (!feature || !windowCovers({ start: grant.effectiveAt, end }, t)) continue;
+    sources.push(
+      makeSource(feature, grant.value, {
+        type: "GRANT",
+        entity: { type: "Grant", id: grant.id },
+        entityName: null,
+        subscriptionId: null,
+        quantity: 1,
+        priority: grant.priority,
+        activeFrom: grant.effectiveAt,
+        activeTo: end,
+        periodAnchor: grant.effectiveAt,
+      }),
+    );
+  }
+  return sources;
+}
+
+/** Distinct static values, best first: by level (highest first) when the feature has levels, else by precedence. */
+function rankStaticValues(feature: FeatureInfo, enabled: readonly Source[]): string[] {
+  const values = [...new Set(enabled.map((source) => source.staticValue).filter((value): value is string => value !== null))];
+  if (feature.levels.length === 0) return values;
+  const levelOf = (value: string) => feature.levels.find((level) => level.value === value)?.level ?? Number.NEGATIVE_INFINITY;
+  return values.sort((a, b) => levelOf(b) - levelOf(a));
+}
+
+/** One feature's aggregate from its active sources (SPEC §4), or null when it has none. */
+export function aggregate(feature: FeatureInfo, sources: readonly Source[], t: Date): Entitlement | null {
+  if (sources.length === 0) return null;
+  const ordered = [...sources].sort(compareSources);
+  const enabled = ordered.filter((source) => source.isEnabled);
+  const metered = feature.type === "METERED";
+  const isUnlimited = metered && enabled.some((source) => source.isUnlimited);
+  const best = enabled[0];
+  const resetPeriod = metered ? (best?.resetPeriod ?? null) : null;
+  // Periods align with the subscription behind the best enabled source; a grant-only
+  // entitlement aligns with its best grant.
+  const anchor = (enabled.find((source) => source.subscriptionId !== null) ?? best)?.periodAnchor;
+  return {
+    feature,
+    isEnabled: enabled.length > 0,
+    usageLimit: metered && !isUnlimited && enabled.length > 0 ? enabled.reduce((sum, source) => sum + (source.usageLimit ?? 0), 0) : null,
+    isUnlimited,
+    isSoftLimit: metered && enabled.some((source) => source.isSoftLimit),
+    resetPeriod,
+    staticValues: feature.type === "STATIC" ? rankStaticValues(feature, enabled) : [],
+    activeFrom: enabled.length > 0 ? earliest(enabled.map((source) => source.activeFrom)) : null,
+    activeTo: enabled.length > 0 && enabled.every((source) => source.activeTo !== null)
+      ? enabled.map((source) => source.activeTo as Date).reduce((a, b) => (b.getTime() > a.getTime() ? b : a))
+      : null,
+    sources: ordered,
+    period: metered && resetPeriod && anchor ? periodAt(anchor, resetPeriod, t) : null,
+  };
+}
+
+/** The customer's entitlements at t: one per feature with an active source, ordered by feature key. */
+export function entitlementsAt(state: CustomerState, t: Date, filters: EntitlementFilters = {}): Entitlement[] {
+  const bySubscription = filters.subscriptionIds ? new Set(filters.subscriptionIds) : null;
+  const byFeature = new Map<string, Source[]>();
+  for (const source of activeSources(state, t)) {
+    if (bySubscription && (source.subscriptionId === null || !bySubscription.has(source.subscriptionId))) continue;
+    byFeature.set(source.featureId, [...(byFeature.get(source.featureId) ?? []), source]);
+  }
+  const entitlements: Entitlement[] = [];
+  for (const [featureId, sources] of byFeature) {
+    const feature = state.features.get(featureId);
+    if (!feature || !matchesFeature(feature, filters)) continue;
+    const entitlement = aggregate(feature, sources, t);
+    if (entitlement) entitlements.push(entitlement);
+  }
+  return entitlements.sort((a, b) => (a.feature.key < b.feature.key ? -1 : a.feature.key > b.feature.key ? 1 : 0));
+}
+
+function matchesFeature(feature: FeatureInfo, filters: EntitlementFilters): boolean {
+  if (filters.featureIds && !filters.featureIds.includes(feature.id)) return false;
+  if (filters.featureKeys && !filters.featureKeys.includes(feature.key)) return false;
+  if (filters.types && !filters.types.includes(feature.type)) return false;
+  return true;
+}

@@ -1,0 +1,282 @@
+import { describe, expect, it } from "vitest";
+import { entitlementsAt, type CustomerState, type FeatureInfo, type GrantRow, type SubscriptionRow } from "../../src/domain/entitlements.ts";
+import { check, hasAccess, usageSummary } from "../../src/domain/checks.ts";
+import type { EntitlementValue } from "../../src/domain/entitlement-value.ts";
+
+const t = (iso: string) => new Date(iso);
+const JAN = t("2026-01-01T00:00:00Z");
+const NOW = t("2026-03-15T12:00:00Z");
+
+const metered = (usageLimit: number | null, extra: Partial<EntitlementValue> = {}): EntitlementValue => ({
+  isEnabled: true,
+  usageLimit: usageLimit,
+  isUnlimited: usageLimit === null,
+  resetPeriod: "MONTHLY",
+  isSoftLimit: false,
+  staticValue: null,
+  ...extra,
+});
+const flag = (isEnabled = true): EntitlementValue => ({ isEnabled, usageLimit: null, isUnlimited: false, resetPeriod: null, isSoftLimit: false, staticValue: null });
+const staticValue = (value: string): EntitlementValue => ({ ...flag(), staticValue: value });
+
+const features: FeatureInfo[] = [
+  { id: "f-calls", key: "api-calls", type: "METERED", levels: [] },
+  { id: "f-sso", key: "sso", type: "BOOLEAN", levels: [] },
+  {
+    id: "f-support",
+    key: "support-level",
+    type: "STATIC",
+    levels: [
+      { level: 1, name: "Email", value: "email", isUnlimited: false },
+      { level: 2, name: "Chat", value: "chat", isUnlimited: false },
+      { level: 3, name: "Calls", value: "calls", isUnlimited: false },
+    ],
+  },
+  { id: "f-region", key: "region", type: "STATIC", levels: [] },
+];
+
+function subscription(id: string, planId: string, extra: Partial<SubscriptionRow> = {}): SubscriptionRow {
+  return {
+    id,
+    startsAt: JAN,
+    endsAt: null,
+    trialEndsAt: null,
+    canceledAt: null,
+    billingAnchor: JAN,
+    phases: [{ id: `${id}-p1`, planId, quantity: 1, startsAt: JAN, endsAt: null }],
+    addons: [],
+    overrides: [],
+    ...extra,
+  };
+}
+function grant(id: string, featureId: string, value: EntitlementValue, extra: Partial<GrantRow> = {}): GrantRow {
+  return { id, featureId, value, priority: 0, effectiveAt: JAN, expiresAt: null, voidedAt: null, ...extra };
+}
+function state(parts: Partial<CustomerState>): CustomerState {
+  return {
+    subscriptions: [],
+    grants: [],
+    planEntitlements: [
+      { planId: "basic", featureId: "f-calls", value: metered(100) },
+      { planId: "basic", featureId: "f-support", value: staticValue("email") },
+      { planId: "pro", featureId: "f-calls", value: metered(1000, { isSoftLimit: true, resetPeriod: "DAILY" }) },
+      { planId: "pro", featureId: "f-sso", value: flag() },
+      { planId: "pro", featureId: "f-support", value: staticValue("chat") },
+      { planId: "boost", featureId: "f-calls", value: metered(50) },
+      { planId: "unlimited", featureId: "f-calls", value: metered(null) },
+      { planId: "off", featureId: "f-sso", value: flag(false) },
+    ],
+    plans: new Map(["basic", "pro", "boost", "unlimited", "off"].map((id) => [id, { id, name: id.toUpperCase() }])),
+    features: new Map(features.map((feature) => [feature.id, feature])),
+    ...parts,
+  };
+}
+const byKey = (customer: CustomerState, at = NOW) => Object.fromEntries(entitlementsAt(customer, at).map((e) => [e.feature.key, e]));
+
+describe("sources active at t (SPEC §3)", () => {
+  it("a plan gives its features, the limit multiplied by the phase quantity", () => {
+    const e = byKey(state({ subscriptions: [subscription("s1", "basic", { phases: [{ id: "p", planId: "basic", quantity: 3, startsAt: JAN, endsAt: null }] })] }));
+    expect(Object.keys(e)).toEqual(["api-calls", "support-level"]);
+    expect(e["api-calls"]).toMatchObject({ isEnabled: true, usageLimit: 300, isUnlimited: false, resetPeriod: "MONTHLY" });
+    expect(e["api-calls"].sources).toMatchObject([{ type: "PLAN", entity: { type: "Plan", id: "basic" }, entityName: "BASIC", quantity: 3, unitUsageLimit: 100, usageLimit: 300, subscriptionId: "s1" }]);
+  });
+
+  it.each([
+    ["before the start", {}, "2025-12-31T23:59:59.999Z", false],
+    ["at the start", {}, "2026-01-01T00:00:00Z", true],
+    ["in trial", { trialEndsAt: t("2026-04-01T00:00:00Z") }, "2026-03-31T23:59:59Z", true],
+    ["after the trial", { trialEndsAt: t("2026-04-01T00:00:00Z") }, "2026-04-01T00:00:00Z", true],
+    ["just before a cancellation", { canceledAt: t("2026-05-01T00:00:00Z") }, "2026-04-30T23:59:59.999Z", true],
+    ["at the cancellation", { canceledAt: t("2026-05-01T00:00:00Z") }, "2026-05-01T00:00:00Z", false],
+    ["at the end", { endsAt: t("2026-05-01T00:00:00Z") }, "2026-05-01T00:00:00Z", false],
+  ] as const)("subscription %s → entitles: %s", (_name, times, at, entitles) => {
+    const e = byKey(state({ subscriptions: [subscription("s1", "basic", times)] }), t(at));
+    expect("api-calls" in e).toBe(entitles);
+  });
+
+  it("follows the phase in force: a plan change at t switches sources at t", () => {
+    const phases = [
+      { id: "p1", planId: "basic", quantity: 1, startsAt: JAN, endsAt: t("2026-03-01T00:00:00Z") },
+      { id: "p2", planId: "pro", quantity: 2, startsAt: t("2026-03-01T00:00:00Z"), endsAt: null },
+    ];
+    const customer = state({ subscriptions: [subscription("s1", "basic", { phases })] });
+    expect(byKey(customer, t("2026-02-28T23:59:59Z"))["api-calls"].usageLimit).toBe(100);
+    const after = byKey(customer, t("2026-03-01T00:00:00Z"));
+    expect(after["api-calls"]).toMatchObject({ usageLimit: 2000, isSoftLimit: true, activeFrom: t("2026-03-01T00:00:00Z") });
+    expect(after.sso.isEnabled).toBe(true);
+  });
+
+  it("an add-on counts within its own window and the subscription's, times its quantity", () => {
+    const addons = [{ id: "a1", addonId: "boost", quantity: 2, startsAt: t("2026-02-01T00:00:00Z"), endsAt: t("2026-04-01T00:00:00Z") }];
+    const customer = state({ subscriptions: [subscription("s1", "basic", { addons })] });
+    expect(byKey(customer, t("2026-01-31T23:59:59Z"))["api-calls"].usageLimit).toBe(100);
+    const inside = byKey(customer, t("2026-02-01T00:00:00Z"))["api-calls"];
+    expect(inside.usageLimit).toBe(200);
+    expect(inside.sources.map((s) => s.type)).toEqual(["PLAN", "ADDON"]);
+    expect(inside.activeTo).toBeNull(); // the plan source is open-ended
+    expect(byKey(customer, t("2026-04-01T00:00:00Z"))["api-calls"].usageLimit).toBe(100);
+  });
+
+  it("the same add-on twice stacks", () => {
+    const addons = [
+      { id: "a1", addonId: "boost", quantity: 1, startsAt: JAN, endsAt: null },
+      { id: "a2", addonId: "boost", quantity: 3, startsAt: JAN, endsAt: null },
+    ];
+    expect(byKey(state({ subscriptions: [subscription("s1", "basic", { addons })] }))["api-calls"].usageLimit).toBe(100 + 50 + 150);
+  });
+
+  it("an override replaces its own subscription's plan value only, inheriting unset fields", () => {
+    const s1 = subscription("s1", "pro", { overrides: [{ id: "o1", featureId: "f-calls", value: { usageLimit: 5000 } }] });
+    const s2 = subscription("s2", "pro");
+    const e = byKey(state({ subscriptions: [s1, s2] }))["api-calls"];
+    expect(e.sources.map((s) => [s.type, s.subscriptionId, s.usageLimit, s.isSoftLimit, s.resetPeriod])).toEqual([
+      ["SUBSCRIPTION", "s1", 5000, true, "DAILY"],
+      ["PLAN", "s2", 1000, true, "DAILY"],
+    ]);
+    expect(e.usageLimit).toBe(6000);
+    expect(e.sources[0]?.entity).toEqual({ type: "SubscriptionOverride", id: "o1" });
+  });
+
+  it("grants count over [effectiveAt, min(expiresAt, voidedAt))", () => {
+    const customer = state({
+      grants: [grant("g1", "f-sso", flag(), { effectiveAt: t("2026-03-01T00:00:00Z"), expiresAt: t("2026-04-01T00:00:00Z"), voidedAt: t("2026-03-20T00:00:00Z") })],
+    });
+    expect(byKey(customer, t("2026-02-28T23:59:59Z")).sso).toBeUndefined();
+    expect(byKey(customer, t("2026-03-01T00:00:00Z")).sso.sources).toMatchObject([{ type: "GRANT", quantity: 1, entity: { type: "Grant", id: "g1" } }]);
+    expect(byKey(customer, t("2026-03-19T23:59:59Z")).sso.activeTo).toEqual(t("2026-03-20T00:00:00Z"));
+    expect(byKey(customer, t("2026-03-20T00:00:00Z")).sso).toBeUndefined();
+  });
+});
+
+describe("aggregation (SPEC §4)", () => {
+  it("sums enabled contributions; unlimited wins; disabled sources are listed but give nothing", () => {
+    const limited = state({
+      subscriptions: [subscription("s1", "basic"), subscription("s2", "off")],
+      grants: [grant("g1", "f-calls", metered(10, { isEnabled: false }))],
+    });
+    const e = byKey(limited);
+    expect(e["api-calls"]).toMatchObject({ usageLimit: 100, isUnlimited: false });
+    expect(e["api-calls"].sources.map((s) => [s.type, s.isEnabled])).toEqual([["GRANT", false], ["PLAN", true]]);
+    expect(e.sso).toMatchObject({ isEnabled: false, activeFrom: null, activeTo: null });
+    expect(hasAccess(e.sso, 0)).toBe(false);
+
+    const unlimited = byKey(state({ subscriptions: [subscription("s1", "basic"), subscription("s2", "unlimited")] }))["api-calls"];
+    expect(unlimited).toMatchObject({ usageLimit: null, isUnlimited: true });
+  });
+
+  it("orders sources SUBSCRIPTION, GRANT (higher priority first), PLAN, ADDON, then earlier start, then id", () => {
+    const customer = state({
+      subscriptions: [
+        subscription("s1", "basic", {
+          overrides: [{ id: "o1", featureId: "f-calls", value: { usageLimit: 1 } }],
+          addons: [{ id: "a1", addonId: "boost", quantity: 1, startsAt: JAN, endsAt: null }],
+        }),
+        subscription("s2", "basic", { startsAt: t("2026-02-01T00:00:00Z"), phases: [{ id: "p", planId: "basic", quantity: 1, startsAt: t("2026-02-01T00:00:00Z"), endsAt: null }] }),
+        subscription("s0", "basic"),
+      ],
+      grants: [grant("g-low", "f-calls", metered(1)), grant("g-high", "f-calls", metered(1), { priority: 5 })],
+    });
+    const order = byKey(customer)["api-calls"].sources.map((s) => `${s.type}:${s.subscriptionId ?? s.entity.id}`);
+    expect(order).toEqual(["SUBSCRIPTION:s1", "GRANT:g-high", "GRANT:g-low", "PLAN:s0", "PLAN:s2", "ADDON:s1"]);
+  });
+
+  it("resetPeriod, softness and the period anchor come from the best enabled source", () => {
+    const customer = state({
+      subscriptions: [subscription("s1", "pro", { billingAnchor: t("2026-01-10T00:00:00Z") })],
+      grants: [grant("g1", "f-calls", metered(5, { resetPeriod: "WEEKLY" }), { effectiveAt: t("2026-03-02T00:00:00Z") })],
+    });
+    const e = byKey(customer)["api-calls"];
+    expect(e).toMatchObject({ resetPeriod: "WEEKLY", isSoftLimit: true, usageLimit: 1005 });
+    // Weekly periods aligned with the subscription's billing anchor, not the grant.
+    expect(e.period).toEqual({ start: t("2026-03-14T00:00:00Z"), end: t("2026-03-21T00:00:00Z") });
+
+    const grantOnly = byKey(state({ grants: [grant("g1", "f-calls", metered(5, { resetPeriod: "WEEKLY" }), { effectiveAt: t("2026-03-02T00:00:00Z") })] }))["api-calls"];
+    expect(grantOnly.period).toEqual({ start: t("2026-03-09T00:00:00Z"), end: t("2026-03-16T00:00:00Z") });
+  });
+
+  it("ranks static values by level, highest first, else by precedence", () => {
+    const customer = state({
+      subscriptions: [subscription("s1", "basic"), subscription("s2", "pro")],
+      grants: [grant("g1", "f-region", staticValue("eu")), grant("g2", "f-region", staticValue("us"), { priority: 3 })],
+    });
+    const e = byKey(customer);
+    expect(e["support-level"].staticValues).toEqual(["chat", "email"]);
+    expect(e.region.staticValues).toEqual(["us", "eu"]);
+    expect(e.sso.staticValues).toEqual([]);
+  });
+
+  it("activeFrom is the earliest enabled start; activeTo the latest end, null when any is open", () => {
+    const customer = state({
+      grants: [
+        grant("g1", "f-sso", flag(), { effectiveAt: t("2026-03-01T00:00:00Z"), expiresAt: t("2026-04-01T00:00:00Z") }),
+        grant("g2", "f-sso", flag(), { effectiveAt: t("2026-02-01T00:00:00Z"), expiresAt: t("2026-05-01T00:00:00Z") }),
+      ],
+    });
+    expect(byKey(customer).sso).toMatchObject({ activeFrom: t("2026-02-01T00:00:00Z"), activeTo: t("2026-05-01T00:00:00Z") });
+  });
+
+  it("lists features by key and honours filters; a subscription filter drops grants", () => {
+    const customer = state({ subscriptions: [subscription("s1", "basic"), subscription("s2", "pro")], grants: [grant("g1", "f-region", staticValue("eu"))] });
+    expect(entitlementsAt(customer, NOW).map((e) => e.feature.key)).toEqual(["api-calls", "region", "sso", "support-level"]);
+    expect(entitlementsAt(customer, NOW, { types: ["STATIC"] }).map((e) => e.feature.key)).toEqual(["region", "support-level"]);
+    expect(entitlementsAt(customer, NOW, { featureKeys: ["sso"] }).map((e) => e.feature.key)).toEqual(["sso"]);
+    const onlyS1 = entitlementsAt(customer, NOW, { subscriptionIds: ["s1"] });
+    expect(onlyS1.map((e) => e.feature.key)).toEqual(["api-calls", "support-level"]);
+    expect(onlyS1[0]?.usageLimit).toBe(100);
+  });
+
+  it("Chargebee's example: two subscriptions stack licences and rank support levels", () => {
+    const licences: FeatureInfo = {
+      id: "f-lic",
+      key: "user-licenses",
+      type: "METERED",
+      levels: [3, 10, 25].map((n) => ({ level: n, name: String(n), value: String(n), isUnlimited: false })),
+    };
+    const xero: FeatureInfo = { id: "f-xero", key: "xero-integration", type: "BOOLEAN", levels: [] };
+    const customer = state({
+      features: new Map([...features, licences, xero].map((f) => [f.id, f])),
+      planEntitlements: [
+        { planId: "p1", featureId: "f-lic", value: metered(3, { resetPeriod: "NEVER" }) },
+        { planId: "p1", featureId: "f-support", value: staticValue("email") },
+        { planId: "p2", featureId: "f-lic", value: metered(10, { resetPeriod: "NEVER" }) },
+        { planId: "p2", featureId: "f-support", value: staticValue("chat") },
+        { planId: "p2", featureId: "f-xero", value: flag() },
+      ],
+      subscriptions: [subscription("s1", "p1"), subscription("s2", "p2")],
+    });
+    const e = byKey(customer);
+    expect(e["user-licenses"]).toMatchObject({ usageLimit: 13, resetPeriod: "NEVER", period: { start: null, end: null } });
+    expect(e["user-licenses"].sources.map((s) => s.subscriptionId)).toEqual(["s1", "s2"]);
+    expect(e["support-level"].staticValues).toEqual(["chat", "email"]);
+    expect(e["xero-integration"].isEnabled).toBe(true);
+  });
+});
+
+describe("usage, access and checks (SPEC §5)", () => {
+  const hard = byKey(state({ subscriptions: [subscription("s1", "basic")] }))["api-calls"];
+  const soft = byKey(state({ subscriptions: [subscription("s1", "pro")] }))["api-calls"];
+  const unlimited = byKey(state({ subscriptions: [subscription("s1", "unlimited")] }))["api-calls"];
+
+  it.each([
+    ["under a hard limit", hard, 99, 1, { allowed: true, reason: "ENTITLED" }, true],
+    ["at a hard limit", hard, 100, 1, { allowed: false, reason: "LIMIT_EXCEEDED" }, false],
+    ["a request that would cross a hard limit", hard, 90, 11, { allowed: false, reason: "LIMIT_EXCEEDED" }, true],
+    ["over a soft limit", soft, 1000, 5, { allowed: true, reason: "SOFT_LIMIT_EXCEEDED" }, true],
+    ["unlimited", unlimited, 1e9, 1e6, { allowed: true, reason: "ENTITLED" }, true],
+  ] as const)("%s", (_name, entitlement, used, quantity, expected, access) => {
+    expect(check(entitlement!, used, quantity)).toEqual(expected);
+    expect(hasAccess(entitlement!, used)).toBe(access);
+  });
+
+  it("no entitlement, or a disabled one, is NOT_ENTITLED", () => {
+    expect(check(null, 0)).toEqual({ allowed: false, reason: "NOT_ENTITLED" });
+    const off = byKey(state({ subscriptions: [subscription("s1", "off")] })).sso;
+    expect(check(off!, 0)).toEqual({ allowed: false, reason: "NOT_ENTITLED" });
+  });
+
+  it("remaining is the limit less the usage (negative past a soft limit), null when unlimited", () => {
+    expect(usageSummary(hard!, 30)).toEqual({ used: 30, remaining: 70 });
+    expect(usageSummary(soft!, 1200)).toEqual({ used: 1200, remaining: -200 });
+    expect(usageSummary(unlimited!, 5)).toEqual({ used: 5, remaining: null });
+  });
+});
