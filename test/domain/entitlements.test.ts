@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { entitlementsAt, type CustomerState, type FeatureInfo, type GrantRow, type SubscriptionRow } from "../../src/domain/entitlements.ts";
+import { entitlementsAt, type CustomerState, type Entitlement, type FeatureInfo, type GrantRow, type SubscriptionRow } from "../../src/domain/entitlements.ts";
 import { check, hasAccess, usageSummary } from "../../src/domain/checks.ts";
 import type { EntitlementValue } from "../../src/domain/entitlement-value.ts";
 
@@ -71,7 +71,10 @@ function state(parts: Partial<CustomerState>): CustomerState {
     ...parts,
   };
 }
-const byKey = (customer: CustomerState, at = NOW) => Object.fromEntries(entitlementsAt(customer, at).map((e) => [e.feature.key, e]));
+type FeatureKey = "api-calls" | "sso" | "support-level" | "region" | "user-licenses" | "xero-integration";
+/** The entitlements by feature key (a missing key reads as undefined). */
+const byKey = (customer: CustomerState, at = NOW) =>
+  Object.fromEntries(entitlementsAt(customer, at).map((e) => [e.feature.key, e])) as Record<FeatureKey, Entitlement>;
 
 describe("sources active at t (SPEC §3)", () => {
   it("a plan gives its features, the limit multiplied by the phase quantity", () => {
