@@ -2,6 +2,7 @@
 // one is scoped to the caller's project.
 import DataLoader from "dataloader";
 import type { Customer, Feature, PlanEntitlement, PrismaClient, SubscriptionPhase } from "../generated/prisma/client.ts";
+import { createCustomerStateLoader, createUsageLoader } from "./customer-state.ts";
 
 export interface Loaders {
   featureByKey: DataLoader<string, Feature | null>;
@@ -12,6 +13,10 @@ export interface Loaders {
   customerById: DataLoader<string, Customer | null>;
   /** Key: `${planId}:${featureId}`; removed entitlements are absent. */
   planEntitlement: DataLoader<string, PlanEntitlement | null>;
+  /** What the entitlement engine needs about a customer (by customer id). */
+  customerState: ReturnType<typeof createCustomerStateLoader>;
+  /** Usage sums per (customer, feature, period). */
+  usage: ReturnType<typeof createUsageLoader>;
 }
 
 const byKey = <T, K extends string>(rows: T[], keyOf: (row: T) => K) => new Map(rows.map((row) => [keyOf(row), row]));
@@ -25,6 +30,8 @@ export function createLoaders(prisma: PrismaClient, projectId: string | null): L
     });
 
   return {
+    customerState: createCustomerStateLoader(prisma, projectId),
+    usage: createUsageLoader(prisma),
     featureByKey: scoped(async (keys, projectId) =>
       byKey(await prisma.feature.findMany({ where: { projectId, key: { in: [...keys] } } }), (f) => f.key),
     ),

@@ -10,6 +10,8 @@ import "./customer.ts";
 import "./subscription.ts";
 import "./grant.ts";
 import "./api-key.ts";
+import "./entitlement.ts";
+import "./usage.ts";
 
 builder.queryType({});
 builder.mutationType({});

@@ -9,28 +9,10 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 const contractCheck = fileURLToPath(new URL("../../../shared/tools/contract-check.mjs", import.meta.url));
 
 /**
- * Departures that belong to the next issues: the entitlement engine (entitlements, sources,
- * usage, checks) and live changes (customer tokens, the Subscription type). Each issue
- * empties its part of this list.
+ * Departures that belong to the next issue: live changes (customer tokens, the
+ * Subscription type). That issue empties this list.
  */
 const PENDING_DEPARTURES = [
-  // Entitlement engine: aggregation, usage, checks.
-  "TYPE_REMOVED: EntitlementSourceType was removed.",
-  "TYPE_REMOVED: CheckReason was removed.",
-  "TYPE_REMOVED: EntitlementSource was removed.",
-  "TYPE_REMOVED: Usage was removed.",
-  "TYPE_REMOVED: Standard scalar Float was removed because it is not referenced anymore.",
-  "TYPE_REMOVED: CustomerEntitlement was removed.",
-  "TYPE_REMOVED: EntitlementCheck was removed.",
-  "TYPE_REMOVED: UsageRecord was removed.",
-  "TYPE_REMOVED: ConsumeResult was removed.",
-  "TYPE_REMOVED: RecordUsageInput was removed.",
-  "TYPE_REMOVED: ConsumeInput was removed.",
-  "FIELD_REMOVED: Customer.entitlements was removed.",
-  "FIELD_REMOVED: Customer.entitlement was removed.",
-  "FIELD_REMOVED: Query.checkEntitlement was removed.",
-  "FIELD_REMOVED: Mutation.recordUsage was removed.",
-  "FIELD_REMOVED: Mutation.consumeEntitlement was removed.",
   // Live changes: subscriptions and customer tokens.
   "TYPE_REMOVED: ChangeCause was removed.",
   "TYPE_REMOVED: EntitlementsChangedEvent was removed.",

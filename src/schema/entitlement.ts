@@ -1,0 +1,247 @@
+// A customer's aggregated entitlements, their sources and usage, and checks. The rules live
+// in src/domain/entitlements.ts and checks.ts; this module only maps them.
+import { encodeGlobalID } from "@pothos/plugin-relay";
+import { z } from "zod";
+import { builder } from "./builder.ts";
+import { FeatureTypeEnum, ResetPeriodEnum } from "./enums.ts";
+import { CustomerNode, CustomerRef, resolveCustomerRef } from "./customer.ts";
+import { FeatureNode, featureByKey } from "./feature.ts";
+import { SubscriptionNode } from "./subscription.ts";
+import { catalogKey, globalId } from "./inputs.ts";
+import type { Context } from "../context.ts";
+import { entitlementsAt, type Entitlement, type EntitlementFilters, type Source } from "../domain/entitlements.ts";
+import { check, hasAccess, usageSummary, type CheckReason } from "../domain/checks.ts";
+import type { FeatureType } from "../domain/entitlement-value.ts";
+
+/** An aggregate as evaluated for one customer at one instant. */
+export interface EvaluatedEntitlement {
+  customerId: string;
+  at: Date;
+  entitlement: Entitlement;
+}
+
+export const EntitlementSourceTypeEnum = builder.enumType("EntitlementSourceType", {
+  description: "Where an entitlement comes from.",
+  values: {
+    PLAN: {},
+    ADDON: {},
+    SUBSCRIPTION: { description: "A per-subscription override of the plan's value for one feature." },
+    GRANT: { description: "A grant made directly to the customer (promotion, trial, compensation...)." },
+  } as const,
+});
+
+export const CheckReasonEnum = builder.enumType("CheckReason", {
+  values: {
+    ENTITLED: { description: "Enabled, and within the limit (or no limit applies)." },
+    SOFT_LIMIT_EXCEEDED: { description: "Enabled; the request goes over a soft limit, which is allowed." },
+    LIMIT_EXCEEDED: { description: "The request would go over a hard limit." },
+    NOT_ENTITLED: { description: "No active source enables the feature for this customer." },
+  } as const,
+});
+
+/** The usage of a METERED entitlement in its current period. */
+export async function usedIn(context: Context, evaluated: EvaluatedEntitlement): Promise<number> {
+  const { entitlement } = evaluated;
+  if (entitlement.feature.type !== "METERED") return 0;
+  return context.loaders.usage.load({
+    customerId: evaluated.customerId,
+    featureId: entitlement.feature.id,
+    start: entitlement.period?.start ?? null,
+    end: entitlement.period?.end ?? null,
+  });
+}
+
+/** The customer's entitlements at `at` (default now), filtered. */
+export async function evaluateEntitlements(
+  context: Context,
+  customerId: string,
+  at: Date,
+  filters: EntitlementFilters = {},
+): Promise<EvaluatedEntitlement[]> {
+  const { state } = await context.loaders.customerState.load(customerId);
+  return entitlementsAt(state, at, filters).map((entitlement) => ({ customerId, at, entitlement }));
+}
+
+const EntitlementSourceType = builder.objectRef<{ customerId: string; source: Source }>("EntitlementSource").implement({
+  fields: (t) => ({
+    type: t.field({ type: EntitlementSourceTypeEnum, resolve: ({ source }) => source.type }),
+    entityId: t.id({
+      description: "Global ID of the plan, add-on, subscription override or grant.",
+      resolve: ({ source }) => encodeGlobalID(source.entity.type, source.entity.id),
+    }),
+    entityName: t.string({ nullable: true, resolve: ({ source }) => source.entityName }),
+    subscription: t.field({
+      type: SubscriptionNode,
+      nullable: true,
+      resolve: async ({ customerId, source }, _args, context) =>
+        source.subscriptionId
+          ? ((await context.loaders.customerState.load(customerId)).subscriptionRows.get(source.subscriptionId) ?? null)
+          : null,
+    }),
+    quantity: t.int({ resolve: ({ source }) => source.quantity }),
+    isEnabled: t.boolean({ resolve: ({ source }) => source.isEnabled }),
+    usageLimit: t.int({
+      nullable: true,
+      description: "This source's contribution (per-unit limit x quantity); null means unlimited.",
+      resolve: ({ source }) => source.usageLimit,
+    }),
+    isUnlimited: t.boolean({ resolve: ({ source }) => source.isUnlimited }),
+    resetPeriod: t.field({ type: ResetPeriodEnum, nullable: true, resolve: ({ source }) => source.resetPeriod }),
+    isSoftLimit: t.boolean({ resolve: ({ source }) => source.isSoftLimit }),
+    staticValue: t.string({ nullable: true, resolve: ({ source }) => source.staticValue }),
+    priority: t.int({ resolve: ({ source }) => source.priority }),
+    activeFrom: t.field({ type: "DateTime", resolve: ({ source }) => source.activeFrom }),
+    activeTo: t.field({ type: "DateTime", nullable: true, resolve: ({ source }) => source.activeTo }),
+  }),
+});
+
+const UsageType = builder
+  .objectRef<{ used: number; remaining: number | null; periodStart: Date | null; periodEnd: Date | null }>("Usage")
+  .implement({
+    fields: (t) => ({
+      used: t.exposeFloat("used"),
+      remaining: t.exposeFloat("remaining", {
+        nullable: true,
+        description: "Null when unlimited. May be negative when a soft limit was exceeded.",
+      }),
+      periodStart: t.expose("periodStart", { type: "DateTime", nullable: true }),
+      periodEnd: t.expose("periodEnd", { type: "DateTime", nullable: true }),
+    }),
+  });
+
+export const CustomerEntitlementType = builder.objectRef<EvaluatedEntitlement>("CustomerEntitlement").implement({
+  fields: (t) => ({
+    customer: t.field({
+      type: CustomerNode,
+      resolve: async ({ customerId }, _args, context) => {
+        const customer = await context.loaders.customerById.load(customerId);
+        if (!customer) throw new Error(`Customer ${customerId} vanished`);
+        return customer;
+      },
+    }),
+    feature: t.field({
+      type: FeatureNode,
+      resolve: async ({ customerId, entitlement }, _args, context) => {
+        const row = (await context.loaders.customerState.load(customerId)).featureRows.get(entitlement.feature.id);
+        if (!row) throw new Error(`Feature ${entitlement.feature.id} vanished`);
+        return row;
+      },
+    }),
+    featureKey: t.string({ resolve: ({ entitlement }) => entitlement.feature.key }),
+    featureType: t.field({ type: FeatureTypeEnum, resolve: ({ entitlement }) => entitlement.feature.type }),
+    isEnabled: t.boolean({ resolve: ({ entitlement }) => entitlement.isEnabled }),
+    hasAccess: t.boolean({
+      description: "Enabled and, for METERED, unlimited, soft, or used < limit.",
+      resolve: async (evaluated, _args, context) => hasAccess(evaluated.entitlement, await usedIn(context, evaluated)),
+    }),
+    usageLimit: t.int({
+      nullable: true,
+      description: "METERED: the summed limit; null means unlimited.",
+      resolve: ({ entitlement }) => entitlement.usageLimit,
+    }),
+    isUnlimited: t.boolean({ resolve: ({ entitlement }) => entitlement.isUnlimited }),
+    isSoftLimit: t.boolean({ resolve: ({ entitlement }) => entitlement.isSoftLimit }),
+    resetPeriod: t.field({ type: ResetPeriodEnum, nullable: true, resolve: ({ entitlement }) => entitlement.resetPeriod }),
+    staticValues: t.stringList({
+      description: "STATIC: the distinct values of the enabled sources, best first.",
+      resolve: ({ entitlement }) => entitlement.staticValues,
+    }),
+    staticValue: t.string({
+      nullable: true,
+      description: "STATIC: the first of staticValues.",
+      resolve: ({ entitlement }) => entitlement.staticValues[0] ?? null,
+    }),
+    usage: t.field({
+      type: UsageType,
+      nullable: true,
+      description: "METERED only.",
+      resolve: async (evaluated, _args, context) => {
+        const { entitlement } = evaluated;
+        if (entitlement.feature.type !== "METERED") return null;
+        const summary = usageSummary(entitlement, await usedIn(context, evaluated));
+        return { ...summary, periodStart: entitlement.period?.start ?? null, periodEnd: entitlement.period?.end ?? null };
+      },
+    }),
+    activeFrom: t.field({ type: "DateTime", nullable: true, resolve: ({ entitlement }) => entitlement.activeFrom }),
+    activeTo: t.field({ type: "DateTime", nullable: true, resolve: ({ entitlement }) => entitlement.activeTo }),
+    sources: t.field({
+      type: [EntitlementSourceType],
+      resolve: ({ customerId, entitlement }) => entitlement.sources.map((source) => ({ customerId, source })),
+    }),
+  }),
+});
+
+builder.prismaObjectFields(CustomerNode, (t) => ({
+  entitlements: t.field({
+    type: [CustomerEntitlementType],
+    description:
+      "The customer's aggregated entitlements: one entry per feature that has at least one source active at `at`, ordered by feature key.",
+    args: {
+      at: t.arg({ type: "DateTime" }),
+      featureKeys: t.arg.stringList().validate(z.array(catalogKey).max(200).nullish()),
+      featureIds: t.arg.idList().validate(z.array(globalId("Feature")).max(200).nullish()),
+      subscriptionIds: t.arg.idList().validate(z.array(globalId("CustomerSubscription")).max(200).nullish()),
+      types: t.arg({ type: [FeatureTypeEnum] }),
+    },
+    resolve: (customer, args, context) =>
+      evaluateEntitlements(context, customer.id, args.at ?? new Date(), {
+        featureKeys: args.featureKeys,
+        featureIds: args.featureIds,
+        subscriptionIds: args.subscriptionIds,
+        types: args.types as FeatureType[] | null | undefined,
+      }),
+  }),
+  entitlement: t.field({
+    type: CustomerEntitlementType,
+    nullable: true,
+    description: "One feature's aggregated entitlement; null when no source is active at `at`.",
+    args: { featureKey: t.arg.string({ required: true }).validate(catalogKey), at: t.arg({ type: "DateTime" }) },
+    resolve: async (customer, args, context) => {
+      await featureByKey(context, args.featureKey, "featureKey");
+      const [evaluated] = await evaluateEntitlements(context, customer.id, args.at ?? new Date(), { featureKeys: [args.featureKey] });
+      return evaluated ?? null;
+    },
+  }),
+}));
+
+export const quantityToCheck = z
+  .number()
+  .refine(Number.isFinite, "must be a finite number")
+  .min(0, "must be at least 0")
+  .max(1e12, "must be at most 1e12");
+
+const EntitlementCheckType = builder
+  .objectRef<{ allowed: boolean; reason: CheckReason; entitlement: EvaluatedEntitlement | null }>("EntitlementCheck")
+  .implement({
+    fields: (t) => ({
+      allowed: t.exposeBoolean("allowed"),
+      reason: t.field({ type: CheckReasonEnum, resolve: (result) => result.reason }),
+      entitlement: t.field({ type: CustomerEntitlementType, nullable: true, resolve: (result) => result.entitlement }),
+    }),
+  });
+
+/** Evaluates one feature of one customer: the aggregate (or null) and its usage. */
+export async function evaluateFeature(context: Context, customerId: string, featureKey: string, at: Date) {
+  const [evaluated] = await evaluateEntitlements(context, customerId, at, { featureKeys: [featureKey] });
+  return { evaluated: evaluated ?? null, used: evaluated ? await usedIn(context, evaluated) : 0 };
+}
+
+builder.queryField("checkEntitlement", (t) =>
+  t.field({
+    type: EntitlementCheckType,
+    authScopes: { read: true },
+    description: "Can this customer use `quantity` more of this feature now (or at `at`)?",
+    args: {
+      customer: t.arg({ type: CustomerRef, required: true }),
+      featureKey: t.arg.string({ required: true }).validate(catalogKey),
+      quantity: t.arg.float().validate(quantityToCheck.nullish()),
+      at: t.arg({ type: "DateTime" }),
+    },
+    resolve: async (_root, args, context) => {
+      const customer = await resolveCustomerRef(context, args.customer, "customer");
+      await featureByKey(context, args.featureKey, "featureKey");
+      const { evaluated, used } = await evaluateFeature(context, customer.id, args.featureKey, args.at ?? new Date());
+      return { ...check(evaluated?.entitlement ?? null, used, args.quantity ?? 1), entitlement: evaluated };
+    },
+  }),
+);

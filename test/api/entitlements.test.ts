@@ -1,0 +1,175 @@
+// The entitlement engine through GraphQL: the seeds' own examples, usage, checks and
+// atomic consumption, on both databases.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, errorCodes, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+/** Runs in a project of its own, failing on any error. */
+async function project() {
+  const { key } = await t.newProject();
+  const run = async (query: string, variables: Record<string, unknown> = {}) => {
+    const result = await t.gql(query, variables, { key });
+    expect(result.errors).toBeUndefined();
+    return result.data;
+  };
+  const raw = (query: string, variables: Record<string, unknown> = {}) => t.gql(query, variables, { key });
+  return { key, run, raw };
+}
+const code = (result: GraphQLResponse) => result.errors?.[0]?.extensions;
+
+const ENTITLEMENTS = `query ($c: String!, $at: DateTime) { customer(externalId: $c) { entitlements(at: $at) {
+  featureKey featureType isEnabled hasAccess usageLimit isUnlimited isSoftLimit resetPeriod staticValues staticValue
+  activeFrom activeTo usage { used remaining periodStart periodEnd }
+  sources { type entityId entityName quantity isEnabled usageLimit isUnlimited priority subscription { id } activeFrom activeTo }
+} } }`;
+
+describe("Chargebee's example: customer c1 with subscriptions s1 and s2", () => {
+  it("stacks licences, ranks support levels and lists both subscriptions as sources", async () => {
+    const { run } = await project();
+    await run(`mutation {
+      a: createFeature(input: { key: "user-licenses", name: "User licenses", type: METERED,
+        levels: [{ level: 3, name: "3", value: "3" }, { level: 10, name: "10", value: "10" }, { level: 25, name: "25", value: "25" }, { level: 100, name: "Unlimited", value: "unlimited", isUnlimited: true }] }) { id }
+      b: createFeature(input: { key: "support-level", name: "Support level", type: STATIC,
+        levels: [{ level: 1, name: "Email", value: "Email" }, { level: 2, name: "Chat", value: "Chat" }, { level: 3, name: "Calls", value: "Calls" }] }) { id }
+      c: createFeature(input: { key: "xero-integration", name: "Xero integration", type: BOOLEAN }) { id }
+      p1: createPlan(input: { key: "basic", name: "Basic" }) { id }
+      p2: createPlan(input: { key: "growth", name: "Growth" }) { id }
+      c1: createCustomer(input: { externalId: "c1" }) { id }
+    }`).then(async (d) => {
+      await run(`mutation ($p1: ID!, $p2: ID!) {
+        a: setPlanEntitlement(input: { planId: $p1, featureKey: "user-licenses", usageLimit: 3, resetPeriod: NEVER }) { id }
+        b: setPlanEntitlement(input: { planId: $p1, featureKey: "support-level", staticValue: "Email" }) { id }
+        c: setPlanEntitlement(input: { planId: $p2, featureKey: "user-licenses", usageLimit: 10, resetPeriod: NEVER }) { id }
+        d: setPlanEntitlement(input: { planId: $p2, featureKey: "support-level", staticValue: "Chat" }) { id }
+        e: setPlanEntitlement(input: { planId: $p2, featureKey: "xero-integration" }) { id }
+        s1: createSubscription(input: { customer: { externalId: "c1" }, planId: $p1, startsAt: "2026-01-01T00:00:00Z" }) { id }
+        s2: createSubscription(input: { customer: { externalId: "c1" }, planId: $p2, startsAt: "2026-02-01T00:00:00Z" }) { id }
+      }`, { p1: d.p1.id, p2: d.p2.id });
+    });
+    const list = (await run(ENTITLEMENTS, { c: "c1" })).customer.entitlements;
+    expect(list.map((e: any) => e.featureKey)).toEqual(["support-level", "user-licenses", "xero-integration"]);
+    const [support, licences, xero] = list;
+    // Our rules: METERED limits add up (3 + 10); STATIC values rank by level, highest first.
+    expect(licences).toMatchObject({ usageLimit: 13, isUnlimited: false, resetPeriod: "NEVER", hasAccess: true, usage: { used: 0, remaining: 13, periodStart: null, periodEnd: null } });
+    expect(licences.sources.map((s: any) => [s.type, s.entityName, s.usageLimit])).toEqual([["PLAN", "Basic", 3], ["PLAN", "Growth", 10]]);
+    expect(new Set(licences.sources.map((s: any) => s.subscription.id)).size).toBe(2);
+    expect(support).toMatchObject({ staticValues: ["Chat", "Email"], staticValue: "Chat", usage: null, hasAccess: true });
+    expect(xero).toMatchObject({ featureType: "BOOLEAN", isEnabled: true, hasAccess: true, activeFrom: "2026-02-01T00:00:00.000Z", activeTo: null });
+  });
+});
+
+describe("Flexprice's response shape: a metered feature from a plan, an add-on and an override", () => {
+  it("names each source's entity type, id, name, quantity and subscription", async () => {
+    const { run } = await project();
+    const d = await run(`mutation {
+      f: createFeature(input: { key: "api-calls", name: "API calls", type: METERED }) { id }
+      p: createPlan(input: { key: "pro", name: "Pro" }) { id }
+      a: createPlan(input: { key: "boost", name: "Boost pack", kind: ADDON }) { id }
+      c: createCustomer(input: { externalId: "cus_flex" }) { id }
+    }`);
+    await run(`mutation ($p: ID!, $a: ID!) {
+      x: setPlanEntitlement(input: { planId: $p, featureKey: "api-calls", usageLimit: 1000, isSoftLimit: true }) { id }
+      y: setPlanEntitlement(input: { planId: $a, featureKey: "api-calls", usageLimit: 500 }) { id }
+    }`, { p: d.p.id, a: d.a.id });
+    const s = (await run(`mutation ($p: ID!, $a: ID!) { createSubscription(input: { customer: { externalId: "cus_flex" }, planId: $p, quantity: 2, addons: [{ addonId: $a, quantity: 3 }] }) { id } }`, { p: d.p.id, a: d.a.id })).createSubscription;
+    const before = (await run(ENTITLEMENTS, { c: "cus_flex" })).customer.entitlements[0];
+    expect(before.usageLimit).toBe(2 * 1000 + 3 * 500);
+    const o = (await run(`mutation ($s: ID!) { setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "api-calls", usageLimit: 5000 }) { id } }`, { s: s.id })).setSubscriptionOverride;
+    const [entitlement] = (await run(ENTITLEMENTS, { c: "cus_flex" })).customer.entitlements;
+    expect(entitlement).toMatchObject({ featureKey: "api-calls", usageLimit: 2 * 5000 + 3 * 500, isSoftLimit: true, resetPeriod: "MONTHLY" });
+    expect(entitlement.sources.map((x: any) => ({ type: x.type, entityId: x.entityId, entityName: x.entityName, quantity: x.quantity, usageLimit: x.usageLimit, subscription: x.subscription.id }))).toEqual([
+      { type: "SUBSCRIPTION", entityId: o.id, entityName: "Pro", quantity: 2, usageLimit: 10000, subscription: s.id },
+      { type: "ADDON", entityId: d.a.id, entityName: "Boost pack", quantity: 3, usageLimit: 1500, subscription: s.id },
+    ]);
+    // Filtering by subscription keeps its sources; a filter on another type drops the feature.
+    expect((await run(`query ($s: ID!) { customer(externalId: "cus_flex") { entitlements(subscriptionIds: [$s]) { featureKey } } }`, { s: s.id })).customer.entitlements).toHaveLength(1);
+    expect((await run(`{ customer(externalId: "cus_flex") { entitlements(types: [BOOLEAN]) { featureKey } } }`)).customer.entitlements).toEqual([]);
+  });
+});
+
+describe("Paygentic's time travel: a grant with an end", () => {
+  it("answers entitlement(at:) before, inside and after its window", async () => {
+    const { run } = await project();
+    await run(`mutation {
+      f: createFeature(input: { key: "premium-reports", name: "Premium reports", type: BOOLEAN }) { id }
+      c: createCustomer(input: { externalId: "cus_tt" }) { id }
+    }`);
+    await run(`mutation { createGrant(input: { customer: { externalId: "cus_tt" }, featureKey: "premium-reports",
+      effectiveAt: "2026-06-01T00:00:00Z", expiresAt: "2026-07-01T00:00:00+00:00", reason: "trial" }) { id } }`);
+    const at = async (instant: string) =>
+      (await run(`query ($at: DateTime!) { customer(externalId: "cus_tt") { entitlement(featureKey: "premium-reports", at: $at) { hasAccess activeFrom activeTo sources { type } } } }`, { at: instant })).customer.entitlement;
+    expect(await at("2026-05-31T23:59:59Z")).toBeNull();
+    expect(await at("2026-06-15T00:00:00+02:00")).toEqual({ hasAccess: true, activeFrom: "2026-06-01T00:00:00.000Z", activeTo: "2026-07-01T00:00:00.000Z", sources: [{ type: "GRANT" }] });
+    expect(await at("2026-07-01T00:00:00Z")).toBeNull();
+  });
+});
+
+describe("usage, checks and consumption", () => {
+  let ctx: Awaited<ReturnType<typeof project>>;
+  beforeAll(async () => {
+    ctx = await project();
+    const d = await ctx.run(`mutation {
+      f: createFeature(input: { key: "exports", name: "Exports", type: METERED }) { id }
+      g: createFeature(input: { key: "sso", name: "SSO", type: BOOLEAN }) { id }
+      p: createPlan(input: { key: "team", name: "Team" }) { id }
+      c: createCustomer(input: { externalId: "u1" }) { id }
+      c2: createCustomer(input: { externalId: "u2" }) { id }
+    }`);
+    await ctx.run(`mutation ($p: ID!) {
+      a: setPlanEntitlement(input: { planId: $p, featureKey: "exports", usageLimit: 10, resetPeriod: NEVER }) { id }
+      s1: createSubscription(input: { customer: { externalId: "u1" }, planId: $p }) { id }
+      s2: createSubscription(input: { customer: { externalId: "u2" }, planId: $p }) { id }
+    }`, { p: d.p.id });
+  });
+  const CHECK = `query ($c: String!, $f: String!, $q: Float) { checkEntitlement(customer: { externalId: $c }, featureKey: $f, quantity: $q) { allowed reason entitlement { hasAccess usage { used remaining } } } }`;
+  const RECORD = `mutation ($input: RecordUsageInput!) { recordUsage(input: $input) { id quantity timestamp idempotencyKey } }`;
+
+  it("records usage idempotently and flips access at the limit", async () => {
+    const first = (await ctx.run(RECORD, { input: { customer: { externalId: "u1" }, featureKey: "exports", quantity: 6, idempotencyKey: "batch-1" } })).recordUsage;
+    const retry = (await ctx.run(RECORD, { input: { customer: { externalId: "u1" }, featureKey: "exports", quantity: 6, idempotencyKey: "batch-1" } })).recordUsage;
+    expect(retry).toEqual(first);
+    expect((await ctx.run(CHECK, { c: "u1", f: "exports", q: 4 })).checkEntitlement).toEqual({ allowed: true, reason: "ENTITLED", entitlement: { hasAccess: true, usage: { used: 6, remaining: 4 } } });
+    expect((await ctx.run(CHECK, { c: "u1", f: "exports", q: 5 })).checkEntitlement).toMatchObject({ allowed: false, reason: "LIMIT_EXCEEDED" });
+    await ctx.run(RECORD, { input: { customer: { externalId: "u1" }, featureKey: "exports", quantity: 4, timestamp: new Date(Date.now() - 86_400_000).toISOString() } });
+    expect((await ctx.run(CHECK, { c: "u1", f: "exports" })).checkEntitlement).toEqual({ allowed: false, reason: "LIMIT_EXCEEDED", entitlement: { hasAccess: false, usage: { used: 10, remaining: 0 } } });
+    await ctx.run(RECORD, { input: { customer: { externalId: "u1" }, featureKey: "exports", quantity: -1 } });
+    expect((await ctx.run(CHECK, { c: "u1", f: "exports" })).checkEntitlement.entitlement.hasAccess).toBe(true);
+    expect((await ctx.run(CHECK, { c: "u1", f: "sso" })).checkEntitlement).toEqual({ allowed: false, reason: "NOT_ENTITLED", entitlement: null });
+  });
+
+  it.each([
+    [{ featureKey: "sso" }, "VALIDATION_ERROR", "input.featureKey"],
+    [{ featureKey: "exports", quantity: 1e13 }, "VALIDATION_ERROR", "input.quantity"],
+    [{ featureKey: "exports", timestamp: new Date(Date.now() + 3_600_000).toISOString() }, "VALIDATION_ERROR", "input.timestamp"],
+    [{ featureKey: "nope" }, "NOT_FOUND", "input.featureKey"],
+    [{ featureKey: "exports", customer: { externalId: "nobody" } }, "NOT_FOUND", "input.customer.externalId"],
+  ])("refuses usage %#", async (input, expectedCode, field) => {
+    const result = await ctx.raw(RECORD, { input: { customer: { externalId: "u1" }, ...input } });
+    expect(code(result)).toMatchObject({ code: expectedCode, field });
+  });
+
+  it("checks unknown customers and features as NOT_FOUND", async () => {
+    expect(errorCodes(await ctx.raw(CHECK, { c: "nobody", f: "exports" }))).toEqual(["NOT_FOUND"]);
+    expect(errorCodes(await ctx.raw(CHECK, { c: "u1", f: "nope" }))).toEqual(["NOT_FOUND"]);
+    expect(errorCodes(await ctx.raw(`{ customer(externalId: "u1") { entitlement(featureKey: "nope") { hasAccess } } }`))).toEqual(["NOT_FOUND"]);
+  });
+
+  it("consumes atomically: of 50 concurrent calls against a hard limit of 10, exactly 10 succeed", async () => {
+    const CONSUME = `mutation ($k: String) { consumeEntitlement(input: { customer: { externalId: "u2" }, featureKey: "exports", idempotencyKey: $k }) { allowed reason record { id } } }`;
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => ctx.run(CONSUME, { k: `consume-${i}` })));
+    const allowed = results.filter((r) => r.consumeEntitlement.allowed);
+    expect(allowed).toHaveLength(10);
+    expect(results.filter((r) => r.consumeEntitlement.reason === "LIMIT_EXCEEDED")).toHaveLength(40);
+    // A retried key counts once and answers with its first record.
+    const key = results.findIndex((r) => r.consumeEntitlement.allowed);
+    const retry = (await ctx.run(CONSUME, { k: `consume-${key}` })).consumeEntitlement;
+    expect(retry).toEqual({ allowed: true, reason: "ENTITLED", record: results[key]!.consumeEntitlement.record });
+    const used = (await ctx.run(CHECK, { c: "u2", f: "exports" })).checkEntitlement.entitlement.usage.used;
+    expect(used).toBe(10);
+  });
+});
