@@ -173,3 +173,53 @@ describe("usage, checks and consumption", () => {
     expect(used).toBe(10);
   });
 });
+
+describe("the rules' boundaries through GraphQL", () => {
+  it("follows trial end, cancellation, add-on windows, voided grants and usage periods at their instants", async () => {
+    const { run } = await project();
+    const d = await run(`mutation {
+      f: createFeature(input: { key: "calls", name: "Calls", type: METERED }) { id }
+      p: createPlan(input: { key: "plan", name: "Plan" }) { id }
+      a: createPlan(input: { key: "extra", name: "Extra", kind: ADDON }) { id }
+      c: createCustomer(input: { externalId: "edges" }) { id }
+    }`);
+    await run(`mutation ($p: ID!, $a: ID!) {
+      x: setPlanEntitlement(input: { planId: $p, featureKey: "calls", usageLimit: 100 }) { id }
+      y: setPlanEntitlement(input: { planId: $a, featureKey: "calls", usageLimit: 10 }) { id }
+    }`, { p: d.p.id, a: d.a.id });
+    // Starts Jan 31 (anchor), trial to Feb 10; add-on over [Mar 1, Apr 1); canceled from Jan 31 next year.
+    const s = (await run(`mutation ($p: ID!, $a: ID!) { createSubscription(input: { customer: { externalId: "edges" }, planId: $p,
+      startsAt: "2030-01-31T00:00:00Z", trialEndsAt: "2030-02-10T00:00:00Z",
+      addons: [{ addonId: $a, startsAt: "2030-03-01T00:00:00Z", endsAt: "2030-04-01T00:00:00Z" }] }) { id } }`, { p: d.p.id, a: d.a.id })).createSubscription;
+    await run(`mutation ($s: ID!) { cancelSubscription(input: { subscriptionId: $s, at: "2031-01-31T00:00:00Z" }) { id } }`, { s: s.id });
+    await run(`mutation { createGrant(input: { customer: { externalId: "edges" }, featureKey: "calls", usageLimit: 1, effectiveAt: "2030-02-01T00:00:00Z" }) { id } }`)
+      .then(({ createGrant }) => run(`mutation ($g: ID!) { voidGrant(id: $g, at: "2030-02-15T00:00:00Z") { id } }`, { g: createGrant.id }));
+    // Usage in the future cannot be recorded through the API (5 minutes of skew at most): store it directly.
+    const customer = await t.database.prisma.customer.findUniqueOrThrow({ where: { id: Buffer.from(d.c.id, "base64").toString().split(":")[1] } });
+    const feature = await t.database.prisma.feature.findUniqueOrThrow({ where: { projectId_key: { projectId: customer.projectId, key: "calls" } } });
+    await t.database.prisma.usageRecord.createMany({
+      data: [["2030-02-27T23:59:59Z", 7], ["2030-02-28T00:00:00Z", 3], ["2030-03-30T12:00:00Z", 5]].map(([timestamp, quantity]) => ({
+        projectId: customer.projectId,
+        customerId: customer.id,
+        featureId: feature.id,
+        quantity: Number(quantity),
+        timestamp: new Date(String(timestamp)),
+      })),
+    });
+    const at = async (instant: string) =>
+      (await run(`query ($at: DateTime!) { customer(externalId: "edges") { entitlement(featureKey: "calls", at: $at) {
+        usageLimit usage { used periodStart periodEnd } sources { type }
+      } } }`, { at: instant })).customer.entitlement;
+
+    expect(await at("2030-01-30T23:59:59Z")).toBeNull();
+    // Trialing entitles; the grant adds 1 from Feb 1 until voided on Feb 15.
+    expect(await at("2030-02-09T00:00:00Z")).toMatchObject({ usageLimit: 101, sources: [{ type: "GRANT" }, { type: "PLAN" }] });
+    expect(await at("2030-02-15T00:00:00Z")).toMatchObject({ usageLimit: 100 });
+    // Monthly periods from Jan 31: [Jan 31, Feb 28), [Feb 28, Mar 31): the record at Feb 27 23:59:59 is in the first.
+    expect((await at("2030-02-20T00:00:00Z")).usage).toEqual({ used: 7, periodStart: "2030-01-31T00:00:00.000Z", periodEnd: "2030-02-28T00:00:00.000Z" });
+    expect(await at("2030-03-01T00:00:00Z")).toMatchObject({ usageLimit: 110, usage: { used: 8, periodStart: "2030-02-28T00:00:00.000Z", periodEnd: "2030-03-31T00:00:00.000Z" } });
+    expect(await at("2030-04-01T00:00:00Z")).toMatchObject({ usageLimit: 100, usage: { used: 0 } });
+    expect(await at("2031-01-30T23:59:59Z")).toMatchObject({ usageLimit: 100 });
+    expect(await at("2031-01-31T00:00:00Z")).toBeNull();
+  });
+});
