@@ -153,42 +153,27 @@ export function activeSources(state: CustomerState, t: Date): Source[] {
     const phase = phaseAt(subscription.phases, t);
     if (phase) {
       const overridden = new Set(subscription.overrides.map((override) => override.featureId));
-      const from = later(phase.startsAt, subscription.startsAt);
-      const to = firstEnd(phase.endsAt, subscriptionEnd);
-      const plan = state.plans.get(phase.planId);
+      // What PLAN and SUBSCRIPTION sources of this phase share.
+      const inPhase = {
+        entityName: state.plans.get(phase.planId)?.name ?? null,
+        subscriptionId: subscription.id,
+        quantity: phase.quantity,
+        priority: 0,
+        activeFrom: later(phase.startsAt, subscription.startsAt),
+        activeTo: firstEnd(phase.endsAt, subscriptionEnd),
+        periodAnchor: subscription.billingAnchor,
+      };
       for (const row of planFeatures(phase.planId)) {
         const feature = state.features.get(row.featureId);
         if (!feature || overridden.has(row.featureId)) continue;
-        sources.push(
-          makeSource(feature, row.value, {
-            type: "PLAN",
-            entity: { type: "Plan", id: phase.planId },
-            entityName: plan?.name ?? null,
-            subscriptionId: subscription.id,
-            quantity: phase.quantity,
-            priority: 0,
-            activeFrom: from,
-            activeTo: to,
-            periodAnchor: subscription.billingAnchor,
-          }),
-        );
+        sources.push(makeSource(feature, row.value, { ...inPhase, type: "PLAN", entity: { type: "Plan", id: phase.planId } }));
       }
       for (const override of subscription.overrides) {
         const feature = state.features.get(override.featureId);
         if (!feature) continue;
         const value = resolveOverrideValue(feature, override.value, planValue.get(`${phase.planId}:${feature.id}`) ?? null);
         sources.push(
-          makeSource(feature, value, {
-            type: "SUBSCRIPTION",
-            entity: { type: "SubscriptionOverride", id: override.id },
-            entityName: plan?.name ?? null,
-            subscriptionId: subscription.id,
-            quantity: phase.quantity,
-            priority: 0,
-            activeFrom: from,
-            activeTo: to,
-            periodAnchor: subscription.billingAnchor,
-          }),
+          makeSource(feature, value, { ...inPhase, type: "SUBSCRIPTION", entity: { type: "SubscriptionOverride", id: override.id } }),
         );
       }
     }
