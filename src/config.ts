@@ -15,6 +15,7 @@ const environmentSchema = z.object({
     .optional(),
   DATA_DIR: z.string().default("./data"),
   BOOTSTRAP_API_KEY: z.string().min(16, "BOOTSTRAP_API_KEY must be at least 16 characters").optional(),
+  CUSTOMER_TOKEN_SECRET: z.string().min(32, "CUSTOMER_TOKEN_SECRET must be at least 32 characters").optional(),
   SEED_DEMO: booleanFlag.optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
@@ -28,6 +29,8 @@ export type Config = {
   host: string;
   database: { kind: "postgres"; url: string } | { kind: "pglite"; dataDir: string };
   bootstrapApiKey: string | undefined;
+  /** Signs customer tokens; unset, a random secret lives as long as the process. */
+  customerTokenSecret: string | undefined;
   /** Load the demo catalog on an empty database (default: on the embedded database only). */
   seedDemo: boolean;
   poolSize: number;
@@ -54,6 +57,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     host: env.HOST,
     database,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY,
+    customerTokenSecret: env.CUSTOMER_TOKEN_SECRET,
     seedDemo: env.SEED_DEMO ?? database.kind === "pglite",
     poolSize: env.DATABASE_POOL_SIZE,
     databaseTimeoutMs: env.DATABASE_TIMEOUT_MS,

@@ -3,7 +3,7 @@ import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { Caller } from "./auth/api-keys.ts";
 import { createLoaders, type Loaders } from "./loaders/index.ts";
 import type { Logger } from "./logger.ts";
-import { unauthenticated } from "./errors.ts";
+import { ApiError, ErrorCode, unauthenticated } from "./errors.ts";
 
 export interface Context {
   readonly prisma: PrismaClient;
@@ -11,6 +11,7 @@ export interface Context {
   readonly requestId: string;
   readonly log: Logger;
   readonly loaders: Loaders;
+  readonly customerTokenSecret: string;
 }
 
 export function createContext(input: {
@@ -18,11 +19,23 @@ export function createContext(input: {
   caller: Caller | null;
   requestId: string;
   log: Logger;
+  customerTokenSecret: string;
 }): Context {
   return {
     ...input,
     loaders: createLoaders(input.prisma, input.caller?.projectId ?? null),
   };
+}
+
+/**
+ * A customer token may only see its own customer: any other one, found or not, is
+ * PERMISSION_DENIED (so a token learns nothing of other customers). API keys pass.
+ */
+export function requireVisibleCustomer(context: Context, customerId: string | undefined): void {
+  const allowed = context.caller?.customerId;
+  if (allowed !== undefined && allowed !== customerId) {
+    throw new ApiError(ErrorCode.PERMISSION_DENIED, "This customer token may only read its own customer.");
+  }
 }
 
 /** The caller's project; every query and write is scoped to it. */

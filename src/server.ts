@@ -41,7 +41,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     if (shuttingDown) return { ready: false, reason: "shutting down" };
     return databaseReadiness(database);
   };
-  const app = createApp({ database, log, isReady, graphiql: true });
+  if (!config.customerTokenSecret) {
+    log.warn("CUSTOMER_TOKEN_SECRET is not set: customer tokens are signed with a random secret and end with this process");
+  }
+  const app = createApp({ database, log, isReady, customerTokenSecret: config.customerTokenSecret, graphiql: true });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,7 +1,9 @@
 // The GraphQL server as a fetch handler: schema, context, and yoga plugins. Exported for
 // tests, which call `app.fetch(...)` without opening a port; src/server.ts listens.
+import { randomBytes } from "node:crypto";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
-import { apiKeyFromHeaders, authenticateApiKey } from "./auth/api-keys.ts";
+import { apiKeyFromHeaders, authenticateApiKey, type Caller } from "./auth/api-keys.ts";
+import { looksLikeCustomerToken, verifyCustomerToken } from "./auth/customer-tokens.ts";
 import { createContext, type Context } from "./context.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
@@ -16,12 +18,25 @@ export interface AppOptions {
   log: Logger;
   /** Readiness for /readyz: the database answers and is migrated. */
   isReady: () => Promise<Readiness>;
+  /** Signs and verifies customer tokens (CUSTOMER_TOKEN_SECRET); default: random, for this app only. */
+  customerTokenSecret?: string;
   graphiql?: boolean;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
 
-export function createApp({ database, log, isReady, graphiql = true }: AppOptions): App {
+export function createApp({
+  database,
+  log,
+  isReady,
+  customerTokenSecret = randomBytes(32).toString("base64url"),
+  graphiql = true,
+}: AppOptions): App {
+  const authenticate = async (credential: string): Promise<Caller | null> => {
+    if (!looksLikeCustomerToken(credential)) return authenticateApiKey(database.prisma, credential);
+    const claims = await verifyCustomerToken(customerTokenSecret, credential);
+    return claims && { projectId: claims.projectId, customerId: claims.customerId, scopes: new Set() };
+  };
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -40,9 +55,9 @@ export function createApp({ database, log, isReady, graphiql = true }: AppOption
       error: (...args) => log.debug(args.map(String).join(" ")),
     },
     context: async ({ request }) => {
-      const secret = apiKeyFromHeaders(request.headers);
-      const caller = secret ? await authenticateApiKey(database.prisma, secret) : null;
-      return createContext({ prisma: database.prisma, caller, requestId: requestIdOf(request), log });
+      const credential = apiKeyFromHeaders(request.headers);
+      const caller = credential ? await authenticate(credential) : null;
+      return createContext({ prisma: database.prisma, caller, requestId: requestIdOf(request), log, customerTokenSecret });
     },
     plugins: [useRequestId(), useHealthEndpoints(isReady), useErrorCodes()],
   });

@@ -8,9 +8,11 @@ const VISIBLE_PREFIX_LENGTH = 12;
 
 export interface Caller {
   projectId: string;
-  apiKeyId: string;
-  /** Effective scopes: ADMIN implies WRITE, WRITE implies READ. */
+  /** Effective scopes: ADMIN implies WRITE, WRITE implies READ. A customer token has none. */
   scopes: ReadonlySet<ApiKeyScope>;
+  apiKeyId?: string;
+  /** Set for a customer token: the one customer whose entitlements it may read. */
+  customerId?: string;
 }
 
 export function generateApiKeySecret(): string {

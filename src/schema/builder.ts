@@ -10,7 +10,7 @@ import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "../context.ts";
 import { isStoredId } from "./inputs.ts";
 import { isRecordNotFound } from "../db/errors.ts";
-import { notFound, permissionDenied, unauthenticated, validationFailed } from "../errors.ts";
+import { ApiError, ErrorCode, notFound, permissionDenied, unauthenticated, validationFailed } from "../errors.ts";
 
 /** Loading a node of another project (or a vanished one) is a miss, like an unknown id. */
 const nullWhenNotFound = (error: unknown): null => {
@@ -30,7 +30,7 @@ export type JsonObject = Prisma.InputJsonObject;
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { read: boolean; write: boolean; admin: boolean };
+  AuthScopes: { read: boolean; write: boolean; admin: boolean; customerToken: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: JsonObject; Output: unknown };
@@ -47,9 +47,15 @@ export const builder = new SchemaBuilder<{
       read: context.caller?.scopes.has("READ") ?? false,
       write: context.caller?.scopes.has("WRITE") ?? false,
       admin: context.caller?.scopes.has("ADMIN") ?? false,
+      customerToken: context.caller?.customerId !== undefined,
     }),
-    unauthorizedError: (_parent, context, _info, result) =>
-      context.caller ? permissionDenied(failedScope(result.failure).toUpperCase()) : unauthenticated(),
+    unauthorizedError: (_parent, context, _info, result) => {
+      if (!context.caller) return unauthenticated();
+      if (context.caller.customerId !== undefined) {
+        return new ApiError(ErrorCode.PERMISSION_DENIED, "A customer token may only read its customer's entitlements and check them.");
+      }
+      return permissionDenied(failedScope(result.failure).toUpperCase());
+    },
   },
   prisma: {
     client: (context) => context.prisma,

@@ -1,7 +1,7 @@
 // Customers: addressed by global ID or by the caller's own externalId.
 import { builder } from "./builder.ts";
 import { email, externalId, globalId, text } from "./inputs.ts";
-import { projectIdOf, type Context } from "../context.ts";
+import { projectIdOf, requireVisibleCustomer, type Context } from "../context.ts";
 import { alreadyExists, invalidInput, notFound } from "../errors.ts";
 import { byIdOrKey, foundOrThrow } from "./lookup.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
@@ -12,9 +12,9 @@ export const CustomerNode = builder.prismaNode("Customer", {
   findUnique: (id, context) => ({ id, projectId: projectIdOf(context) }),
   fields: (t) => ({
     externalId: t.exposeString("externalId"),
-    name: t.exposeString("name", { nullable: true }),
-    email: t.exposeString("email", { nullable: true }),
-    metadata: t.expose("metadata", { type: "JSON", nullable: true }),
+    name: t.exposeString("name", { nullable: true, authScopes: { read: true } }),
+    email: t.exposeString("email", { nullable: true, authScopes: { read: true } }),
+    metadata: t.expose("metadata", { type: "JSON", nullable: true, authScopes: { read: true } }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
@@ -40,13 +40,11 @@ export async function resolveCustomerRef(
   field: string,
 ): Promise<Customer> {
   if (!ref.id === !ref.externalId) throw invalidInput(field, "give exactly one of id or externalId");
-  if (ref.externalId) {
-    const customer = await context.loaders.customerByExternalId.load(ref.externalId);
-    if (!customer) throw notFound("Customer", `${field}.externalId`, ref.externalId);
-    return customer;
-  }
-  const customer = await context.loaders.customerById.load(ref.id ?? "");
-  if (!customer) throw notFound("Customer", `${field}.id`);
+  const customer = ref.externalId
+    ? await context.loaders.customerByExternalId.load(ref.externalId)
+    : await context.loaders.customerById.load(ref.id ?? "");
+  requireVisibleCustomer(context, customer?.id);
+  if (!customer) throw notFound("Customer", `${field}.${ref.externalId ? "externalId" : "id"}`, ref.externalId ?? undefined);
   return customer;
 }
 
@@ -88,8 +86,8 @@ builder.queryFields((t) => ({
   customer: t.prismaField({
     type: "Customer",
     nullable: true,
-    authScopes: { read: true },
-    description: "A customer by global ID or by externalId.",
+    authScopes: { read: true, customerToken: true },
+    description: "A customer by global ID or by externalId (a customer token: its own customer only).",
     args: {
       id: t.arg.id().validate(globalId("Customer").nullish()),
       externalId: t.arg.string().validate(externalId.nullish()),
@@ -97,6 +95,7 @@ builder.queryFields((t) => ({
     resolve: async (query, _root, args, context) => {
       const lookup = byIdOrKey(args, "externalId");
       const customer = await context.prisma.customer.findFirst({ ...query, where: { projectId: projectIdOf(context), ...lookup.where } });
+      requireVisibleCustomer(context, customer?.id);
       return foundOrThrow("Customer", lookup, customer);
     },
   }),

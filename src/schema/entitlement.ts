@@ -229,7 +229,7 @@ export async function evaluateFeature(context: Context, customerId: string, feat
 builder.queryField("checkEntitlement", (t) =>
   t.field({
     type: EntitlementCheckType,
-    authScopes: { read: true },
+    authScopes: { read: true, customerToken: true },
     description: "Can this customer use `quantity` more of this feature now (or at `at`)?",
     args: {
       customer: t.arg({ type: CustomerRef, required: true }),

@@ -11,6 +11,7 @@ import type { Prisma } from "../generated/prisma/client.ts";
 
 const GrantNode = builder.prismaNode("Grant", {
   id: { field: "id" },
+  authScopes: { read: true },
   findUnique: (id, context) => ({ id, projectId: projectIdOf(context) }),
   fields: (t) => ({
     customer: t.relation("customer"),
@@ -40,6 +41,7 @@ builder.prismaObjectField(CustomerNode, "grants", (t) =>
     {
       cursor: "id",
       totalCount: true,
+      authScopes: { read: true },
       description: "The customer's grants, oldest first; with `activeAt`, only those in force then.",
       args: { activeAt: t.arg({ type: "DateTime" }) },
       query: (args) => ({ where: args.activeAt ? grantActiveWhere(args.activeAt) : {}, orderBy: { id: "asc" } }),

@@ -12,6 +12,7 @@ import "./grant.ts";
 import "./api-key.ts";
 import "./entitlement.ts";
 import "./usage.ts";
+import "./customer-token.ts";
 
 builder.queryType({});
 builder.mutationType({});

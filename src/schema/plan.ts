@@ -12,6 +12,7 @@ import type { Plan, Prisma } from "../generated/prisma/client.ts";
 
 export const PlanNode = builder.prismaNode("Plan", {
   id: { field: "id" },
+  authScopes: { read: true },
   findUnique: (id, context) => ({ id, projectId: projectIdOf(context) }),
   fields: (t) => ({
     key: t.exposeString("key"),
@@ -32,6 +33,7 @@ export const PlanConnection = builder.connectionObject({ type: PlanNode, name: "
 
 const PlanEntitlementNode = builder.prismaNode("PlanEntitlement", {
   id: { field: "id" },
+  authScopes: { read: true },
   findUnique: (id, context) => ({ id, removedAt: null, plan: { projectId: projectIdOf(context) } }),
   description: "What one plan or add-on gives for one feature (per unit of quantity).",
   fields: (t) => ({
@@ -72,6 +74,7 @@ builder.prismaObjectField(FeatureNode, "plans", (t) =>
     {
       type: "Plan",
       cursor: "id",
+      authScopes: { read: true },
       description: "Plans and add-ons that include this feature.",
       resolve: (query, feature, _args, context) =>
         context.prisma.plan.findMany({

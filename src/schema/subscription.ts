@@ -22,6 +22,7 @@ import type { CustomerSubscription, Prisma, SubscriptionOverride } from "../gene
 // ---- Types -------------------------------------------------------------------------------
 
 builder.prismaObject("SubscriptionPhase", {
+  authScopes: { read: true },
   fields: (t) => ({
     plan: t.relation("plan"),
     quantity: t.exposeInt("quantity"),
@@ -32,6 +33,7 @@ builder.prismaObject("SubscriptionPhase", {
 
 export const SubscriptionNode = builder.prismaNode("CustomerSubscription", {
   id: { field: "id" },
+  authScopes: { read: true },
   findUnique: (id, context) => ({ id, projectId: projectIdOf(context) }),
   fields: (t) => ({
     customer: t.relation("customer"),
@@ -89,6 +91,7 @@ export const SubscriptionConnection = builder.connectionObject(
 
 builder.prismaNode("SubscriptionAddon", {
   id: { field: "id" },
+  authScopes: { read: true },
   findUnique: (id, context) => ({ id, subscription: { projectId: projectIdOf(context) } }),
   fields: (t) => ({
     subscription: t.relation("subscription"),
@@ -101,6 +104,7 @@ builder.prismaNode("SubscriptionAddon", {
 
 const OverrideNode = builder.prismaNode("SubscriptionOverride", {
   id: { field: "id" },
+  authScopes: { read: true },
   findUnique: (id, context) => ({ id, removedAt: null, subscription: { projectId: projectIdOf(context) } }),
   fields: (t) => ({
     subscription: t.relation("subscription"),
@@ -150,6 +154,7 @@ builder.prismaObjectField(CustomerNode, "subscriptions", (t) =>
     {
       cursor: "id",
       totalCount: true,
+      authScopes: { read: true },
       description: "The customer's subscriptions, oldest first; `status` is evaluated at `at` (default: now).",
       args: { status: t.arg({ type: [SubscriptionStatusEnum] }), at: t.arg({ type: "DateTime" }) },
       query: (args) => ({ where: statusFilter(args.status, args.at), orderBy: { id: "asc" } }),

@@ -17,6 +17,7 @@ const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 const UsageRecordNode = builder.prismaNode("UsageRecord", {
   id: { field: "id" },
+  authScopes: { read: true },
   findUnique: (id, context) => ({ id, projectId: projectIdOf(context) }),
   fields: (t) => ({
     customer: t.relation("customer"),

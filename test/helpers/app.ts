@@ -10,6 +10,9 @@ import { createLogger } from "../../src/logger.ts";
 import { createApp, type App } from "../../src/yoga.ts";
 import type { SqlCounter } from "./sql-counter.ts";
 
+/** The secret the test app signs customer tokens with (tests forge expired ones with it). */
+export const TEST_CUSTOMER_TOKEN_SECRET = "test-customer-token-secret-0123456789abcdef";
+
 export const databaseKind = (process.env.TEST_DATABASE ?? "pglite") as "pglite" | "postgres";
 
 export interface GraphQLResponse<T = any> {
@@ -39,7 +42,7 @@ export async function createTestApp({ sqlCounter }: { sqlCounter?: SqlCounter } 
     await applyMigrations(database);
   }
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
-  const app = createApp({ database, log, isReady: async () => ({ ready: true }) });
+  const app = createApp({ database, log, isReady: async () => ({ ready: true }), customerTokenSecret: TEST_CUSTOMER_TOKEN_SECRET });
   const newProject = async (name = `test-${randomUUID().slice(0, 8)}`) => {
     const project = await createProjectWithAdminKey(database.prisma, name);
     return { projectId: project.projectId, key: project.secret };

@@ -1,0 +1,110 @@
+// Customer tokens (SPEC §7): a frontend reads its own customer's entitlements and checks
+// them; anything else is PERMISSION_DENIED; an expired or tampered token UNAUTHENTICATED.
+import { SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, errorCodes, TEST_CUSTOMER_TOKEN_SECRET, type TestApp } from "../helpers/app.ts";
+
+let t: TestApp;
+let token: string;
+let ids: Record<string, string>;
+beforeAll(async () => {
+  t = await createTestApp();
+  const setup = await t.gql(`mutation {
+    f: createFeature(input: { key: "exports", name: "Exports", type: METERED }) { id }
+    p: createPlan(input: { key: "team", name: "Team" }) { id }
+    me: createCustomer(input: { externalId: "me", name: "Me", email: "me@example.com" }) { id }
+    other: createCustomer(input: { externalId: "other" }) { id }
+  }`);
+  ids = Object.fromEntries(Object.entries(setup.data).map(([key, value]) => [key, (value as { id: string }).id]));
+  await t.gql(`mutation ($p: ID!) {
+    e: setPlanEntitlement(input: { planId: $p, featureKey: "exports", usageLimit: 5 }) { id }
+    a: createSubscription(input: { customer: { externalId: "me" }, planId: $p }) { id }
+    b: createSubscription(input: { customer: { externalId: "other" }, planId: $p }) { id }
+  }`, { p: ids.p });
+  const created = await t.gql(`mutation { createCustomerToken(customer: { externalId: "me" }, ttlSeconds: 600) { token expiresAt } }`);
+  expect(created.errors).toBeUndefined();
+  token = created.data.createCustomerToken.token;
+  const expiresIn = Date.parse(created.data.createCustomerToken.expiresAt) - Date.now();
+  expect(expiresIn).toBeGreaterThan(590_000);
+  expect(expiresIn).toBeLessThanOrEqual(600_000);
+});
+afterAll(() => t.close());
+
+const asToken = (query: string, variables: Record<string, unknown> = {}, key = token) => t.gql(query, variables, { key });
+
+describe("a customer token", () => {
+  it("reads its customer's entitlements and checks them, by externalId or id", async () => {
+    const read = await asToken(`{ customer(externalId: "me") { externalId entitlements { featureKey usageLimit hasAccess usage { remaining } feature { name } } } }`);
+    expect(read.errors).toBeUndefined();
+    expect(read.data.customer).toEqual({
+      externalId: "me",
+      entitlements: [{ featureKey: "exports", usageLimit: 5, hasAccess: true, usage: { remaining: 5 }, feature: { name: "Exports" } }],
+    });
+    const check = await asToken(`query ($id: ID!) { checkEntitlement(customer: { id: $id }, featureKey: "exports", quantity: 6) { allowed reason } }`, { id: ids.me });
+    expect(check.data.checkEntitlement).toEqual({ allowed: false, reason: "LIMIT_EXCEEDED" });
+  });
+
+  it("is PERMISSION_DENIED for any other customer, known or not", async () => {
+    for (const query of [
+      `{ customer(externalId: "other") { externalId } }`,
+      `{ customer(externalId: "nobody") { externalId } }`,
+      `{ checkEntitlement(customer: { externalId: "other" }, featureKey: "exports") { allowed } }`,
+      `{ checkEntitlement(customer: { externalId: "nobody" }, featureKey: "exports") { allowed } }`,
+    ]) {
+      expect({ query, codes: errorCodes(await asToken(query)) }).toEqual({ query, codes: ["PERMISSION_DENIED"] });
+    }
+  });
+
+  it("is PERMISSION_DENIED for everything else, including what entitlements lead to", async () => {
+    const denied = [
+      `{ features { totalCount } }`,
+      `{ customers { totalCount } }`,
+      `{ plan(key: "team") { id } }`,
+      `query ($id: ID!) { node(id: $id) { id } }`,
+      `{ customer(externalId: "me") { email } }`,
+      `{ customer(externalId: "me") { subscriptions { totalCount } } }`,
+      `{ customer(externalId: "me") { grants { totalCount } } }`,
+      `{ customer(externalId: "me") { entitlements { sources { subscription { status } } } } }`,
+      `{ customer(externalId: "me") { entitlements { feature { plans { totalCount } } } } }`,
+      `mutation { recordUsage(input: { customer: { externalId: "me" }, featureKey: "exports" }) { id } }`,
+      `mutation { createCustomerToken(customer: { externalId: "me" }) { token } }`,
+    ];
+    for (const query of denied) {
+      const result = await asToken(query, { id: ids.other });
+      expect({ query, codes: [...new Set(errorCodes(result))] }).toEqual({ query, codes: ["PERMISSION_DENIED"] });
+    }
+    expect(await t.database.prisma.usageRecord.count({ where: { projectId: t.projectId } })).toBe(0);
+  });
+
+  it("is UNAUTHENTICATED once expired, tampered with, or signed with another secret", async () => {
+    const [header, payload, signature] = token.split(".");
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, sub: "someone-else" })).toString("base64url");
+    const expired = await new SignJWT({ pid: claims.pid })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer(claims.iss)
+      .setAudience(claims.aud)
+      .setSubject(claims.sub)
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(new TextEncoder().encode(TEST_CUSTOMER_TOKEN_SECRET));
+    const otherSecret = await new SignJWT({ pid: claims.pid })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer(claims.iss)
+      .setAudience(claims.aud)
+      .setSubject(claims.sub)
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode("another-secret-another-secret-another"));
+    for (const bad of [`${header}.${forged}.${signature}`, expired, otherSecret, `${header}.${payload}.`]) {
+      expect(errorCodes(await asToken(`{ customer(externalId: "me") { externalId } }`, {}, bad))).toEqual(["UNAUTHENTICATED"]);
+    }
+  });
+
+  it("is created with WRITE only, for a known customer, with a sane lifetime", async () => {
+    const { secret } = (await t.gql(`mutation { createApiKey(input: { name: "reader", scopes: [READ] }) { secret } }`)).data.createApiKey;
+    expect(errorCodes(await t.gql(`mutation { createCustomerToken(customer: { externalId: "me" }) { token } }`, {}, { key: secret }))).toEqual(["PERMISSION_DENIED"]);
+    expect(errorCodes(await t.gql(`mutation { createCustomerToken(customer: { externalId: "nobody" }) { token } }`))).toEqual(["NOT_FOUND"]);
+    const tooLong = await t.gql(`mutation { createCustomerToken(customer: { externalId: "me" }, ttlSeconds: 99999999) { token } }`);
+    expect(tooLong.errors?.[0]?.extensions).toMatchObject({ code: "VALIDATION_ERROR", field: "ttlSeconds" });
+  });
+});
