@@ -204,7 +204,7 @@ builder.prismaObjectFields(CustomerNode, (t) => ({
   }),
 }));
 
-export const quantityToCheck = z
+const quantityToCheck = z
   .number()
   .refine(Number.isFinite, "must be a finite number")
   .min(0, "must be at least 0")

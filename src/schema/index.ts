@@ -3,7 +3,6 @@ import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.ts";
 import "./scalars.ts";
 import "./enums.ts";
-import "./node.ts";
 import "./feature.ts";
 import "./plan.ts";
 import "./customer.ts";
