@@ -3,6 +3,7 @@ import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { Caller } from "./auth/api-keys.ts";
 import { createLoaders, type Loaders } from "./loaders/index.ts";
 import type { Logger } from "./logger.ts";
+import type { EventBus } from "./events/bus.ts";
 import { ApiError, ErrorCode, unauthenticated } from "./errors.ts";
 
 export interface Context {
@@ -12,6 +13,8 @@ export interface Context {
   readonly log: Logger;
   readonly loaders: Loaders;
   readonly customerTokenSecret: string;
+  /** Where entitlement changes are published (shared by every request). */
+  readonly events: EventBus;
 }
 
 export function createContext(input: {
@@ -20,6 +23,7 @@ export function createContext(input: {
   requestId: string;
   log: Logger;
   customerTokenSecret: string;
+  events: EventBus;
 }): Context {
   return {
     ...input,

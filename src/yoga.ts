@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { apiKeyFromHeaders, authenticateApiKey, type Caller } from "./auth/api-keys.ts";
+import { createEventBus, type EventBus } from "./events/bus.ts";
 import { looksLikeCustomerToken, verifyCustomerToken } from "./auth/customer-tokens.ts";
 import { createContext, type Context } from "./context.ts";
 import type { Database } from "./db/client.ts";
@@ -20,6 +21,8 @@ export interface AppOptions {
   isReady: () => Promise<Readiness>;
   /** Signs and verifies customer tokens (CUSTOMER_TOKEN_SECRET); default: random, for this app only. */
   customerTokenSecret?: string;
+  /** Entitlement change events; default: a bus of this app's own. */
+  events?: EventBus;
   graphiql?: boolean;
 }
 
@@ -30,6 +33,7 @@ export function createApp({
   log,
   isReady,
   customerTokenSecret = randomBytes(32).toString("base64url"),
+  events = createEventBus(),
   graphiql = true,
 }: AppOptions): App {
   const authenticate = async (credential: string): Promise<Caller | null> => {
@@ -57,7 +61,7 @@ export function createApp({
     context: async ({ request }) => {
       const credential = apiKeyFromHeaders(request.headers);
       const caller = credential ? await authenticate(credential) : null;
-      return createContext({ prisma: database.prisma, caller, requestId: requestIdOf(request), log, customerTokenSecret });
+      return createContext({ prisma: database.prisma, caller, requestId: requestIdOf(request), log, customerTokenSecret, events });
     },
     plugins: [useRequestId(), useHealthEndpoints(isReady), useErrorCodes()],
   });

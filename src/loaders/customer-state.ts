@@ -4,7 +4,7 @@
 // whatever the number of customers.
 import DataLoader from "dataloader";
 import { Prisma, type CustomerSubscription, type Feature, type PrismaClient } from "../generated/prisma/client.ts";
-import type { CustomerState, FeatureInfo } from "../domain/entitlements.ts";
+import type { CustomerState, Entitlement, FeatureInfo } from "../domain/entitlements.ts";
 import type { EntitlementValue, EntitlementValueInput, FeatureLevel } from "../domain/entitlement-value.ts";
 
 export interface LoadedCustomerState {
@@ -90,6 +90,14 @@ export interface UsageKey {
   start: Date | null;
   end: Date | null;
 }
+
+/** The usage that counts against an entitlement: its customer, feature and current period. */
+export const usageKeyOf = (customerId: string, entitlement: Entitlement): UsageKey => ({
+  customerId,
+  featureId: entitlement.feature.id,
+  start: entitlement.period?.start ?? null,
+  end: entitlement.period?.end ?? null,
+});
 
 /** Sums of usage per (customer, feature, period), all in one statement. */
 export function createUsageLoader(prisma: PrismaClient) {

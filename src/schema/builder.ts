@@ -43,6 +43,7 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    authorizeOnSubscribe: true,
     authScopes: (context) => ({
       read: context.caller?.scopes.has("READ") ?? false,
       write: context.caller?.scopes.has("WRITE") ?? false,

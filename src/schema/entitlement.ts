@@ -9,6 +9,7 @@ import { FeatureNode, featureByKey } from "./feature.ts";
 import { SubscriptionNode } from "./subscription.ts";
 import { catalogKey, globalId } from "./inputs.ts";
 import type { Context } from "../context.ts";
+import { usageKeyOf } from "../loaders/customer-state.ts";
 import { entitlementsAt, type Entitlement, type EntitlementFilters, type Source } from "../domain/entitlements.ts";
 import { check, hasAccess, usageSummary, type CheckReason } from "../domain/checks.ts";
 import type { FeatureType } from "../domain/entitlement-value.ts";
@@ -43,12 +44,7 @@ export const CheckReasonEnum = builder.enumType("CheckReason", {
 export async function usedIn(context: Context, evaluated: EvaluatedEntitlement): Promise<number> {
   const { entitlement } = evaluated;
   if (entitlement.feature.type !== "METERED") return 0;
-  return context.loaders.usage.load({
-    customerId: evaluated.customerId,
-    featureId: entitlement.feature.id,
-    start: entitlement.period?.start ?? null,
-    end: entitlement.period?.end ?? null,
-  });
+  return context.loaders.usage.load(usageKeyOf(evaluated.customerId, entitlement));
 }
 
 /** The customer's entitlements at `at` (default now), filtered. */

@@ -5,6 +5,7 @@ import { featureByKey } from "./feature.ts";
 import { catalogKey, globalId, priority, text } from "./inputs.ts";
 import { entitlementValueInputFields, entitlementValueOutputFields, pickValueInput, requireCompleteValue } from "./entitlement-value.ts";
 import { projectIdOf } from "../context.ts";
+import { withChangeEvents } from "../events/track.ts";
 import { invalidInput, invalidOperation, notFound } from "../errors.ts";
 import { isBefore } from "../domain/time.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
@@ -79,7 +80,7 @@ builder.mutationFields((t) => ({
         throw invalidOperation(`Feature "${feature.key}" is archived and cannot be granted anew`, "input.featureKey");
       }
       const value = requireCompleteValue(feature, pickValueInput(input));
-      return context.prisma.grant.create({
+      return withChangeEvents(context, [customer.id], "GRANT_CHANGED", () => context.prisma.grant.create({
         ...query,
         data: {
           projectId: projectIdOf(context),
@@ -92,7 +93,7 @@ builder.mutationFields((t) => ({
           reason: input.reason ?? null,
           metadata: input.metadata ?? undefined,
         },
-      });
+      }));
     },
   }),
   voidGrant: t.prismaField({
@@ -106,7 +107,9 @@ builder.mutationFields((t) => ({
       if (grant.voidedAt && grant.voidedAt.getTime() <= Date.now()) {
         throw invalidOperation(`The grant was already voided at ${grant.voidedAt.toISOString()}`, "id");
       }
-      return context.prisma.grant.update({ ...query, where: { id: grant.id }, data: { voidedAt: args.at ?? new Date() } });
+      return withChangeEvents(context, [grant.customerId], "GRANT_CHANGED", () =>
+        context.prisma.grant.update({ ...query, where: { id: grant.id }, data: { voidedAt: args.at ?? new Date() } }),
+      );
     },
   }),
 }));

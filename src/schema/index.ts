@@ -12,6 +12,7 @@ import "./api-key.ts";
 import "./entitlement.ts";
 import "./usage.ts";
 import "./customer-token.ts";
+import "./entitlements-changed.ts";
 
 builder.queryType({});
 builder.mutationType({});

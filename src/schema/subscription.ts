@@ -7,6 +7,7 @@ import { PlanNode, usablePlan } from "./plan.ts";
 import { catalogKey, globalId, quantity } from "./inputs.ts";
 import { entitlementValueInputFields, entitlementValueOutputFields, pickValueInput } from "./entitlement-value.ts";
 import { projectIdOf, type Context } from "../context.ts";
+import { withChangeEvents } from "../events/track.ts";
 import { invalidInput, invalidOperation, notFound, validationFailed } from "../errors.ts";
 import { planChange, representativePhase, sortPhases } from "../domain/phases.ts";
 import { subscriptionStatus, type SubscriptionStatus } from "../domain/subscription-status.ts";
@@ -297,7 +298,7 @@ builder.mutationFields((t) => ({
           return { addonId: addonPlan.id, quantity: addon.quantity ?? 1, startsAt: addonStart, endsAt: addon.endsAt ?? null };
         }),
       );
-      return context.prisma.customerSubscription.create({
+      return withChangeEvents(context, [customer.id], "SUBSCRIPTION_CHANGED", () => context.prisma.customerSubscription.create({
         ...query,
         data: {
           projectId: projectIdOf(context),
@@ -310,7 +311,7 @@ builder.mutationFields((t) => ({
           phases: { create: { planId: plan.id, quantity: input.quantity ?? 1, startsAt } },
           addons: { create: addons },
         },
-      });
+      }));
     },
   }),
   changeSubscriptionPlan: t.prismaField({
@@ -324,14 +325,14 @@ builder.mutationFields((t) => ({
       const at = latest(input.at ?? new Date(), subscription.startsAt);
       requireRunning(subscription, at, "input.at");
       const change = planChange(sortPhases(subscription.phases), { planId: plan.id, quantity: input.quantity, at });
-      return context.prisma.$transaction(async (tx) => {
+      return withChangeEvents(context, [subscription.customerId], "SUBSCRIPTION_CHANGED", () => context.prisma.$transaction(async (tx) => {
         await tx.subscriptionPhase.deleteMany({ where: { id: { in: change.removePhaseIds } } });
         if (change.closePhase) {
           await tx.subscriptionPhase.update({ where: { id: change.closePhase.id }, data: { endsAt: change.closePhase.endsAt } });
         }
         await tx.subscriptionPhase.create({ data: { subscriptionId: subscription.id, ...change.newPhase } });
         return tx.customerSubscription.update({ ...query, where: { id: subscription.id }, data: { updatedAt: new Date() } });
-      });
+      }));
     },
   }),
   cancelSubscription: t.prismaField({
@@ -341,11 +342,9 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { input }, context) => {
       const subscription = await ownedSubscription(context, input.subscriptionId, "input.subscriptionId");
       requireRunning(subscription, new Date(), "input.subscriptionId");
-      return context.prisma.customerSubscription.update({
-        ...query,
-        where: { id: subscription.id },
-        data: { canceledAt: input.at ?? new Date() },
-      });
+      return withChangeEvents(context, [subscription.customerId], "SUBSCRIPTION_CHANGED", () =>
+        context.prisma.customerSubscription.update({ ...query, where: { id: subscription.id }, data: { canceledAt: input.at ?? new Date() } }),
+      );
     },
   }),
   addSubscriptionAddon: t.prismaField({
@@ -358,7 +357,7 @@ builder.mutationFields((t) => ({
       const startsAt = input.startsAt ?? latest(new Date(), subscription.startsAt);
       requireAfter(startsAt, input.endsAt, "input.endsAt", "startsAt");
       requireRunning(subscription, startsAt, "input.startsAt");
-      return context.prisma.subscriptionAddon.create({
+      return withChangeEvents(context, [subscription.customerId], "SUBSCRIPTION_CHANGED", () => context.prisma.subscriptionAddon.create({
         ...query,
         data: {
           subscriptionId: subscription.id,
@@ -367,7 +366,7 @@ builder.mutationFields((t) => ({
           startsAt,
           endsAt: input.endsAt ?? null,
         },
-      });
+      }));
     },
   }),
   removeSubscriptionAddon: t.prismaField({
@@ -381,17 +380,16 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, context) => {
       const addon = await context.prisma.subscriptionAddon.findFirst({
         where: { id: args.id, subscription: { projectId: projectIdOf(context) } },
+        include: { subscription: { select: { customerId: true } } },
       });
       if (!addon) throw notFound("Subscription add-on", "id");
       const at = args.at ?? new Date();
       if (addon.endsAt && !isBefore(at, addon.endsAt)) {
         throw invalidOperation(`The add-on already ends at ${addon.endsAt.toISOString()}`, "at");
       }
-      return context.prisma.subscriptionAddon.update({
-        ...query,
-        where: { id: addon.id },
-        data: { endsAt: latest(at, addon.startsAt) },
-      });
+      return withChangeEvents(context, [addon.subscription.customerId], "SUBSCRIPTION_CHANGED", () =>
+        context.prisma.subscriptionAddon.update({ ...query, where: { id: addon.id }, data: { endsAt: latest(at, addon.startsAt) } }),
+      );
     },
   }),
   setSubscriptionOverride: t.prismaField({
@@ -425,12 +423,14 @@ builder.mutationFields((t) => ({
         isSoftLimit: given.isSoftLimit ?? null,
         staticValue: given.staticValue ?? null,
       };
-      return context.prisma.subscriptionOverride.upsert({
-        ...query,
-        where: key,
-        create: { subscriptionId: subscription.id, featureId: feature.id, ...stored },
-        update: { ...stored, removedAt: null },
-      });
+      return withChangeEvents(context, [subscription.customerId], "SUBSCRIPTION_CHANGED", () =>
+        context.prisma.subscriptionOverride.upsert({
+          ...query,
+          where: key,
+          create: { subscriptionId: subscription.id, featureId: feature.id, ...stored },
+          update: { ...stored, removedAt: null },
+        }),
+      );
     },
   }),
   removeSubscriptionOverride: t.prismaField({
@@ -443,10 +443,12 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, context) => {
       const subscription = await ownedSubscription(context, args.subscriptionId, "subscriptionId");
       const feature = await featureByKey(context, args.featureKey, "featureKey");
-      const { count } = await context.prisma.subscriptionOverride.updateMany({
-        where: { subscriptionId: subscription.id, featureId: feature.id, removedAt: null },
-        data: { removedAt: new Date() },
-      });
+      const { count } = await withChangeEvents(context, [subscription.customerId], "SUBSCRIPTION_CHANGED", () =>
+        context.prisma.subscriptionOverride.updateMany({
+          where: { subscriptionId: subscription.id, featureId: feature.id, removedAt: null },
+          data: { removedAt: new Date() },
+        }),
+      );
       if (count === 0) throw notFound("Override for feature", "featureKey", feature.key);
       return context.prisma.customerSubscription.findUniqueOrThrow({ ...query, where: { id: subscription.id } });
     },

@@ -7,6 +7,7 @@ import { featureByKey } from "./feature.ts";
 import { CheckReasonEnum, CustomerEntitlementType, evaluateFeature, type EvaluatedEntitlement } from "./entitlement.ts";
 import { catalogKey, text } from "./inputs.ts";
 import { projectIdOf, type Context } from "../context.ts";
+import { withChangeEvents } from "../events/track.ts";
 import { invalidInput } from "../errors.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
 import { check, type CheckReason } from "../domain/checks.ts";
@@ -109,7 +110,7 @@ builder.mutationFields((t) => ({
         idempotencyKey: input.idempotencyKey ?? null,
       };
       try {
-        return await context.prisma.usageRecord.create({ ...query, data });
+        return await withChangeEvents(context, [customer.id], "USAGE_CHANGED", () => context.prisma.usageRecord.create({ ...query, data }));
       } catch (error) {
         if (!input.idempotencyKey || !uniqueViolationFields(error)) throw error;
         // A retry: the first record stands.
@@ -133,7 +134,7 @@ builder.mutationFields((t) => ({
       const now = new Date();
       const { evaluated } = await evaluateFeature(context, customer.id, feature.key, now);
       const period = evaluated?.entitlement.period ?? null;
-      const outcome = await context.prisma.$transaction(async (tx) => {
+      const outcome = await withChangeEvents(context, [customer.id], "USAGE_CHANGED", () => context.prisma.$transaction(async (tx) => {
         // One consumer at a time per (customer, feature): the check and the write see the same usage.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${customer.id}:${feature.id}`}, 0))`;
         if (input.idempotencyKey) {
@@ -151,7 +152,7 @@ builder.mutationFields((t) => ({
           data: { projectId, customerId: customer.id, featureId: feature.id, quantity, timestamp: now, idempotencyKey: input.idempotencyKey ?? null },
         });
         return { ...decision, record };
-      });
+      }));
       // The entitlement as it stands after this step (usage read afresh).
       context.loaders.usage.clearAll();
       const after = await evaluateFeature(context, customer.id, feature.key, now);

@@ -1,0 +1,51 @@
+// What a subscriber is told about (SPEC §6): an entitlement changed when any of isEnabled,
+// usageLimit, isUnlimited, isSoftLimit, resetPeriod, staticValues or hasAccess changed, or
+// when the feature appeared or went.
+import type { Entitlement } from "./entitlements.ts";
+import { hasAccess } from "./checks.ts";
+
+export type EntitlementView = Pick<Entitlement, "isEnabled" | "usageLimit" | "isUnlimited" | "isSoftLimit" | "resetPeriod" | "staticValues"> & {
+  hasAccess: boolean;
+};
+
+/** The observable state of a customer's entitlements, by feature key. */
+export type EntitlementSnapshot = ReadonlyMap<string, EntitlementView>;
+
+export function snapshotOf(entitlements: readonly Entitlement[], usedOf: (entitlement: Entitlement) => number): EntitlementSnapshot {
+  return new Map(
+    entitlements.map((entitlement) => [
+      entitlement.feature.key,
+      {
+        isEnabled: entitlement.isEnabled,
+        usageLimit: entitlement.usageLimit,
+        isUnlimited: entitlement.isUnlimited,
+        isSoftLimit: entitlement.isSoftLimit,
+        resetPeriod: entitlement.resetPeriod,
+        staticValues: entitlement.staticValues,
+        hasAccess: hasAccess(entitlement, usedOf(entitlement)),
+      },
+    ]),
+  );
+}
+
+const sameView = (a: EntitlementView, b: EntitlementView) =>
+  a.isEnabled === b.isEnabled &&
+  a.usageLimit === b.usageLimit &&
+  a.isUnlimited === b.isUnlimited &&
+  a.isSoftLimit === b.isSoftLimit &&
+  a.resetPeriod === b.resetPeriod &&
+  a.hasAccess === b.hasAccess &&
+  a.staticValues.length === b.staticValues.length &&
+  a.staticValues.every((value, index) => value === b.staticValues[index]);
+
+/** The feature keys whose observable state differs, sorted; empty when nothing changed. */
+export function changedFeatureKeys(before: EntitlementSnapshot, after: EntitlementSnapshot): string[] {
+  const keys = new Set([...before.keys(), ...after.keys()]);
+  return [...keys]
+    .filter((key) => {
+      const a = before.get(key);
+      const b = after.get(key);
+      return !a || !b || !sameView(a, b);
+    })
+    .sort();
+}

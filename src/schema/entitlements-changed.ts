@@ -1,0 +1,76 @@
+// Subscription.entitlementsChanged: a customer's entitlements as they change (SPEC §6).
+import { filter, pipe } from "graphql-yoga";
+import { z } from "zod";
+import { builder } from "./builder.ts";
+import { CustomerNode, CustomerRef, resolveCustomerRef } from "./customer.ts";
+import { CustomerEntitlementType, evaluateEntitlements } from "./entitlement.ts";
+import { catalogKey } from "./inputs.ts";
+import { projectIdOf } from "../context.ts";
+import { ENTITLEMENTS_CHANGED, type EntitlementChange } from "../events/bus.ts";
+
+const ChangeCauseEnum = builder.enumType("ChangeCause", {
+  values: {
+    CATALOG_CHANGED: {},
+    SUBSCRIPTION_CHANGED: {},
+    GRANT_CHANGED: {},
+    USAGE_CHANGED: {},
+    SCHEDULED_TRANSITION: { description: "A start or end time of a source was reached." },
+  } as const,
+});
+
+const EntitlementsChangedEvent = builder.objectRef<EntitlementChange>("EntitlementsChangedEvent").implement({
+  fields: (t) => ({
+    customer: t.field({
+      type: CustomerNode,
+      resolve: async ({ customerId }, _args, context) => {
+        const customer = await context.loaders.customerById.load(customerId);
+        if (!customer) throw new Error(`Customer ${customerId} vanished`);
+        return customer;
+      },
+    }),
+    cause: t.field({ type: ChangeCauseEnum, resolve: (change) => change.cause }),
+    changedFeatureKeys: t.exposeStringList("changedFeatureKeys"),
+    occurredAt: t.field({ type: "DateTime", resolve: (change) => new Date(change.occurredAt) }),
+    entitlements: t.field({
+      type: [CustomerEntitlementType],
+      description: "The customer's entitlements after the change.",
+      resolve: (change, _args, context) => {
+        // A subscription's context outlives its events: read the new state afresh.
+        context.loaders.customerState.clear(change.customerId);
+        context.loaders.usage.clearAll();
+        return evaluateEntitlements(context, change.customerId, new Date());
+      },
+    }),
+  }),
+});
+
+builder.subscriptionType({});
+
+builder.subscriptionField("entitlementsChanged", (t) =>
+  t.field({
+    type: EntitlementsChangedEvent,
+    authScopes: { read: true, customerToken: true },
+    description:
+      "Fires whenever the customer's aggregated entitlements change. Without `customer`, every customer of the project; a customer token always gets its own customer only.",
+    args: {
+      customer: t.arg({ type: CustomerRef }),
+      featureKeys: t.arg.stringList().validate(z.array(catalogKey).max(200).nullish()),
+    },
+    subscribe: async (_root, args, context) => {
+      const projectId = projectIdOf(context);
+      const customerId = args.customer
+        ? (await resolveCustomerRef(context, args.customer, "customer")).id
+        : (context.caller?.customerId ?? null);
+      const keys = args.featureKeys ? new Set(args.featureKeys) : null;
+      return pipe(
+        context.events.subscribe(ENTITLEMENTS_CHANGED, projectId),
+        filter(
+          (change: EntitlementChange) =>
+            (customerId === null || change.customerId === customerId) &&
+            (keys === null || change.changedFeatureKeys.some((key) => keys.has(key))),
+        ),
+      );
+    },
+    resolve: (change) => change,
+  }),
+);
