@@ -11,6 +11,7 @@ import { ensureStartupKey } from "./auth/projects.ts";
 import { seedDemo } from "./seed/demo.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createApp } from "./yoga.ts";
+import { attachWebSocket } from "./websocket.ts";
 
 export interface RunningServer {
   url: string;
@@ -46,6 +47,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   }
   const app = createApp({ database, log, isReady, customerTokenSecret: config.customerTokenSecret, graphiql: true });
   const server = createServer(app);
+  const closeWebSocket = attachWebSocket(server, app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => resolve());
@@ -59,6 +61,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     (closing ??= (async () => {
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeWebSocket();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await closed;

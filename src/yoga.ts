@@ -1,6 +1,6 @@
 // The GraphQL server as a fetch handler: schema, context, and yoga plugins. Exported for
 // tests, which call `app.fetch(...)` without opening a port; src/server.ts listens.
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { apiKeyFromHeaders, authenticateApiKey, type Caller } from "./auth/api-keys.ts";
 import { createEventBus, type EventBus } from "./events/bus.ts";
@@ -25,6 +25,12 @@ export interface AppOptions {
   events?: EventBus;
   graphiql?: boolean;
 }
+
+/** graphql-ws connection parameters such as `{ authorization: "Bearer …" }`, as headers. */
+const headersOf = (params: Record<string, unknown> | undefined) =>
+  new Headers(
+    Object.entries(params ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
 
@@ -58,10 +64,11 @@ export function createApp({
       // Errors reaching clients are logged once, with the request id, by the error masker.
       error: (...args) => log.debug(args.map(String).join(" ")),
     },
-    context: async ({ request }) => {
-      const credential = apiKeyFromHeaders(request.headers);
+    context: async ({ request, connectionParams }: { request?: Request; connectionParams?: Record<string, unknown> }) => {
+      // Over WebSocket the credential comes in the connection's parameters, as headers would.
+      const credential = request ? apiKeyFromHeaders(request.headers) : apiKeyFromHeaders(headersOf(connectionParams));
       const caller = credential ? await authenticate(credential) : null;
-      return createContext({ prisma: database.prisma, caller, requestId: requestIdOf(request), log, customerTokenSecret, events });
+      return createContext({ prisma: database.prisma, caller, requestId: request ? requestIdOf(request) : randomUUID(), log, customerTokenSecret, events });
     },
     plugins: [useRequestId(), useHealthEndpoints(isReady), useErrorCodes()],
   });
