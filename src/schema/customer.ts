@@ -33,6 +33,13 @@ export const CustomerRef = builder.inputType("CustomerRef", {
   }),
 });
 
+/** A customer the engine already knows exists (by id, batched). */
+export async function loadedCustomer(context: Context, customerId: string): Promise<Customer> {
+  const customer = await context.loaders.customerById.load(customerId);
+  if (!customer) throw new Error(`Customer ${customerId} vanished`);
+  return customer;
+}
+
 /** The referenced customer of the caller's project, or NOT_FOUND / VALIDATION_ERROR naming `field`. */
 export async function resolveCustomerRef(
   context: Context,

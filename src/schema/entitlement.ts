@@ -4,7 +4,7 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "./builder.ts";
 import { FeatureTypeEnum, ResetPeriodEnum } from "./enums.ts";
-import { CustomerNode, CustomerRef, resolveCustomerRef } from "./customer.ts";
+import { CustomerNode, CustomerRef, loadedCustomer, resolveCustomerRef } from "./customer.ts";
 import { FeatureNode, featureByKey } from "./feature.ts";
 import { SubscriptionNode } from "./subscription.ts";
 import { catalogKey, globalId } from "./inputs.ts";
@@ -109,11 +109,7 @@ export const CustomerEntitlementType = builder.objectRef<EvaluatedEntitlement>("
   fields: (t) => ({
     customer: t.field({
       type: CustomerNode,
-      resolve: async ({ customerId }, _args, context) => {
-        const customer = await context.loaders.customerById.load(customerId);
-        if (!customer) throw new Error(`Customer ${customerId} vanished`);
-        return customer;
-      },
+      resolve: ({ customerId }, _args, context) => loadedCustomer(context, customerId),
     }),
     feature: t.field({
       type: FeatureNode,

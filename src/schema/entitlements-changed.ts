@@ -2,7 +2,7 @@
 import { filter, pipe } from "graphql-yoga";
 import { z } from "zod";
 import { builder } from "./builder.ts";
-import { CustomerNode, CustomerRef, resolveCustomerRef } from "./customer.ts";
+import { CustomerNode, CustomerRef, loadedCustomer, resolveCustomerRef } from "./customer.ts";
 import { CustomerEntitlementType, evaluateEntitlements } from "./entitlement.ts";
 import { catalogKey } from "./inputs.ts";
 import { projectIdOf } from "../context.ts";
@@ -22,11 +22,7 @@ const EntitlementsChangedEvent = builder.objectRef<EntitlementChange>("Entitleme
   fields: (t) => ({
     customer: t.field({
       type: CustomerNode,
-      resolve: async ({ customerId }, _args, context) => {
-        const customer = await context.loaders.customerById.load(customerId);
-        if (!customer) throw new Error(`Customer ${customerId} vanished`);
-        return customer;
-      },
+      resolve: ({ customerId }, _args, context) => loadedCustomer(context, customerId),
     }),
     cause: t.field({ type: ChangeCauseEnum, resolve: (change) => change.cause }),
     changedFeatureKeys: t.exposeStringList("changedFeatureKeys"),
