@@ -1,11 +1,23 @@
-// Runs a write and tells subscribers of every customer whose entitlements it changed:
-// the customers' observable entitlements are compared before and after (SPEC §6).
+// Tells subscribers what a write changed (SPEC §6): each affected customer's observable
+// entitlements are compared before and after, and only differences are published.
 import { projectIdOf, type Context } from "../context.ts";
 import { changedFeatureKeys, snapshotOf, type EntitlementSnapshot } from "../domain/changes.ts";
-import { entitlementsAt } from "../domain/entitlements.ts";
-import { createLoaders } from "../loaders/index.ts";
-import { usageKeyOf } from "../loaders/customer-state.ts";
-import { ENTITLEMENTS_CHANGED, type ChangeCause } from "./bus.ts";
+import { entitlementsAt, type CustomerState, type PlanEntitlementRow } from "../domain/entitlements.ts";
+import type { EntitlementValue } from "../domain/entitlement-value.ts";
+import { createLoaders, type Loaders } from "../loaders/index.ts";
+import { featureInfo, usageKeyOf } from "../loaders/customer-state.ts";
+import { ENTITLEMENTS_CHANGED, type ChangeCause, type EventBus } from "./bus.ts";
+
+/** A customer's observable entitlements at `now` in `state`, with usage for hasAccess. */
+async function snapshotOfState(loaders: Loaders, customerId: string, state: CustomerState, now: Date): Promise<EntitlementSnapshot> {
+  const entitlements = entitlementsAt(state, now);
+  const used = await Promise.all(
+    entitlements.map((entitlement) =>
+      entitlement.feature.type === "METERED" ? loaders.usage.load(usageKeyOf(customerId, entitlement)) : 0,
+    ),
+  );
+  return snapshotOf(entitlements, (entitlement) => used[entitlements.indexOf(entitlement)] ?? 0);
+}
 
 /** Each customer's observable entitlements now, read afresh (no request cache). */
 async function snapshots(context: Context, projectId: string, customerIds: readonly string[]) {
@@ -14,18 +26,32 @@ async function snapshots(context: Context, projectId: string, customerIds: reado
   const entries = await Promise.all(
     customerIds.map(async (customerId): Promise<[string, EntitlementSnapshot]> => {
       const { state } = await loaders.customerState.load(customerId);
-      const entitlements = entitlementsAt(state, now);
-      const used = await Promise.all(
-        entitlements.map((entitlement) =>
-          entitlement.feature.type === "METERED" ? loaders.usage.load(usageKeyOf(customerId, entitlement)) : 0,
-        ),
-      );
-      return [customerId, snapshotOf(entitlements, (entitlement) => used[entitlements.indexOf(entitlement)] ?? 0)];
+      return [customerId, await snapshotOfState(loaders, customerId, state, now)];
     }),
   );
   return new Map(entries);
 }
 
+function publishDifference(
+  events: EventBus,
+  projectId: string,
+  customerId: string,
+  cause: ChangeCause,
+  before: EntitlementSnapshot,
+  after: EntitlementSnapshot,
+) {
+  const changed = changedFeatureKeys(before, after);
+  if (changed.length === 0) return;
+  events.publish(ENTITLEMENTS_CHANGED, projectId, {
+    projectId,
+    customerId,
+    cause,
+    changedFeatureKeys: changed,
+    occurredAt: new Date().toISOString(),
+  });
+}
+
+/** Runs a write that concerns a few known customers, then publishes what it changed for them. */
 export async function withChangeEvents<T>(
   context: Context,
   customerIds: readonly string[],
@@ -37,12 +63,68 @@ export async function withChangeEvents<T>(
   const before = await snapshots(context, projectId, ids);
   const result = await write();
   const after = await snapshots(context, projectId, ids);
-  const occurredAt = new Date().toISOString();
   for (const customerId of ids) {
-    const changed = changedFeatureKeys(before.get(customerId) ?? new Map(), after.get(customerId) ?? new Map());
-    if (changed.length > 0) {
-      context.events.publish(ENTITLEMENTS_CHANGED, projectId, { projectId, customerId, cause, changedFeatureKeys: changed, occurredAt });
-    }
+    publishDifference(context.events, projectId, customerId, cause, before.get(customerId) ?? new Map(), after.get(customerId) ?? new Map());
   }
   return result;
+}
+
+export interface PlanEntitlementChange {
+  projectId: string;
+  planId: string;
+  featureId: string;
+  /** The plan's value for the feature before the edit (null: it had none). */
+  before: EntitlementValue | null;
+}
+
+/** How many customers one step of a catalog fan-out evaluates. */
+export const FAN_OUT_BATCH = 200;
+
+/**
+ * After a plan entitlement was edited: every customer on the plan (now or scheduled, as a
+ * plan or an add-on) is evaluated with the old and the new value, in bounded batches, and
+ * told of differences. Runs after the response; the returned promise is for tests and logs.
+ */
+export async function fanOutPlanChange(
+  context: Pick<Context, "prisma" | "events">,
+  change: PlanEntitlementChange,
+  batchSize = FAN_OUT_BATCH,
+): Promise<number> {
+  const { projectId, planId, featureId } = change;
+  // A removed entitlement may leave the feature out of the loaded state: the old value needs it.
+  const featureRow = await context.prisma.feature.findUniqueOrThrow({ where: { id: featureId } });
+  const current = { OR: [{ endsAt: null }, { endsAt: { gt: new Date() } }] };
+  let cursor: string | undefined;
+  let told = 0;
+  for (;;) {
+    const page = await context.prisma.customer.findMany({
+      where: {
+        projectId,
+        subscriptions: { some: { OR: [{ phases: { some: { planId, ...current } } }, { addons: { some: { addonId: planId, ...current } } }] } },
+      },
+      select: { id: true },
+      orderBy: { id: "asc" },
+      take: batchSize,
+      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+    });
+    if (page.length === 0) return told;
+    const loaders = createLoaders(context.prisma, projectId);
+    const now = new Date();
+    await Promise.all(
+      page.map(async ({ id: customerId }) => {
+        const { state } = await loaders.customerState.load(customerId);
+        const others = state.planEntitlements.filter((row) => row.planId !== planId || row.featureId !== featureId);
+        const previous: PlanEntitlementRow[] = change.before ? [...others, { planId, featureId, value: change.before }] : others;
+        const features = new Map([...state.features, [featureId, featureInfo(featureRow)]]);
+        const [before, after] = await Promise.all([
+          snapshotOfState(loaders, customerId, { ...state, features, planEntitlements: previous }, now),
+          snapshotOfState(loaders, customerId, state, now),
+        ]);
+        if (changedFeatureKeys(before, after).length > 0) told++;
+        publishDifference(context.events, projectId, customerId, "CATALOG_CHANGED", before, after);
+      }),
+    );
+    cursor = page.at(-1)?.id;
+    if (page.length < batchSize) return told;
+  }
 }

@@ -14,7 +14,8 @@ export interface LoadedCustomerState {
   subscriptionRows: ReadonlyMap<string, CustomerSubscription>;
 }
 
-const valueOf = (row: EntitlementValue): EntitlementValue => ({
+/** The value fields of a stored plan entitlement or grant. */
+export const valueOf = (row: EntitlementValue): EntitlementValue => ({
   isEnabled: row.isEnabled,
   usageLimit: row.usageLimit,
   isUnlimited: row.isUnlimited,

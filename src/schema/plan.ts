@@ -9,6 +9,9 @@ import { alreadyExists, invalidOperation, notFound } from "../errors.ts";
 import { byIdOrKey, foundOrThrow } from "./lookup.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
 import type { Plan, Prisma } from "../generated/prisma/client.ts";
+import type { EntitlementValue } from "../domain/entitlement-value.ts";
+import { fanOutPlanChange } from "../events/track.ts";
+import { valueOf } from "../loaders/customer-state.ts";
 
 export const PlanNode = builder.prismaNode("Plan", {
   id: { field: "id" },
@@ -58,6 +61,13 @@ export async function usablePlan(context: Context, id: string, field: string, ki
   }
   if (plan.status === "ARCHIVED") throw invalidOperation(`Plan "${plan.key}" is archived and cannot be used anew`, field);
   return plan;
+}
+
+/** Tells the plan's customers what the edit changed, after the response, in batches. */
+function announcePlanChange(context: Context, planId: string, featureId: string, before: EntitlementValue | null) {
+  fanOutPlanChange(context, { projectId: projectIdOf(context), planId, featureId, before }).catch((error: unknown) =>
+    context.log.error({ err: error, planId }, "catalog change fan-out failed"),
+  );
 }
 
 const planFilter = (
@@ -208,12 +218,14 @@ builder.mutationFields((t) => ({
         throw invalidOperation(`Feature "${feature.key}" is archived and cannot be added to a plan anew`, "input.featureKey");
       }
       const value = requireCompleteValue(feature, pickValueInput(input));
-      return context.prisma.planEntitlement.upsert({
+      const saved = await context.prisma.planEntitlement.upsert({
         ...query,
         where: { planId_featureId: { planId: plan.id, featureId: feature.id } },
         create: { planId: plan.id, featureId: feature.id, ...value },
         update: { ...value, removedAt: null },
       });
+      announcePlanChange(context, plan.id, feature.id, existing && !existing.removedAt ? valueOf(existing) : null);
+      return saved;
     },
   }),
   removePlanEntitlement: t.prismaField({
@@ -226,11 +238,10 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, context) => {
       const plan = await ownedPlan(context, args.planId, "planId");
       const feature = await featureByKey(context, args.featureKey, "featureKey");
-      const { count } = await context.prisma.planEntitlement.updateMany({
-        where: { planId: plan.id, featureId: feature.id, removedAt: null },
-        data: { removedAt: new Date() },
-      });
-      if (count === 0) throw notFound(`Plan "${plan.key}" has no entitlement for feature`, "featureKey", feature.key);
+      const existing = await context.prisma.planEntitlement.findFirst({ where: { planId: plan.id, featureId: feature.id, removedAt: null } });
+      if (!existing) throw notFound(`Plan "${plan.key}" has no entitlement for feature`, "featureKey", feature.key);
+      await context.prisma.planEntitlement.update({ where: { id: existing.id }, data: { removedAt: new Date() } });
+      announcePlanChange(context, plan.id, feature.id, valueOf(existing));
       return context.prisma.plan.findUniqueOrThrow({ ...query, where: { id: plan.id } });
     },
   }),

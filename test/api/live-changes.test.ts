@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { subscribeSse, type SseSubscription } from "../helpers/sse.ts";
+import { createEventBus } from "../../src/events/bus.ts";
+import { fanOutPlanChange } from "../../src/events/track.ts";
 
 let t: TestApp;
 let planId: string;
@@ -74,6 +76,40 @@ describe("entitlementsChanged over SSE", () => {
     await t.gql(`mutation ($s: ID!) { setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "exports", usageLimit: 100 }) { id } }`, { s: sub });
     const event = (await everyone.next()).data.entitlementsChanged;
     expect(event).toMatchObject({ customer: { externalId: "u1" }, cause: "SUBSCRIPTION_CHANGED", changedFeatureKeys: ["exports"] });
+  });
+
+  it("delivers catalog edits to every customer on the plan, in batches after the response", async () => {
+    const setup = (await t.gql(`mutation {
+      p: createPlan(input: { key: "catalog-plan", name: "Catalog plan" }) { id }
+      a: createCustomer(input: { externalId: "cat-a" }) { id }
+      b: createCustomer(input: { externalId: "cat-b" }) { id }
+      c: createCustomer(input: { externalId: "cat-c" }) { id }
+    }`)).data;
+    const catalogPlan = setup.p.id;
+    await t.gql(`mutation ($p: ID!, $other: ID!) {
+      a: createSubscription(input: { customer: { externalId: "cat-a" }, planId: $p }) { id }
+      b: createSubscription(input: { customer: { externalId: "cat-b" }, planId: $p }) { id }
+      c: createSubscription(input: { customer: { externalId: "cat-c" }, planId: $other }) { id }
+    }`, { p: catalogPlan, other: planId });
+    const events = await subscribe({});
+    await t.gql(`mutation ($p: ID!) { setPlanEntitlement(input: { planId: $p, featureKey: "sso" }) { id } }`, { p: catalogPlan });
+    const first = [(await events.next()).data.entitlementsChanged, (await events.next()).data.entitlementsChanged];
+    expect(first.map((e) => e.customer.externalId).sort()).toEqual(["cat-a", "cat-b"]);
+    expect(first.every((e) => e.cause === "CATALOG_CHANGED" && e.changedFeatureKeys.join() === "sso")).toBe(true);
+    // Setting the same value again changes nothing; removing it does.
+    await t.gql(`mutation ($p: ID!) { setPlanEntitlement(input: { planId: $p, featureKey: "sso" }) { id } }`, { p: catalogPlan });
+    await t.gql(`mutation ($p: ID!) { removePlanEntitlement(planId: $p, featureKey: "sso") { id } }`, { p: catalogPlan });
+    const removed = [(await events.next()).data.entitlementsChanged, (await events.next()).data.entitlementsChanged];
+    expect(removed.map((e) => e.customer.externalId).sort()).toEqual(["cat-a", "cat-b"]);
+    expect(removed.every((e) => !e.entitlements.some((x: { featureKey: string }) => x.featureKey === "sso"))).toBe(true);
+
+    // The fan-out walks customers in bounded batches and tells each one that changed.
+    const bus = createEventBus();
+    const rawPlan = Buffer.from(catalogPlan, "base64").toString().split(":")[1]!;
+    const feature = await t.database.prisma.feature.findUniqueOrThrow({ where: { projectId_key: { projectId: t.projectId, key: "exports" } } });
+    await t.database.prisma.planEntitlement.create({ data: { planId: rawPlan, featureId: feature.id, usageLimit: 3 } });
+    const told = await fanOutPlanChange({ prisma: t.database.prisma, events: bus }, { projectId: t.projectId, planId: rawPlan, featureId: feature.id, before: null }, 1);
+    expect(told).toBe(2);
   });
 
   it("lets a customer token follow its own customer only", async () => {
