@@ -39,9 +39,9 @@ function publishDifference(
   cause: ChangeCause,
   before: EntitlementSnapshot,
   after: EntitlementSnapshot,
-) {
+): boolean {
   const changed = changedFeatureKeys(before, after);
-  if (changed.length === 0) return;
+  if (changed.length === 0) return false;
   events.publish(ENTITLEMENTS_CHANGED, projectId, {
     projectId,
     customerId,
@@ -49,6 +49,7 @@ function publishDifference(
     changedFeatureKeys: changed,
     occurredAt: new Date().toISOString(),
   });
+  return true;
 }
 
 /** Runs a write that concerns a few known customers, then publishes what it changed for them. */
@@ -120,8 +121,7 @@ export async function fanOutPlanChange(
           snapshotOfState(loaders, customerId, { ...state, features, planEntitlements: previous }, now),
           snapshotOfState(loaders, customerId, state, now),
         ]);
-        if (changedFeatureKeys(before, after).length > 0) told++;
-        publishDifference(context.events, projectId, customerId, "CATALOG_CHANGED", before, after);
+        if (publishDifference(context.events, projectId, customerId, "CATALOG_CHANGED", before, after)) told++;
       }),
     );
     cursor = page.at(-1)?.id;
