@@ -1,6 +1,6 @@
 // Entitlement change events, published after the write that caused them is committed.
 // In-process for now: every subscriber of this instance hears every publish.
-import { createPubSub } from "graphql-yoga";
+import { createPubSub, type PubSubEventTarget } from "graphql-yoga";
 
 export type ChangeCause = "CATALOG_CHANGED" | "SUBSCRIPTION_CHANGED" | "GRANT_CHANGED" | "USAGE_CHANGED" | "SCHEDULED_TRANSITION";
 
@@ -15,8 +15,11 @@ export interface EntitlementChange {
 
 export const ENTITLEMENTS_CHANGED = "entitlements-changed";
 
-export function createEventBus() {
-  return createPubSub<{ [ENTITLEMENTS_CHANGED]: [projectId: string, change: EntitlementChange] }>();
+type Topics = { [ENTITLEMENTS_CHANGED]: [projectId: string, change: EntitlementChange] };
+
+/** `eventTarget`: where events travel (default: this process). */
+export function createEventBus(eventTarget?: PubSubEventTarget<Topics>) {
+  return createPubSub<Topics>(eventTarget ? { eventTarget } : {});
 }
 
 export type EventBus = ReturnType<typeof createEventBus>;

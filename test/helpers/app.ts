@@ -9,6 +9,7 @@ import { createProjectWithAdminKey } from "../../src/auth/projects.ts";
 import { createLogger } from "../../src/logger.ts";
 import { createApp, type App } from "../../src/yoga.ts";
 import type { SqlCounter } from "./sql-counter.ts";
+import type { EventBus } from "../../src/events/bus.ts";
 
 /** The secret the test app signs customer tokens with (tests forge expired ones with it). */
 export const TEST_CUSTOMER_TOKEN_SECRET = "test-customer-token-secret-0123456789abcdef";
@@ -32,7 +33,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp({ sqlCounter }: { sqlCounter?: SqlCounter } = {}): Promise<TestApp> {
+export async function createTestApp({ sqlCounter, events }: { sqlCounter?: SqlCounter; events?: EventBus } = {}): Promise<TestApp> {
   let database: Database;
   const options = { wrapAdapter: sqlCounter?.wrap };
   if (databaseKind === "postgres") {
@@ -42,7 +43,7 @@ export async function createTestApp({ sqlCounter }: { sqlCounter?: SqlCounter } 
     await applyMigrations(database);
   }
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
-  const app = createApp({ database, log, isReady: async () => ({ ready: true }), customerTokenSecret: TEST_CUSTOMER_TOKEN_SECRET });
+  const app = createApp({ database, log, isReady: async () => ({ ready: true }), customerTokenSecret: TEST_CUSTOMER_TOKEN_SECRET, events });
   const newProject = async (name = `test-${randomUUID().slice(0, 8)}`) => {
     const project = await createProjectWithAdminKey(database.prisma, name);
     return { projectId: project.projectId, key: project.secret };

@@ -1,0 +1,47 @@
+// A subscriber that goes away costs nothing afterwards: no listener is left behind.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { createEventBus } from "../../src/events/bus.ts";
+
+/** An in-process event target that counts its listeners. */
+class CountingEventTarget extends EventTarget {
+  listeners = 0;
+  override addEventListener(...args: Parameters<EventTarget["addEventListener"]>) {
+    this.listeners++;
+    super.addEventListener(...args);
+  }
+  override removeEventListener(...args: Parameters<EventTarget["removeEventListener"]>) {
+    this.listeners--;
+    super.removeEventListener(...args);
+  }
+}
+
+const target = new CountingEventTarget();
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ events: createEventBus(target) });
+});
+afterAll(() => t.close());
+
+describe("subscribers that disconnect", () => {
+  it("leave no listener behind after 1,000 subscribe-and-drop cycles", async () => {
+    const body = JSON.stringify({ query: "subscription { entitlementsChanged { cause } }" });
+    const headers = { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${t.adminKey}` };
+    let peak = 0;
+    for (let round = 0; round < 20; round++) {
+      const controllers = Array.from({ length: 50 }, () => new AbortController());
+      const responses = await Promise.all(
+        controllers.map((controller) => t.app.fetch("http://test/graphql", { method: "POST", headers, body, signal: controller.signal })),
+      );
+      expect(responses.every((response) => response.status === 200)).toBe(true);
+      // Read until each stream is open on the server side, then drop every client.
+      await Promise.all(responses.map((response) => response.body!.getReader().read()));
+      peak = Math.max(peak, target.listeners);
+      controllers.forEach((controller) => controller.abort());
+      await Promise.all(responses.map((response) => response.body!.cancel().catch(() => {})));
+    }
+    for (let wait = 0; wait < 50 && target.listeners > 0; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(peak).toBe(50);
+    expect(target.listeners).toBe(0);
+  });
+});
