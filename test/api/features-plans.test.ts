@@ -1,6 +1,6 @@
 // The catalog: features, plans and add-ons, and what each plan gives per feature.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, errorCodes, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
+import { createTestApp, errorCodes, ok, firstError, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -8,14 +8,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const ok = <T = any>(result: GraphQLResponse<T>): T => {
-  expect(result.errors).toBeUndefined();
-  return result.data as T;
-};
-const firstError = (result: GraphQLResponse) => ({
-  code: result.errors?.[0]?.extensions?.code,
-  field: result.errors?.[0]?.extensions?.field,
-});
 
 const CREATE_FEATURE = `mutation ($input: CreateFeatureInput!) {
   createFeature(input: $input) { id key name type status unitPlural levels { level name value isUnlimited } }

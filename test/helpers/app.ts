@@ -2,7 +2,7 @@
 // driven through yoga's fetch: real HTTP semantics, no port.
 import { randomUUID } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import { applyMigrations } from "../../src/db/migrations.ts";
 import { createProjectWithAdminKey } from "../../src/auth/projects.ts";
@@ -70,3 +70,18 @@ export async function createTestApp({ sqlCounter, events }: { sqlCounter?: SqlCo
 
 /** The codes of a response's errors, in order. */
 export const errorCodes = (response: GraphQLResponse) => (response.errors ?? []).map((error) => error.extensions?.code);
+
+/** The response's data, after asserting it carries no errors. */
+export function ok<T = any>(result: GraphQLResponse<T>): T {
+  expect(result.errors).toBeUndefined();
+  return result.data as T;
+}
+
+/** The code and field of a response's first error. */
+export const firstError = (result: GraphQLResponse) => ({
+  code: result.errors?.[0]?.extensions?.code,
+  field: result.errors?.[0]?.extensions?.field,
+});
+
+/** A Relay global ID as the API writes it, for hand-made IDs of the wrong type or another project. */
+export const globalIdOf = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
