@@ -73,8 +73,12 @@ const UpdateCustomerInput = builder.inputType("UpdateCustomerInput", {
   }),
 });
 
+/** `contains` becomes a LIKE pattern: the term's own %, _ and \ must match only themselves. */
+const likeLiteral = (term: string) => term.replace(/[\\%_]/g, (character) => `\\${character}`);
+
 const customerFilter = (search: string | null | undefined, context: Context): Prisma.CustomerWhereInput => {
-  const term = search?.trim();
+  const trimmed = search?.trim();
+  const term = trimmed ? likeLiteral(trimmed) : undefined;
   return {
     projectId: projectIdOf(context),
     ...(term
@@ -149,12 +153,14 @@ builder.mutationFields((t) => ({
     authScopes: { write: true },
     args: { input: t.arg({ type: UpdateCustomerInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
-      const { count } = await context.prisma.customer.updateMany({
-        where: { id: input.id, projectId: projectIdOf(context) },
+      // Found first, then updated: an update that changes nothing still answers the customer.
+      const owned = await context.prisma.customer.findFirst({ where: { id: input.id, projectId: projectIdOf(context) }, select: { id: true } });
+      if (!owned) throw notFound("Customer", "input.id");
+      return context.prisma.customer.update({
+        ...query,
+        where: { id: owned.id },
         data: { name: input.name, email: input.email, metadata: input.metadata ?? undefined },
       });
-      if (count === 0) throw notFound("Customer", "input.id");
-      return context.prisma.customer.findUniqueOrThrow({ ...query, where: { id: input.id } });
     },
   }),
 }));

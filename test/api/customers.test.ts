@@ -1,20 +1,27 @@
-// Customers: created by the caller's own externalId, searched, and paged both ways.
+// Customers through HTTP: created by the caller's own externalId, read by externalId or
+// global ID, updated, searched, and paged both ways with consistent cursors and totalCount.
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, errorCodes, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
+import { createTestApp, errorCodes, ok, firstError, globalIdOf, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
 
 let t: TestApp;
 let key: string;
+let projectId: string;
+
 beforeAll(async () => {
   t = await createTestApp();
-  key = (await t.newProject("customers")).key;
+  ({ key, projectId } = await t.newProject("customers"));
 });
 afterAll(() => t.close());
 
-const gql = (query: string, variables?: Record<string, unknown>) => t.gql(query, variables, { key });
-const ok = <T = any>(result: GraphQLResponse<T>): T => {
-  expect(result.errors).toBeUndefined();
-  return result.data as T;
-};
+const gql = (query: string, variables?: Record<string, unknown>, options: { key?: string } = {}) =>
+  t.gql(query, variables, { key: options.key ?? key });
+
+const CUSTOMER_FIELDS = `id externalId name email metadata createdAt updatedAt`;
+const CREATE = `mutation ($input: CreateCustomerInput!) { createCustomer(input: $input) { ${CUSTOMER_FIELDS} } }`;
+const UPDATE = `mutation ($input: UpdateCustomerInput!) { updateCustomer(input: $input) { ${CUSTOMER_FIELDS} } }`;
+const BY_EXTERNAL_ID = `query ($externalId: String!) { customer(externalId: $externalId) { ${CUSTOMER_FIELDS} } }`;
+const BY_ID = `query ($id: ID!) { customer(id: $id) { ${CUSTOMER_FIELDS} } }`;
 const PAGE = `query ($first: Int, $after: String, $last: Int, $before: String, $search: String) {
   customers(first: $first, after: $after, last: $last, before: $before, search: $search) {
     totalCount
@@ -22,77 +29,320 @@ const PAGE = `query ($first: Int, $after: String, $last: Int, $before: String, $
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
 }`;
-const ids = (page: { edges: { node: { externalId: string } }[] }) => page.edges.map((edge) => edge.node.externalId);
 
-describe("customers", () => {
-  it("creates, reads by externalId or id, and updates", async () => {
-    const created = ok(await gql(`mutation {
-      createCustomer(input: { externalId: "cus_1", name: "Acme", email: "billing@acme.example", metadata: { plan: "legacy", seats: [1, 2] } }) {
-        id externalId name email metadata createdAt
-      }
-    }`)).createCustomer;
-    expect(created).toMatchObject({ externalId: "cus_1", name: "Acme", email: "billing@acme.example", metadata: { plan: "legacy", seats: [1, 2] } });
-    expect(ok(await gql(`query ($id: ID!) { customer(id: $id) { externalId } }`, { id: created.id })).customer.externalId).toBe("cus_1");
-    const updated = ok(await gql(`mutation ($id: ID!) { updateCustomer(input: { id: $id, name: "Acme Inc" }) { name email } }`, { id: created.id }));
-    expect(updated.updateCustomer).toEqual({ name: "Acme Inc", email: "billing@acme.example" });
-    expect(ok(await gql(`{ customer(externalId: "cus_1") { name } }`)).customer.name).toBe("Acme Inc");
+interface Page {
+  totalCount: number;
+  edges: { cursor: string; node: { externalId: string } }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+const page = async (variables: Record<string, unknown>, options: { key?: string } = {}): Promise<Page> =>
+  ok(await gql(PAGE, variables, options)).customers;
+const externalIds = (p: Page) => p.edges.map((edge) => edge.node.externalId);
+
+/** The customers of this file's project as stored: a failed mutation must leave them equal. */
+const customerRows = () => t.database.prisma.customer.findMany({ where: { projectId }, orderBy: { id: "asc" } });
+async function refusedWithoutWriting(query: string, variables?: Record<string, unknown>) {
+  const before = await customerRows();
+  const result = await gql(query, variables);
+  expect(result.data ?? null).toBeNull();
+  const after = await customerRows();
+  expect(after.length).toBe(before.length);
+  expect(after).toEqual(before);
+  return result;
+}
+
+describe("creating, reading and updating", () => {
+  let acme: { id: string; createdAt: string; updatedAt: string };
+
+  it("creates a customer and reads it back by externalId and by id", async () => {
+    const metadata = { plan: "legacy", seats: [1, 2, 3], nested: { vip: true, note: null, ratio: 0.25 }, "ünïcødé": "✓ 日本" };
+    const created = ok(await gql(CREATE, { input: { externalId: "cus_acme", name: "Acme Corp", email: "billing@acme.example", metadata } })).createCustomer;
+    expect(created).toMatchObject({ externalId: "cus_acme", name: "Acme Corp", email: "billing@acme.example", metadata });
+    expect(Date.parse(created.createdAt)).toBeGreaterThan(Date.now() - 60_000);
+    acme = created;
+
+    expect(ok(await gql(BY_EXTERNAL_ID, { externalId: "cus_acme" })).customer).toEqual(created);
+    expect(ok(await gql(BY_ID, { id: created.id })).customer).toEqual(created);
+    const node = ok(await gql(`query ($id: ID!) { node(id: $id) { ... on Customer { externalId } } }`, { id: created.id })).node;
+    expect(node).toEqual({ externalId: "cus_acme" });
+    const stored = await t.database.prisma.customer.findFirstOrThrow({ where: { projectId, externalId: "cus_acme" } });
+    expect(stored.metadata).toEqual(metadata);
   });
 
-  it("refuses duplicates, bad emails and unknown customers with the contract's codes", async () => {
-    const duplicate = await gql(`mutation { createCustomer(input: { externalId: "cus_1" }) { id } }`);
-    expect(errorCodes(duplicate)).toEqual(["ALREADY_EXISTS"]);
-    expect(duplicate.errors?.[0]?.extensions?.field).toBe("input.externalId");
-    const email = await gql(`mutation { createCustomer(input: { externalId: "cus_x", email: "not-an-email" }) { id } }`);
-    expect(email.errors?.[0]?.extensions).toMatchObject({ code: "VALIDATION_ERROR", field: "input.email" });
-    const metadata = await gql(`mutation { createCustomer(input: { externalId: "cus_x", metadata: [1, 2] }) { id } }`);
-    expect(errorCodes(metadata)).toEqual(["VALIDATION_ERROR"]);
-    expect(errorCodes(await gql(`{ customer(externalId: "nobody") { id } }`))).toEqual(["NOT_FOUND"]);
-    expect(await t.database.prisma.customer.count({ where: { externalId: "cus_x" } })).toBe(0);
+  it("creates with only an externalId: the rest is null", async () => {
+    const bare = ok(await gql(CREATE, { input: { externalId: "cus_bare" } })).createCustomer;
+    expect(bare).toMatchObject({ externalId: "cus_bare", name: null, email: null, metadata: null });
   });
 
-  it("searches externalId, name and email, case-insensitively", async () => {
-    ok(await gql(`mutation {
-      a: createCustomer(input: { externalId: "cus_2", name: "Globex" }) { id }
-      b: createCustomer(input: { externalId: "cus_3", email: "ops@GLOBEX.example" }) { id }
-      c: createCustomer(input: { externalId: "globex-3", name: "Other" }) { id }
-    }`));
-    const page = ok(await gql(PAGE, { search: "globex" })).customers;
-    expect(page.totalCount).toBe(3);
-    expect(ids(page)).toEqual(["cus_2", "cus_3", "globex-3"]);
-    expect(ok(await gql(PAGE, { search: "ACME" })).customers.totalCount).toBe(1);
+  it("trims the externalId and name", async () => {
+    const spaced = ok(await gql(CREATE, { input: { externalId: "  cus_spaced ", name: "  Spaced Ltd  " } })).createCustomer;
+    expect(spaced).toMatchObject({ externalId: "cus_spaced", name: "Spaced Ltd" });
+    expect(ok(await gql(BY_EXTERNAL_ID, { externalId: "cus_spaced" })).customer.id).toBe(spaced.id);
   });
 
-  it("pages forward and backward with consistent cursors and totalCount", async () => {
-    for (let i = 4; i <= 7; i++) ok(await gql(`mutation ($e: String!) { createCustomer(input: { externalId: $e }) { id } }`, { e: `cus_${i}` }));
-    const all = ["cus_1", "cus_2", "cus_3", "globex-3", "cus_4", "cus_5", "cus_6", "cus_7"];
+  it("updates only the fields given; null clears name and email; metadata is replaced whole", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const renamed = ok(await gql(UPDATE, { input: { id: acme.id, name: "Acme Inc" } })).updateCustomer;
+    expect(renamed).toMatchObject({ id: acme.id, externalId: "cus_acme", name: "Acme Inc", email: "billing@acme.example", createdAt: acme.createdAt });
+    expect(renamed.metadata.plan).toBe("legacy");
+    expect(Date.parse(renamed.updatedAt)).toBeGreaterThan(Date.parse(acme.updatedAt));
 
-    const first = ok(await gql(PAGE, { first: 3 })).customers;
-    expect(ids(first)).toEqual(all.slice(0, 3));
-    expect(first.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
-    expect(first.totalCount).toBe(8);
-    const second = ok(await gql(PAGE, { first: 3, after: first.pageInfo.endCursor })).customers;
-    expect(ids(second)).toEqual(all.slice(3, 6));
-    expect(second.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
-    const third = ok(await gql(PAGE, { first: 3, after: second.pageInfo.endCursor })).customers;
-    expect(ids(third)).toEqual(all.slice(6));
-    expect(third.pageInfo.hasNextPage).toBe(false);
-    expect(third.totalCount).toBe(8);
+    const remetadata = ok(await gql(UPDATE, { input: { id: acme.id, metadata: { plan: "current" } } })).updateCustomer;
+    expect(remetadata).toMatchObject({ name: "Acme Inc", email: "billing@acme.example", metadata: { plan: "current" } });
 
-    const last = ok(await gql(PAGE, { last: 3 })).customers;
-    expect(ids(last)).toEqual(all.slice(5));
-    expect(last.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
-    const before = ok(await gql(PAGE, { last: 3, before: last.pageInfo.startCursor })).customers;
-    expect(ids(before)).toEqual(all.slice(2, 5));
-    const start = ok(await gql(PAGE, { last: 3, before: before.pageInfo.startCursor })).customers;
-    expect(ids(start)).toEqual(all.slice(0, 2));
-    expect(start.pageInfo.hasPreviousPage).toBe(false);
-    expect(start.edges[0].cursor).toBe(first.edges[0].cursor);
+    const cleared = ok(await gql(UPDATE, { input: { id: acme.id, email: null, name: null } })).updateCustomer;
+    expect(cleared).toMatchObject({ name: null, email: null, metadata: { plan: "current" } });
+    expect(ok(await gql(BY_EXTERNAL_ID, { externalId: "cus_acme" })).customer).toMatchObject({ name: null, email: null, metadata: { plan: "current" } });
+
+    const restored = ok(await gql(UPDATE, { input: { id: acme.id, name: "Acme Inc", email: "ops@acme.example" } })).updateCustomer;
+    expect(restored).toMatchObject({ name: "Acme Inc", email: "ops@acme.example" });
   });
 
-  it("cuts pages at 100 and refuses contradictory or malformed paging", async () => {
-    expect(ids(ok(await gql(PAGE, { first: 1000 })).customers)).toHaveLength(8);
-    expect(errorCodes(await gql(PAGE, { first: -1 }))).toEqual(["VALIDATION_ERROR"]);
-    expect(errorCodes(await gql(PAGE, { first: 2, before: "x" }))).toEqual(["VALIDATION_ERROR"]);
-    expect(errorCodes(await gql(PAGE, { first: 2, after: "not-a-cursor" }))).toEqual(["VALIDATION_ERROR"]);
+  it("an update that changes nothing answers the customer unchanged", async () => {
+    const before = ok(await gql(BY_ID, { id: acme.id })).customer;
+    const empty = await gql(UPDATE, { input: { id: acme.id } });
+    expect(empty.errors).toBeUndefined();
+    expect(empty.data.updateCustomer).toMatchObject({ id: acme.id, name: before.name, email: before.email, metadata: before.metadata });
+  });
+
+  it("refuses a duplicate externalId with ALREADY_EXISTS naming input.externalId, and writes nothing", async () => {
+    const result = await refusedWithoutWriting(CREATE, { input: { externalId: "cus_acme", name: "Impostor" } });
+    expect(firstError(result)).toEqual({ code: "ALREADY_EXISTS", field: "input.externalId" });
+    expect(result.errors).toHaveLength(1);
+    // After trimming it is the same externalId.
+    expect(firstError(await refusedWithoutWriting(CREATE, { input: { externalId: " cus_acme " } }))).toEqual({
+      code: "ALREADY_EXISTS",
+      field: "input.externalId",
+    });
+    // externalIds are per project.
+    const other = await t.newProject("customers-other");
+    const elsewhere = await gql(CREATE, { input: { externalId: "cus_acme" } }, { key: other.key });
+    expect(elsewhere.errors).toBeUndefined();
+    expect(elsewhere.data.createCustomer.id).not.toBe(acme.id);
+  });
+
+  it.each([
+    ["not-an-email"],
+    ["missing-domain@"],
+    ["@missing-local.example"],
+    ["two words@acme.example"],
+    ["a@b"],
+    ["x@y.example\n"],
+    [`${"a".repeat(320)}@acme.example`],
+  ])("refuses the email %j with VALIDATION_ERROR naming input.email, on create and on update", async (email) => {
+    const created = await refusedWithoutWriting(CREATE, { input: { externalId: "cus_email", email } });
+    expect(firstError(created)).toEqual({ code: "VALIDATION_ERROR", field: "input.email" });
+    const updated = await refusedWithoutWriting(UPDATE, { input: { id: acme.id, name: "Changed", email } });
+    expect(firstError(updated)).toEqual({ code: "VALIDATION_ERROR", field: "input.email" });
+  });
+
+  it.each([
+    ["an empty externalId", { externalId: "" }, "input.externalId"],
+    ["a blank externalId", { externalId: "   " }, "input.externalId"],
+    ["an externalId of 256 characters", { externalId: "x".repeat(256) }, "input.externalId"],
+    ["an externalId with a control character", { externalId: "cus\u0000nul" }, "input.externalId"],
+    ["a name of 201 characters", { externalId: "cus_long", name: "n".repeat(201) }, "input.name"],
+    ["a name with a control character", { externalId: "cus_ctl", name: "Acme\u0007" }, "input.name"],
+    ["metadata that is a list", { externalId: "cus_list", metadata: [1, 2] }, undefined],
+    ["metadata that is a string", { externalId: "cus_str", metadata: "x" }, undefined],
+    ["metadata over 16 KiB", { externalId: "cus_big", metadata: { blob: "b".repeat(17_000) } }, undefined],
+  ])("refuses %s with VALIDATION_ERROR, and writes nothing", async (_label, input, field) => {
+    const result = await refusedWithoutWriting(CREATE, { input });
+    expect(errorCodes(result)).toEqual(["VALIDATION_ERROR"]);
+    if (field) expect(result.errors?.[0]?.extensions?.field).toBe(field);
+  });
+
+  it("accepts an externalId of 255 characters", async () => {
+    const long = ok(await gql(CREATE, { input: { externalId: "L".repeat(255) } })).createCustomer;
+    expect(long.externalId).toHaveLength(255);
+    expect(ok(await gql(BY_EXTERNAL_ID, { externalId: "L".repeat(255) })).customer.id).toBe(long.id);
+  });
+
+  it("answers NOT_FOUND for an unknown externalId or id, and for another project's customer", async () => {
+    expect(firstError(await gql(BY_EXTERNAL_ID, { externalId: "nobody" }))).toEqual({ code: "NOT_FOUND", field: "externalId" });
+    expect(firstError(await gql(BY_ID, { id: globalIdOf("Customer", randomUUID()) }))).toEqual({ code: "NOT_FOUND", field: "id" });
+    expect(errorCodes(await gql(BY_ID, { id: acme.id }, { key: t.adminKey }))).toEqual(["NOT_FOUND"]);
+    expect(errorCodes(await gql(BY_EXTERNAL_ID, { externalId: "cus_acme" }, { key: t.adminKey }))).toEqual(["NOT_FOUND"]);
+    const unknownUpdate = await refusedWithoutWriting(UPDATE, { input: { id: globalIdOf("Customer", randomUUID()), name: "Ghost" } });
+    expect(firstError(unknownUpdate)).toEqual({ code: "NOT_FOUND", field: "input.id" });
+  });
+
+  it("refuses lookups that are ambiguous or use another type's ID", async () => {
+    expect(firstError(await gql(`{ customer { id } }`))).toEqual({ code: "VALIDATION_ERROR", field: "id" });
+    expect(firstError(await gql(`query ($id: ID!) { customer(id: $id, externalId: "cus_acme") { id } }`, { id: acme.id }))).toEqual({
+      code: "VALIDATION_ERROR",
+      field: "id",
+    });
+    const plan = ok(await gql(`mutation { createPlan(input: { key: "basic", name: "Basic" }) { id } }`)).createPlan;
+    expect(firstError(await gql(BY_ID, { id: plan.id }))).toEqual({ code: "VALIDATION_ERROR", field: "id" });
+    expect(firstError(await refusedWithoutWriting(UPDATE, { input: { id: plan.id, name: "X" } }))).toEqual({
+      code: "VALIDATION_ERROR",
+      field: "input.id",
+    });
+  });
+});
+
+describe("searching and paging", () => {
+  // A project of its own, so the counts below are exact.
+  let listKey: string;
+  // Created one request at a time, in this order: the list is oldest first.
+  const all = ["cus_001", "cus_002", "zeta-3", "cus_004", "cus_005", "cus_006", "cus_007"];
+  const details: Record<string, { name?: string; email?: string }> = {
+    cus_001: { name: "Globex Corporation" },
+    cus_002: { email: "ops@GLOBEX.example" },
+    "zeta-3": { name: "Zeta", email: "zeta@initech.example" },
+    cus_004: { name: "Initech" },
+    cus_005: { name: "100% Organic" },
+    cus_006: { name: "Under_score Ltd" },
+    cus_007: { name: "Umbrella \\ Co" },
+  };
+  const list = (variables: Record<string, unknown>) => page(variables, { key: listKey });
+
+  beforeAll(async () => {
+    listKey = (await t.newProject("customers-list")).key;
+    for (const externalId of all) {
+      ok(await gql(CREATE, { input: { externalId, ...details[externalId] } }, { key: listKey }));
+    }
+  });
+
+  it("lists every customer, oldest first, with totalCount", async () => {
+    const everyone = await list({});
+    expect(externalIds(everyone)).toEqual(all);
+    expect(everyone.totalCount).toBe(7);
+    expect(everyone.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false });
+    expect(everyone.pageInfo.startCursor).toBe(everyone.edges[0]?.cursor);
+    expect(everyone.pageInfo.endCursor).toBe(everyone.edges[6]?.cursor);
+  });
+
+  it("walks forward with first/after", async () => {
+    const seen: string[] = [];
+    const pages: Page[] = [];
+    let after: string | null = null;
+    do {
+      const current: Page = await list({ first: 3, after });
+      pages.push(current);
+      seen.push(...externalIds(current));
+      expect(current.totalCount).toBe(7);
+      expect(current.pageInfo.startCursor).toBe(current.edges[0]?.cursor);
+      expect(current.pageInfo.endCursor).toBe(current.edges.at(-1)?.cursor);
+      after = current.pageInfo.hasNextPage ? current.pageInfo.endCursor : null;
+    } while (after && pages.length < 10);
+
+    expect(pages.map(externalIds)).toEqual([all.slice(0, 3), all.slice(3, 6), all.slice(6)]);
+    expect(seen).toEqual(all);
+    expect(pages.map((p) => p.pageInfo.hasNextPage)).toEqual([true, true, false]);
+    expect(pages.map((p) => p.pageInfo.hasPreviousPage)).toEqual([false, true, true]);
+  });
+
+  it("walks backward with last/before", async () => {
+    const pages: Page[] = [];
+    let before: string | null = null;
+    do {
+      const current: Page = await list({ last: 3, before });
+      pages.push(current);
+      expect(current.totalCount).toBe(7);
+      expect(current.pageInfo.startCursor).toBe(current.edges[0]?.cursor);
+      expect(current.pageInfo.endCursor).toBe(current.edges.at(-1)?.cursor);
+      before = current.pageInfo.hasPreviousPage ? current.pageInfo.startCursor : null;
+    } while (before && pages.length < 10);
+
+    // Each page is still in list order; the pages come newest first.
+    expect(pages.map(externalIds)).toEqual([all.slice(4), all.slice(1, 4), all.slice(0, 1)]);
+    expect(pages.map((p) => p.pageInfo.hasPreviousPage)).toEqual([true, true, false]);
+    expect(pages.map((p) => p.pageInfo.hasNextPage)).toEqual([false, true, true]);
+  });
+
+  it("cursors are stable: the same customer has the same cursor forward and backward, and pages can turn around", async () => {
+    const forward = await list({ first: 7 });
+    const backward = await list({ last: 7 });
+    expect(backward.edges.map((edge) => edge.cursor)).toEqual(forward.edges.map((edge) => edge.cursor));
+    // Forward from the 3rd customer, then back from the 5th.
+    const afterThird = await list({ first: 2, after: forward.edges[2]?.cursor });
+    expect(externalIds(afterThird)).toEqual(["cus_004", "cus_005"]);
+    const beforeFifth = await list({ last: 2, before: afterThird.pageInfo.endCursor });
+    expect(externalIds(beforeFifth)).toEqual(["zeta-3", "cus_004"]);
+    expect(beforeFifth.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: true });
+    const pastTheEnd = await list({ first: 3, after: forward.pageInfo.endCursor });
+    expect(pastTheEnd).toEqual({
+      totalCount: 7,
+      edges: [],
+      pageInfo: { hasNextPage: false, hasPreviousPage: true, startCursor: null, endCursor: null },
+    });
+  });
+
+  it("searches externalId, name and email case-insensitively", async () => {
+    const globex = await list({ search: "GlObEx" });
+    expect(externalIds(globex)).toEqual(["cus_001", "cus_002"]);
+    expect(globex.totalCount).toBe(2);
+    const initech = await list({ search: "initech" });
+    expect(externalIds(initech)).toEqual(["zeta-3", "cus_004"]);
+    const byExternalId = await list({ search: "ZETA-" });
+    expect(externalIds(byExternalId)).toEqual(["zeta-3"]);
+    const trimmed = await list({ search: "  umbrella " });
+    expect(externalIds(trimmed)).toEqual(["cus_007"]);
+    expect(await list({ search: "no-such-customer" })).toMatchObject({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false } });
+  });
+
+  it("searches for %, _ and \\ literally, not as wildcards", async () => {
+    expect(externalIds(await list({ search: "%" }))).toEqual(["cus_005"]);
+    expect(externalIds(await list({ search: "100%" }))).toEqual(["cus_005"]);
+    expect(externalIds(await list({ search: "r_s" }))).toEqual(["cus_006"]);
+    // As a wildcard, "x_C" would match "Globex Corporation".
+    expect(await list({ search: "x_C" })).toMatchObject({ totalCount: 0, edges: [] });
+    // Every externalId but zeta-3 holds an underscore; as a wildcard "_" would match all 7.
+    expect((await list({ search: "_" })).totalCount).toBe(6);
+    expect(externalIds(await list({ search: "\\" }))).toEqual(["cus_007"]);
+    expect(externalIds(await list({ search: "a \\ c" }))).toEqual(["cus_007"]);
+  });
+
+  it("pages through search results with totalCount counting the matches", async () => {
+    const matches = all.filter((id) => id.startsWith("cus_"));
+    const first = await list({ search: "CUS_", first: 4 });
+    expect(externalIds(first)).toEqual(matches.slice(0, 4));
+    expect(first).toMatchObject({ totalCount: 6, pageInfo: { hasNextPage: true, hasPreviousPage: false } });
+    const second = await list({ search: "CUS_", first: 4, after: first.pageInfo.endCursor });
+    expect(externalIds(second)).toEqual(matches.slice(4));
+    expect(second).toMatchObject({ totalCount: 6, pageInfo: { hasNextPage: false, hasPreviousPage: true } });
+    const back = await list({ search: "CUS_", last: 4, before: second.pageInfo.startCursor });
+    expect(externalIds(back)).toEqual(matches.slice(0, 4));
+    expect(back).toMatchObject({ totalCount: 6, pageInfo: { hasPreviousPage: false, hasNextPage: true } });
+  });
+
+  it("refuses malformed or contradictory paging with VALIDATION_ERROR", async () => {
+    for (const variables of [{ first: -1 }, { last: -2 }, { first: 2, before: "x" }, { first: 2, after: "not-a-cursor" }, { after: "a", before: "b" }, { search: "x".repeat(201) }]) {
+      const result = await gql(PAGE, variables, { key: listKey });
+      expect({ variables, codes: errorCodes(result) }).toEqual({ variables, codes: ["VALIDATION_ERROR"] });
+    }
+  });
+});
+
+describe("page size", () => {
+  let bigKey: string;
+
+  beforeAll(async () => {
+    const project = await t.newProject("customers-many");
+    bigKey = project.key;
+    await t.database.prisma.customer.createMany({
+      data: Array.from({ length: 105 }, (_, index) => ({ projectId: project.projectId, externalId: `bulk-${String(index).padStart(3, "0")}` })),
+    });
+  });
+
+  it("caps first above 100 at 100 and says there is more", async () => {
+    const capped = await page({ first: 1000 }, { key: bigKey });
+    expect(capped.edges).toHaveLength(100);
+    expect(capped).toMatchObject({ totalCount: 105, pageInfo: { hasNextPage: true, hasPreviousPage: false } });
+    const rest = await page({ first: 1000, after: capped.pageInfo.endCursor }, { key: bigKey });
+    expect(rest.edges).toHaveLength(5);
+    expect(rest).toMatchObject({ totalCount: 105, pageInfo: { hasNextPage: false } });
+    expect(new Set([...externalIds(capped), ...externalIds(rest)]).size).toBe(105);
+  });
+
+  it("caps last above 100 the same way, and defaults to 20 without first or last", async () => {
+    const capped = await page({ last: 101 }, { key: bigKey });
+    expect(capped.edges).toHaveLength(100);
+    expect(capped.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    const byDefault = await page({}, { key: bigKey });
+    expect(byDefault.edges).toHaveLength(20);
+    expect(byDefault).toMatchObject({ totalCount: 105, pageInfo: { hasNextPage: true } });
   });
 });
