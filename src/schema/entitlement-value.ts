@@ -4,10 +4,11 @@ import type { InputFieldBuilder, SchemaTypes } from "@pothos/core";
 import { builder } from "./builder.ts";
 import { ResetPeriodEnum } from "./enums.ts";
 import { featureLevels } from "./feature.ts";
-import { usageLimit } from "./inputs.ts";
+import { text, usageLimit } from "./inputs.ts";
 import { validationFailed } from "../errors.ts";
 import {
   checkEntitlementValue,
+  MAX_STATIC_VALUE_LENGTH,
   type EntitlementValue,
   type EntitlementValueInput,
 } from "../domain/entitlement-value.ts";
@@ -21,7 +22,7 @@ export function entitlementValueInputFields<Types extends SchemaTypes>(t: InputF
     isUnlimited: t.boolean({ description: "METERED: set instead of usageLimit to give an unlimited allowance." }),
     resetPeriod: t.field({ type: ResetPeriodEnum }),
     isSoftLimit: t.boolean(),
-    staticValue: t.string(),
+    staticValue: t.string().validate(text(MAX_STATIC_VALUE_LENGTH).nullish()),
   };
 }
 
