@@ -20,6 +20,7 @@ const environmentSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
+  TRANSITION_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   NODE_ENV: z.string().default("development"),
 });
@@ -36,6 +37,8 @@ export type Config = {
   poolSize: number;
   databaseTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** How often scheduled transitions (a trial ending, a grant expiring) are looked for. */
+  transitionScanIntervalMs: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   production: boolean;
 };
@@ -62,6 +65,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     poolSize: env.DATABASE_POOL_SIZE,
     databaseTimeoutMs: env.DATABASE_TIMEOUT_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    transitionScanIntervalMs: env.TRANSITION_SCAN_INTERVAL_MS,
     logLevel: env.LOG_LEVEL,
     production: env.NODE_ENV === "production",
   };

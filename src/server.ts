@@ -12,6 +12,8 @@ import { seedDemo } from "./seed/demo.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createApp } from "./yoga.ts";
 import { attachWebSocket } from "./websocket.ts";
+import { createEventBus } from "./events/bus.ts";
+import { startTransitionScheduler } from "./events/transitions.ts";
 
 export interface RunningServer {
   url: string;
@@ -45,7 +47,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   if (!config.customerTokenSecret) {
     log.warn("CUSTOMER_TOKEN_SECRET is not set: customer tokens are signed with a random secret and end with this process");
   }
-  const app = createApp({ database, log, isReady, customerTokenSecret: config.customerTokenSecret, graphiql: true });
+  const events = createEventBus();
+  const app = createApp({ database, log, isReady, customerTokenSecret: config.customerTokenSecret, graphiql: true, events });
   const server = createServer(app);
   const closeWebSocket = attachWebSocket(server, app);
   await new Promise<void>((resolve, reject) => {
@@ -55,6 +58,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
   log.info({ url: `${url}/graphql`, database: database.kind }, "entitlements API listening");
+  const scheduler = startTransitionScheduler({ prisma: database.prisma, events, log, intervalMs: config.transitionScanIntervalMs });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -66,6 +70,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
+      await scheduler.stop();
       await database.close();
       log.info("stopped");
     })());

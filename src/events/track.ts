@@ -2,15 +2,14 @@
 // entitlements are compared before and after, and only differences are published.
 import { projectIdOf, type Context } from "../context.ts";
 import { changedFeatureKeys, snapshotOf, type EntitlementSnapshot } from "../domain/changes.ts";
-import { entitlementsAt, type CustomerState, type PlanEntitlementRow } from "../domain/entitlements.ts";
+import { entitlementsAt, type CustomerState, type Entitlement, type PlanEntitlementRow } from "../domain/entitlements.ts";
 import type { EntitlementValue } from "../domain/entitlement-value.ts";
 import { createLoaders, type Loaders } from "../loaders/index.ts";
 import { featureInfo, usageKeyOf } from "../loaders/customer-state.ts";
-import { ENTITLEMENTS_CHANGED, type ChangeCause, type EventBus } from "./bus.ts";
+import { ENTITLEMENTS_CHANGED, type ChangeCause, type EntitlementChange, type EventBus } from "./bus.ts";
 
-/** A customer's observable entitlements at `now` in `state`, with usage for hasAccess. */
-async function snapshotOfState(loaders: Loaders, customerId: string, state: CustomerState, now: Date): Promise<EntitlementSnapshot> {
-  const entitlements = entitlementsAt(state, now);
+/** The observable state of a customer's evaluated entitlements, with usage for hasAccess. */
+export async function snapshotOfEntitlements(loaders: Loaders, customerId: string, entitlements: readonly Entitlement[]): Promise<EntitlementSnapshot> {
   const used = await Promise.all(
     entitlements.map((entitlement) =>
       entitlement.feature.type === "METERED" ? loaders.usage.load(usageKeyOf(customerId, entitlement)) : 0,
@@ -18,6 +17,10 @@ async function snapshotOfState(loaders: Loaders, customerId: string, state: Cust
   );
   return snapshotOf(entitlements, (entitlement) => used[entitlements.indexOf(entitlement)] ?? 0);
 }
+
+/** A customer's observable entitlements at `now` in `state`. */
+const snapshotOfState = (loaders: Loaders, customerId: string, state: CustomerState, now: Date) =>
+  snapshotOfEntitlements(loaders, customerId, entitlementsAt(state, now));
 
 /** Each customer's observable entitlements now, read afresh (no request cache). */
 async function snapshots(context: Context, projectId: string, customerIds: readonly string[]) {
@@ -32,25 +35,25 @@ async function snapshots(context: Context, projectId: string, customerIds: reado
   return new Map(entries);
 }
 
-function publishDifference(
+/** Publishes a change of these feature keys, if there are any; true when it did. */
+export function publishChange(
+  events: EventBus,
+  change: Omit<EntitlementChange, "occurredAt"> & { occurredAt?: Date },
+): boolean {
+  if (change.changedFeatureKeys.length === 0) return false;
+  const { projectId } = change;
+  events.publish(ENTITLEMENTS_CHANGED, projectId, { ...change, occurredAt: (change.occurredAt ?? new Date()).toISOString() });
+  return true;
+}
+
+const publishDifference = (
   events: EventBus,
   projectId: string,
   customerId: string,
   cause: ChangeCause,
   before: EntitlementSnapshot,
   after: EntitlementSnapshot,
-): boolean {
-  const changed = changedFeatureKeys(before, after);
-  if (changed.length === 0) return false;
-  events.publish(ENTITLEMENTS_CHANGED, projectId, {
-    projectId,
-    customerId,
-    cause,
-    changedFeatureKeys: changed,
-    occurredAt: new Date().toISOString(),
-  });
-  return true;
-}
+) => publishChange(events, { projectId, customerId, cause, changedFeatureKeys: changedFeatureKeys(before, after) });
 
 /** Runs a write that concerns a few known customers, then publishes what it changed for them. */
 export async function withChangeEvents<T>(

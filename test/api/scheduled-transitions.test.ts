@@ -1,0 +1,167 @@
+// Scheduled transitions (SPEC §6): instants set ahead of time — a trial ending, a plan
+// change, a grant expiring or starting, an add-on starting, a cancellation taking effect —
+// are announced once when a scan passes them, with no write at that instant. The scans are
+// driven with explicit clocks here; test/server/live-clients.test.ts shows the real timer.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, ok, type TestApp } from "../helpers/app.ts";
+import { createEventBus, ENTITLEMENTS_CHANGED, type EntitlementChange } from "../../src/events/bus.ts";
+import { createTransitionScanner, type TransitionScanner } from "../../src/events/transitions.ts";
+import { createLogger } from "../../src/logger.ts";
+
+const bus = createEventBus();
+let t: TestApp;
+let scanner: TransitionScanner;
+const T0 = new Date();
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const received: EntitlementChange[] = [];
+let stopListening: () => void;
+
+// Each run scans with a cursor of its own: files sharing a database do not take its windows.
+const cursorName = `test-${crypto.randomUUID()}`;
+const newScanner = () => createTransitionScanner({ prisma: t.database.prisma, events: bus, log: createLogger("silent"), cursorName });
+
+beforeAll(async () => {
+  t = await createTestApp({ events: bus });
+  const iterator = bus.subscribe(ENTITLEMENTS_CHANGED, t.projectId)[Symbol.asyncIterator]();
+  let listening = true;
+  stopListening = () => {
+    listening = false;
+    void iterator.return?.();
+  };
+  void (async () => {
+    while (listening) {
+      const next = await iterator.next();
+      if (next.done) return;
+      received.push(next.value);
+    }
+  })();
+  scanner = newScanner();
+  // The first scan only places the cursor at T0.
+  expect(await scanner.scan(T0)).toBeNull();
+});
+afterAll(async () => {
+  stopListening();
+  await t.close();
+});
+
+/** The events published since the last call, as (externalId, cause, changed keys, occurredAt). */
+async function takeEvents() {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const events = received.splice(0);
+  const customers = await t.database.prisma.customer.findMany({ where: { id: { in: events.map((event) => event.customerId) } } });
+  const externalIdOf = new Map(customers.map((customer) => [customer.id, customer.externalId]));
+  return events
+    .map((event) => ({
+      customer: externalIdOf.get(event.customerId),
+      cause: event.cause,
+      changedFeatureKeys: event.changedFeatureKeys,
+      occurredAt: event.occurredAt,
+    }))
+    .sort((a, b) => String(a.customer).localeCompare(String(b.customer)));
+}
+
+describe("scheduled transitions", () => {
+  let ids: Record<string, string>;
+
+  beforeAll(async () => {
+    const catalog = ok<Record<string, { id: string }>>(await t.gql(`mutation {
+      sso: createFeature(input: { key: "sso", name: "SSO", type: BOOLEAN }) { id }
+      exports: createFeature(input: { key: "exports", name: "Exports", type: METERED }) { id }
+      pro: createPlan(input: { key: "pro", name: "Pro" }) { id }
+      basic: createPlan(input: { key: "basic", name: "Basic" }) { id }
+      boost: createPlan(input: { key: "boost", name: "Boost", kind: ADDON }) { id }
+    }`));
+    ids = Object.fromEntries(Object.entries(catalog).map(([name, { id }]) => [name, id]));
+    ok(await t.gql(`mutation ($pro: ID!, $basic: ID!, $boost: ID!) {
+      a: setPlanEntitlement(input: { planId: $pro, featureKey: "sso" }) { id }
+      b: setPlanEntitlement(input: { planId: $pro, featureKey: "exports", usageLimit: 100 }) { id }
+      c: setPlanEntitlement(input: { planId: $basic, featureKey: "exports", usageLimit: 10 }) { id }
+      d: setPlanEntitlement(input: { planId: $boost, featureKey: "exports", usageLimit: 50 }) { id }
+    }`, ids));
+    const customers = ["trial-lapses", "trial-converts", "downgrades", "promo", "early-bird", "boosted", "leaving", "left-now"];
+    for (const externalId of customers) ok(await t.gql(`mutation ($e: String!) { createCustomer(input: { externalId: $e }) { id } }`, { e: externalId }));
+
+    const subscribe = async (externalId: string, extra: Record<string, unknown> = {}) =>
+      ok(await t.gql(`mutation ($input: CreateSubscriptionInput!) { createSubscription(input: $input) { id } }`, {
+        input: { customer: { externalId }, planId: ids.pro, ...extra },
+      })).createSubscription.id as string;
+    // A trial nobody paid for ends the subscription; a converted one carries on unchanged.
+    await subscribe("trial-lapses", { trialEndsAt: at(20), endsAt: at(20) });
+    await subscribe("trial-converts", { trialEndsAt: at(20) });
+    const downgrading = await subscribe("downgrades");
+    ok(await t.gql(`mutation ($s: ID!, $basic: ID!, $when: DateTime!) { changeSubscriptionPlan(input: { subscriptionId: $s, planId: $basic, at: $when }) { id } }`, {
+      s: downgrading,
+      basic: ids.basic,
+      when: at(30),
+    }));
+    ok(await t.gql(`mutation ($until: DateTime!, $from: DateTime!) {
+      a: createGrant(input: { customer: { externalId: "promo" }, featureKey: "sso", expiresAt: $until }) { id }
+      b: createGrant(input: { customer: { externalId: "early-bird" }, featureKey: "exports", usageLimit: 5, effectiveAt: $from }) { id }
+    }`, { until: at(40), from: at(40) }));
+    const boosted = await subscribe("boosted");
+    ok(await t.gql(`mutation ($s: ID!, $boost: ID!, $from: DateTime!) { addSubscriptionAddon(input: { subscriptionId: $s, addonId: $boost, startsAt: $from }) { id } }`, {
+      s: boosted,
+      boost: ids.boost,
+      from: at(50),
+    }));
+    const leaving = await subscribe("leaving");
+    ok(await t.gql(`mutation ($s: ID!, $when: DateTime!) { cancelSubscription(input: { subscriptionId: $s, at: $when }) { id } }`, { s: leaving, when: at(50) }));
+    // Canceled now: the cancel's own event tells subscribers; a scan must not repeat it.
+    const leftNow = await subscribe("left-now");
+    ok(await t.gql(`mutation ($s: ID!) { cancelSubscription(input: { subscriptionId: $s }) { id } }`, { s: leftNow }));
+    expect(Date.now()).toBeLessThan(at(10).getTime());
+    received.splice(0);
+  });
+
+  it("announces nothing for instants the writes themselves set to now", async () => {
+    expect(await scanner.scan(at(10))).toBe(0);
+    expect(await takeEvents()).toEqual([]);
+  });
+
+  it("announces a trial ending without conversion, and not one that converts", async () => {
+    expect(await scanner.scan(at(21))).toBe(1);
+    expect(await takeEvents()).toEqual([
+      { customer: "trial-lapses", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports", "sso"], occurredAt: at(20).toISOString() },
+    ]);
+  });
+
+  it("announces a plan change taking effect", async () => {
+    expect(await scanner.scan(at(31))).toBe(1);
+    expect(await takeEvents()).toEqual([
+      { customer: "downgrades", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports", "sso"], occurredAt: at(30).toISOString() },
+    ]);
+  });
+
+  it("announces a grant expiring and a grant starting", async () => {
+    expect(await scanner.scan(at(41))).toBe(2);
+    expect(await takeEvents()).toEqual([
+      { customer: "early-bird", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports"], occurredAt: at(40).toISOString() },
+      { customer: "promo", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["sso"], occurredAt: at(40).toISOString() },
+    ]);
+  });
+
+  it("announces an add-on starting and a cancellation taking effect", async () => {
+    expect(await scanner.scan(at(51))).toBe(2);
+    expect(await takeEvents()).toEqual([
+      { customer: "boosted", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports"], occurredAt: at(50).toISOString() },
+      { customer: "leaving", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports", "sso"], occurredAt: at(50).toISOString() },
+    ]);
+    // What the event says is what a query at that instant answers.
+    const after = ok(await t.gql(`query ($at: DateTime!) { customer(externalId: "boosted") { entitlements(at: $at) { featureKey usageLimit } } }`, { at: at(51) }));
+    expect(after.customer.entitlements).toContainEqual({ featureKey: "exports", usageLimit: 150 });
+  });
+
+  it("scans each window once across instances sharing the cursor", async () => {
+    const grant = ok(await t.gql(`mutation ($until: DateTime!) { createGrant(input: { customer: { externalId: "promo" }, featureKey: "sso", expiresAt: $until }) { id } }`, { until: at(60) }));
+    expect(grant).toBeTruthy();
+    received.splice(0);
+    const other = newScanner();
+    const results = await Promise.all([scanner.scan(at(61)), other.scan(at(61))]);
+    expect(results.filter((result) => result === null)).toHaveLength(1);
+    expect(await takeEvents()).toEqual([
+      { customer: "promo", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["sso"], occurredAt: at(60).toISOString() },
+    ]);
+    // The window is gone: scanning up to the same instant again finds nothing to take.
+    expect(await other.scan(at(61))).toBeNull();
+  });
+});
