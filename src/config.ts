@@ -14,6 +14,7 @@ const environmentSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must start with postgres:// or postgresql://")
     .optional(),
   DATA_DIR: z.string().default("./data"),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://").optional(),
   BOOTSTRAP_API_KEY: z.string().min(16, "BOOTSTRAP_API_KEY must be at least 16 characters").optional(),
   CUSTOMER_TOKEN_SECRET: z.string().min(32, "CUSTOMER_TOKEN_SECRET must be at least 32 characters").optional(),
   SEED_DEMO: booleanFlag.optional(),
@@ -29,6 +30,8 @@ export type Config = {
   port: number;
   host: string;
   database: { kind: "postgres"; url: string } | { kind: "pglite"; dataDir: string };
+  /** Change events cross instances through this Redis; unset, they stay in process. */
+  redisUrl: string | undefined;
   bootstrapApiKey: string | undefined;
   /** Signs customer tokens; unset, a random secret lives as long as the process. */
   customerTokenSecret: string | undefined;
@@ -59,6 +62,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     port: env.PORT,
     host: env.HOST,
     database,
+    redisUrl: env.REDIS_URL,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY,
     customerTokenSecret: env.CUSTOMER_TOKEN_SECRET,
     seedDemo: env.SEED_DEMO ?? database.kind === "pglite",

@@ -13,6 +13,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { createApp } from "./yoga.ts";
 import { attachWebSocket } from "./websocket.ts";
 import { createEventBus } from "./events/bus.ts";
+import { connectRedisRelay } from "./events/redis-relay.ts";
 import { startTransitionScheduler } from "./events/transitions.ts";
 
 export interface RunningServer {
@@ -47,7 +48,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   if (!config.customerTokenSecret) {
     log.warn("CUSTOMER_TOKEN_SECRET is not set: customer tokens are signed with a random secret and end with this process");
   }
-  const events = createEventBus();
+  const relay = config.redisUrl ? connectRedisRelay({ url: config.redisUrl, log }) : undefined;
+  // Wait a moment for the relay's subscription, but start without Redis: it reconnects.
+  if (relay) await Promise.race([relay.ready, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  const events = createEventBus({ relay });
   const app = createApp({ database, log, isReady, customerTokenSecret: config.customerTokenSecret, graphiql: true, events });
   const server = createServer(app);
   const closeWebSocket = attachWebSocket(server, app);
@@ -57,7 +61,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
-  log.info({ url: `${url}/graphql`, database: database.kind }, "entitlements API listening");
+  log.info({ url: `${url}/graphql`, database: database.kind, events: relay ? "redis" : "in-process" }, "entitlements API listening");
   const scheduler = startTransitionScheduler({ prisma: database.prisma, events, log, intervalMs: config.transitionScanIntervalMs });
 
   let closing: Promise<void> | undefined;
@@ -71,6 +75,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await closed;
       clearTimeout(timer);
       await scheduler.stop();
+      await events.close();
       await database.close();
       log.info("stopped");
     })());

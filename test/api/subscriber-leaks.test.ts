@@ -19,7 +19,7 @@ class CountingEventTarget extends EventTarget {
 const target = new CountingEventTarget();
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ events: createEventBus(target) });
+  t = await createTestApp({ events: createEventBus({ eventTarget: target }) });
 });
 afterAll(() => t.close());
 

@@ -1,0 +1,88 @@
+// Change events across instances through Redis pub/sub (REDIS_URL). Not
+// @graphql-yoga/redis-event-target: that target delivers even this instance's own events
+// through Redis, so local subscribers would go deaf whenever Redis does, and a publish while
+// it is away rejects unhandled. Here local delivery never leaves the process (the bus does
+// it), and the relay only carries events between instances:
+// - each instance tags what it sends with its own id and ignores its own messages;
+// - while Redis is away, sends are dropped (counted, logged once per outage) rather than
+//   queued without bound, and both connections retry every second or two; on return the
+//   subscription is renewed by ioredis (autoResubscribe).
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import type { Logger } from "../logger.ts";
+import type { EntitlementChange, EventRelay } from "./bus.ts";
+
+export const CHANGES_CHANNEL = "entitlements:changes";
+
+interface Envelope {
+  origin: string;
+  change: EntitlementChange;
+}
+
+export interface RedisRelay extends EventRelay {
+  /** Resolves once the subscription is in place; while Redis is away, when it returns. */
+  ready: Promise<void>;
+  /** Sends dropped because Redis was away. */
+  readonly dropped: number;
+}
+
+const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
+
+export function connectRedisRelay({ url, log, channel = CHANGES_CHANNEL }: { url: string; log: Logger; channel?: string }): RedisRelay {
+  const origin = randomUUID();
+  const publisher = new Redis(url, { retryStrategy, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `entitlements-pub-${origin}` });
+  const subscriber = new Redis(url, { retryStrategy, maxRetriesPerRequest: null, connectionName: `entitlements-sub-${origin}` });
+  let dropped = 0;
+  let away = false;
+  const wentAway = (error: Error) => {
+    if (away) return;
+    away = true;
+    log.warn({ err: { message: error.message } }, "Redis unreachable: change events reach this instance's subscribers only until it returns");
+  };
+  const cameBack = () => {
+    if (!away) return;
+    away = false;
+    log.info({ dropped }, "Redis reachable again: change events cross instances again");
+  };
+  publisher.on("error", wentAway);
+  subscriber.on("error", wentAway);
+  publisher.on("ready", cameBack);
+
+  let deliver: (change: EntitlementChange) => void = () => {};
+  subscriber.on("message", (from: string, message: string) => {
+    if (from !== channel) return;
+    try {
+      const envelope = JSON.parse(message) as Envelope;
+      if (envelope.origin !== origin) deliver(envelope.change);
+    } catch (error) {
+      log.warn({ err: error }, "ignored a malformed change event from Redis");
+    }
+  });
+  const ready = subscriber.subscribe(channel).then(
+    () => undefined,
+    (error: Error) => wentAway(error),
+  );
+
+  return {
+    ready,
+    get dropped() {
+      return dropped;
+    },
+    send(change) {
+      if (publisher.status !== "ready") {
+        dropped++;
+        return;
+      }
+      publisher.publish(channel, JSON.stringify({ origin, change } satisfies Envelope)).catch((error: Error) => {
+        dropped++;
+        wentAway(error);
+      });
+    },
+    onReceive(handler) {
+      deliver = handler;
+    },
+    async close() {
+      await Promise.all([publisher, subscriber].map((client) => client.quit().catch(() => client.disconnect())));
+    },
+  };
+}

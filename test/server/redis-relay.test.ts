@@ -1,0 +1,138 @@
+// Change events between instances through the machine's Redis, and what happens when Redis
+// goes away: each "instance" here is an event bus with its own relay, connected through a
+// TCP proxy this test can cut and restore.
+import { createServer, connect, type Server, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createEventBus, ENTITLEMENTS_CHANGED, type EntitlementChange, type EventBus } from "../../src/events/bus.ts";
+import { connectRedisRelay, type RedisRelay } from "../../src/events/redis-relay.ts";
+import { createLogger } from "../../src/logger.ts";
+
+const REDIS = { host: "127.0.0.1", port: Number(new URL(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379").port || 6379) };
+
+/** A TCP proxy to Redis that can be cut (every connection dropped, no new ones) and restored. */
+function redisProxy() {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const listen = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((client) => {
+        const upstream = connect(REDIS);
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on("close", () => sockets.delete(socket));
+          socket.on("error", () => socket.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, "127.0.0.1", () => {
+        port = (server!.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  return {
+    listen,
+    get url() {
+      return `redis://127.0.0.1:${port}`;
+    },
+    async cut() {
+      await new Promise<void>((resolve) => {
+        server?.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+}
+
+const until = async (condition: () => boolean, timeoutMs = 10_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+};
+
+const projectId = randomUUID();
+const change = (customerId: string): EntitlementChange => ({
+  projectId,
+  customerId,
+  cause: "GRANT_CHANGED",
+  changedFeatureKeys: ["sso"],
+  occurredAt: new Date().toISOString(),
+});
+
+/** Everything a bus delivers to a subscriber of the test project. */
+function listen(bus: EventBus) {
+  const heard: string[] = [];
+  const iterator = bus.subscribe(ENTITLEMENTS_CHANGED, projectId)[Symbol.asyncIterator]();
+  void (async () => {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      heard.push(next.value.customerId);
+    }
+  })();
+  return { heard, stop: () => void iterator.return?.() };
+}
+
+describe("events across instances through Redis", () => {
+  const proxy = redisProxy();
+  const channel = `entitlements:test:${randomUUID()}`;
+  let relays: RedisRelay[];
+  let a: EventBus;
+  let b: EventBus;
+  let heardOnA: ReturnType<typeof listen>;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+  beforeAll(async () => {
+    process.on("unhandledRejection", onUnhandled);
+    await proxy.listen();
+    const log = createLogger("silent");
+    relays = [connectRedisRelay({ url: proxy.url, log, channel }), connectRedisRelay({ url: proxy.url, log, channel })];
+    await Promise.all(relays.map((relay) => relay.ready));
+    a = createEventBus({ relay: relays[0] });
+    b = createEventBus({ relay: relays[1] });
+    heardOnA = listen(a);
+  });
+  afterAll(async () => {
+    heardOnA.stop();
+    await Promise.all([a.close(), b.close()]);
+    await proxy.cut();
+    process.off("unhandledRejection", onUnhandled);
+  });
+
+  it("delivers what one instance publishes to the other's subscribers, and its own once", async () => {
+    b.publish(ENTITLEMENTS_CHANGED, projectId, change("from-b"));
+    a.publish(ENTITLEMENTS_CHANGED, projectId, change("from-a"));
+    await until(() => heardOnA.heard.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heardOnA.heard.sort()).toEqual(["from-a", "from-b"]);
+  });
+
+  it("keeps local subscribers hearing while Redis is away, drops cross-instance sends, and does not crash", async () => {
+    heardOnA.heard.length = 0;
+    await proxy.cut();
+    // Give both clients a moment to notice the connection is gone.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    a.publish(ENTITLEMENTS_CHANGED, projectId, change("local-during-outage"));
+    b.publish(ENTITLEMENTS_CHANGED, projectId, change("lost-during-outage"));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(heardOnA.heard).toEqual(["local-during-outage"]);
+    expect(relays[1]!.dropped).toBeGreaterThanOrEqual(1);
+    expect(unhandled).toEqual([]);
+  });
+
+  it("reconnects when Redis returns and carries events across again", async () => {
+    heardOnA.heard.length = 0;
+    await proxy.listen();
+    // Both relays retry on their own; once resubscribed, B's events reach A again.
+    await until(() => {
+      b.publish(ENTITLEMENTS_CHANGED, projectId, change("after-outage"));
+      return heardOnA.heard.includes("after-outage");
+    }, 15_000);
+    expect(unhandled).toEqual([]);
+  });
+});
