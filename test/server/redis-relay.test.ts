@@ -9,7 +9,8 @@ import { createEventBus, ENTITLEMENTS_CHANGED, type EntitlementChange, type Even
 import { connectRedisRelay, type RedisRelay } from "../../src/events/redis-relay.ts";
 import { createLogger } from "../../src/logger.ts";
 
-const REDIS = { host: "127.0.0.1", port: Number(new URL(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379").port || 6379) };
+const redisUrl = new URL(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379");
+const REDIS = { host: redisUrl.hostname, port: Number(redisUrl.port || 6379) };
 
 /** A TCP proxy to Redis that can be cut (every connection dropped, no new ones) and restored. */
 function redisProxy() {
