@@ -4,6 +4,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { apiKeyFromHeaders, authenticateApiKey, type Caller } from "./auth/api-keys.ts";
 import { createEventBus, type EventBus } from "./events/bus.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { useMetricsEndpoint } from "./plugins/metrics.ts";
 import { looksLikeCustomerToken, verifyCustomerToken } from "./auth/customer-tokens.ts";
 import { createContext, type Context } from "./context.ts";
 import type { Database } from "./db/client.ts";
@@ -24,6 +26,8 @@ export interface AppOptions {
   /** Entitlement change events; default: a bus of this app's own. */
   events?: EventBus;
   graphiql?: boolean;
+  /** Served at /metrics; default: the process's and the database's counters. */
+  metrics?: Metrics;
 }
 
 /** graphql-ws connection parameters such as `{ authorization: "Bearer …" }`, as headers. */
@@ -41,6 +45,7 @@ export function createApp({
   customerTokenSecret = randomBytes(32).toString("base64url"),
   events = createEventBus(),
   graphiql = true,
+  metrics = createMetrics({ statementCount: database.statementCount }),
 }: AppOptions): App {
   const authenticate = async (credential: string): Promise<Caller | null> => {
     if (!looksLikeCustomerToken(credential)) return authenticateApiKey(database.prisma, credential);
@@ -70,6 +75,6 @@ export function createApp({
       const caller = credential ? await authenticate(credential) : null;
       return createContext({ prisma: database.prisma, caller, requestId: request ? requestIdOf(request) : randomUUID(), log, customerTokenSecret, events });
     },
-    plugins: [useRequestId(), useHealthEndpoints(isReady), useErrorCodes()],
+    plugins: [useRequestId(), useHealthEndpoints(isReady), useMetricsEndpoint(metrics.registry), useErrorCodes()],
   });
 }

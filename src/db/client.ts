@@ -8,6 +8,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapt
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import type { Config } from "../config.ts";
+import { observeStatements } from "./statement-counter.ts";
 
 export type DatabaseTarget =
   | { kind: "postgres"; url: string; poolSize?: number; timeoutMs?: number }
@@ -23,6 +24,8 @@ export interface Database {
    * its advisory lock and its statements must share a connection.
    */
   withMigrationAdapter<T>(use: (factory: SqlMigrationAwareDriverAdapterFactory) => Promise<T>): Promise<T>;
+  /** SQL statements the client has sent since the database was opened. */
+  statementCount(): number;
   close(): Promise<void>;
 }
 
@@ -39,6 +42,9 @@ export interface OpenOptions {
 }
 
 export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) => factory }: OpenOptions = {}): Database {
+  let statements = 0;
+  const statementCount = () => statements;
+  const clientAdapter = (factory: SqlMigrationAwareDriverAdapterFactory) => wrapAdapter(observeStatements(factory, () => statements++));
   if (target.kind === "postgres") {
     const timeoutMs = target.timeoutMs ?? 5000;
     // One pool of ours for the client and the migration engine alike, ended on close.
@@ -50,11 +56,12 @@ export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) =
       idleTimeoutMillis: 30_000,
     });
     const adapterFactory = new PrismaPg(pool);
-    const prisma = new PrismaClient({ adapter: wrapAdapter(adapterFactory) });
+    const prisma = new PrismaClient({ adapter: clientAdapter(adapterFactory) });
     return {
       kind: "postgres",
       prisma,
       adapterFactory,
+      statementCount,
       async withMigrationAdapter(use) {
         const session = new pg.Pool({ connectionString: target.url, max: 1, connectionTimeoutMillis: timeoutMs });
         try {
@@ -76,11 +83,12 @@ export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) =
   }
   const instance = pglite;
   const adapterFactory = new PrismaPGlite(instance);
-  const prisma = new PrismaClient({ adapter: wrapAdapter(adapterFactory) });
+  const prisma = new PrismaClient({ adapter: clientAdapter(adapterFactory) });
   return {
     kind: "pglite",
     prisma,
     adapterFactory,
+    statementCount,
     withMigrationAdapter: (use) => use(adapterFactory),
     async close() {
       await prisma.$disconnect();
