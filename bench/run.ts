@@ -1,0 +1,412 @@
+// npm run bench [-- --quick] [--scale N] [--db postgres|pglite] [--keep]
+// Generates the dataset into a fresh database (a new PostgreSQL database on DATABASE_URL's
+// server, else an embedded one in a temporary directory), measures the floor (bench/floor.ts)
+// and then the server (`npm start`'s entry) over HTTP with autocannon, both as child
+// processes on the same data, and prints a table and, last, `BENCH {json}`.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { createClient } from "graphql-ws";
+import pg from "pg";
+import WebSocket from "ws";
+import { PGlite } from "@electric-sql/pglite";
+import { openDatabase } from "../src/db/client.ts";
+import { applyMigrations } from "../src/db/migrations.ts";
+import { createProjectWithAdminKey } from "../src/auth/projects.ts";
+import { generateDataset, seededRandom, type DatasetIndex, type SqlRunner } from "./dataset.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    scale: { type: "string" },
+    db: { type: "string" },
+    keep: { type: "boolean", default: false },
+  },
+});
+const quick = args.quick ?? false;
+const scale = Number(args.scale ?? (quick ? 0.1 : 1));
+const dbKind = (args.db ?? (process.env.DATABASE_URL ? "postgres" : "pglite")) as "postgres" | "pglite";
+const seconds = quick ? 3 : 10;
+const SUBSCRIBERS = 1000;
+
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+// ---------------------------------------------------------------- database and dataset
+
+interface Target {
+  env: Record<string, string>;
+  floorEnv: Record<string, string>;
+  drop(): Promise<void>;
+}
+
+async function createTarget(): Promise<Target & { run(generate: (sql: SqlRunner, projectId: string) => Promise<DatasetIndex>): Promise<{ index: DatasetIndex; key: string; projectId: string }> }> {
+  if (dbKind === "postgres") {
+    const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+    const name = `entitlements_bench_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.end();
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    return {
+      env: { DATABASE_URL: url.toString() },
+      floorEnv: { FLOOR_DATABASE_URL: url.toString() },
+      async run(generate) {
+        const database = openDatabase({ kind: "postgres", url: url.toString() });
+        const client = new pg.Client({ connectionString: url.toString() });
+        try {
+          await applyMigrations(database);
+          const project = await createProjectWithAdminKey(database.prisma, "bench");
+          await client.connect();
+          const index = await generate(client, project.projectId);
+          return { index, key: project.secret, projectId: project.projectId };
+        } finally {
+          await client.end();
+          await database.close();
+        }
+      },
+      async drop() {
+        if (args.keep) {
+          log(`kept database ${url}`);
+          return;
+        }
+        const client = new pg.Client({ connectionString: adminUrl });
+        await client.connect();
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await client.end();
+      },
+    };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), "entitlements-bench-"));
+  return {
+    env: { DATA_DIR: dataDir },
+    floorEnv: { FLOOR_DATA_DIR: dataDir },
+    async run(generate) {
+      const instance = new PGlite(dataDir);
+      const database = openDatabase({ kind: "pglite", instance });
+      try {
+        await applyMigrations(database);
+        const project = await createProjectWithAdminKey(database.prisma, "bench");
+        const index = await generate({ query: (sql, params) => instance.query(sql, params) }, project.projectId);
+        return { index, key: project.secret, projectId: project.projectId };
+      } finally {
+        await database.close();
+        await instance.close();
+      }
+    },
+    async drop() {
+      if (args.keep) {
+        log(`kept ${dataDir}`);
+        return;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- child processes
+
+interface Child {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function startChild(script: string, env: Record<string, string>, ready: RegExp, urlOf: (match: RegExpExecArray) => string): Promise<Child> {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: root,
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const look = (chunk: Buffer) => {
+      output += chunk;
+      const match = ready.exec(output);
+      if (match) {
+        child.stdout!.off("data", look);
+        resolve({
+          url: urlOf(match),
+          pid: child.pid!,
+          stop: () =>
+            new Promise<void>((done) => {
+              child.once("exit", () => done());
+              child.kill("SIGTERM");
+            }),
+        });
+      }
+    };
+    child.stdout!.on("data", look);
+    child.stderr!.on("data", (chunk) => (output += chunk));
+    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}:\n${output}`)));
+  });
+}
+
+// ---------------------------------------------------------------- load
+
+/** Zipf-distributed ranks in [0, n): rank r is chosen with probability ∝ 1 / (r + 1)^s. */
+function zipfSampler(n: number, s: number, random: () => number) {
+  const cdf = new Float64Array(n);
+  let total = 0;
+  for (let rank = 0; rank < n; rank++) cdf[rank] = total += 1 / (rank + 1) ** s;
+  return () => {
+    const target = random() * total;
+    let low = 0;
+    let high = n - 1;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (cdf[mid]! < target) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  };
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  failures: number;
+}
+
+/** Drives `path` with the given bodies in turn (a fixed list, chosen ahead of time). */
+async function load(url: string, path: string, bodies: string[], options: { connections: number; rate?: number; headers?: Record<string, string> }): Promise<LoadResult> {
+  let next = 0;
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    duration: seconds,
+    ...(options.rate ? { overallRate: options.rate } : {}),
+    requests: [
+      {
+        method: "POST",
+        path,
+        headers: { "content-type": "application/json", ...options.headers },
+        setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length]! }),
+      },
+    ],
+  });
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    failures: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+async function post(url: string, body: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  return (await response.json()) as { data?: any; errors?: unknown[] };
+}
+
+async function metric(serverUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${serverUrl}/metrics`)).text();
+  const line = text.split("\n").find((candidate) => candidate.startsWith(`${name} `));
+  return Number(line?.split(" ")[1] ?? NaN);
+}
+
+// ---------------------------------------------------------------- queries
+
+const Q1 = `query Q1($c: String!) { customer(externalId: $c) { entitlements {
+  featureKey isEnabled usageLimit isUnlimited hasAccess usage { used remaining } sources { type entityName usageLimit }
+} } }`;
+const Q2 = `query Q2($n: Int!) { customers(first: $n) { edges { node { externalId entitlements {
+  featureKey usageLimit hasAccess usage { used }
+} } } } }`;
+const Q3 = `query Q3($c: String!, $f: String!) { checkEntitlement(customer: { externalId: $c }, featureKey: $f) { allowed reason } }`;
+const Q4 = `mutation Q4($c: String!, $f: String!) { consumeEntitlement(input: { customer: { externalId: $c }, featureKey: $f }) { allowed reason } }`;
+const gqlBody = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
+
+function expectShape(what: string, response: { data?: any; errors?: unknown[] }, check: (data: any) => boolean) {
+  if (response.errors || !response.data || !check(response.data)) {
+    throw new Error(`${what}: unexpected response ${JSON.stringify(response).slice(0, 500)}`);
+  }
+}
+
+// ---------------------------------------------------------------- S1
+
+/** Latency from sending a change to each of SUBSCRIBERS graphql-ws subscribers hearing it. */
+async function measureDelivery(serverUrl: string, key: string, customer: string, featureKey: string): Promise<{ p50: number; p99: number; deliveries: number }> {
+  const wsUrl = `${serverUrl.replace("http", "ws")}/graphql`;
+  const clients = Array.from({ length: SUBSCRIBERS }, () =>
+    createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0, lazy: false }),
+  );
+  let sentAt = 0;
+  let heard = 0;
+  const latencies: number[] = [];
+  let onHeard: () => void = () => {};
+  await Promise.all(
+    clients.map(
+      (client) =>
+        new Promise<void>((subscribed, failed) => {
+          client.on("connected", () => subscribed());
+          client.on("error", failed);
+          client.subscribe(
+            { query: `subscription ($c: CustomerRef!) { entitlementsChanged(customer: $c) { cause changedFeatureKeys entitlements { featureKey hasAccess usageLimit } } }`, variables: { c: { externalId: customer } } },
+            {
+              next: () => {
+                latencies.push(performance.now() - sentAt);
+                heard++;
+                onHeard();
+              },
+              error: () => {},
+              complete: () => {},
+            },
+          );
+        }),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const changes = quick ? 10 : 30;
+  for (let change = 0; change < changes; change++) {
+    heard = 0;
+    const all = new Promise<void>((resolve) => {
+      onHeard = () => heard >= SUBSCRIBERS && resolve();
+      setTimeout(resolve, 10_000);
+    });
+    sentAt = performance.now();
+    const granted = await post(`${serverUrl}/graphql`, gqlBody(`mutation ($c: String!, $f: String!, $n: Int!) { createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: $n }) { id } }`, { c: customer, f: featureKey, n: 10 + change }), { authorization: `Bearer ${key}` });
+    expectShape("S1 change", granted, (data) => Boolean(data.createGrant?.id));
+    await all;
+  }
+  await Promise.all(clients.map((client) => client.dispose()));
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 10) / 10;
+  return { p50: at(0.5), p99: at(0.99), deliveries: latencies.length };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const started = Date.now();
+  log(`${dbKind}, scale ${scale}${quick ? ", quick" : ""}: generating the dataset`);
+  const target = await createTarget();
+  try {
+    const { index, key, projectId } = await target.run((sql, project) => generateDataset(sql, project, scale));
+    log(`dataset ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(index.sizes)}`);
+    const auth = { authorization: `Bearer ${key}` };
+    const random = seededRandom(7);
+    const zipf = zipfSampler(index.customerExternalIds.length, 1.1, random.next);
+    const sample = Array.from({ length: 5000 }, () => zipf()).filter((rank) => index.meteredKeysByCustomer[rank]!.length > 0);
+    const checks = sample.map((rank) => ({ c: index.customerExternalIds[rank]!, f: random.pick(index.meteredKeysByCustomer[rank]!) }));
+
+    // The floor, alone on the machine.
+    const floor = await startChild("bench/floor.ts", { ...target.floorEnv, FLOOR_PROJECT_ID: projectId }, /floor listening (\d+)/, (m) => `http://127.0.0.1:${m[1]}`);
+    const floorQ1Bodies = checks.map(({ c }) => JSON.stringify({ customer: c }));
+    const floorQ3Bodies = checks.map(({ c, f }) => JSON.stringify({ customer: c, featureKey: f }));
+    expectShape("floor Q1", await post(`${floor.url}/q1`, floorQ1Bodies[0]!), (data) => Array.isArray(data) && data.length > 0);
+    expectShape("floor Q3", await post(`${floor.url}/q3`, floorQ3Bodies[0]!), (data) => typeof data.allowed === "boolean");
+    log("floor: Q1, Q3 at 16 connections");
+    await load(floor.url, "/q1", floorQ1Bodies, { connections: 16 }); // warm-up
+    const floorQ1 = await load(floor.url, "/q1", floorQ1Bodies, { connections: 16 });
+    const floorQ3 = await load(floor.url, "/q3", floorQ3Bodies, { connections: 16 });
+    await floor.stop();
+
+    // The server, on the same data.
+    const server = await startChild("src/server.ts", { ...target.env, SEED_DEMO: "false", LOG_LEVEL: "info" }, /"url":"(http:\/\/[^"]+)\/graphql"/, (m) => m[1]!);
+    const graphqlUrl = `${server.url}/graphql`;
+    const rssStart = Math.round((await metric(server.url, "process_resident_memory_bytes")) / 2 ** 20);
+    const q1Bodies = checks.map(({ c }) => gqlBody(Q1, { c }));
+    const q3Bodies = checks.map(({ c, f }) => gqlBody(Q3, { c, f }));
+    for (const body of q1Bodies.slice(0, 20)) expectShape("Q1", await post(graphqlUrl, body, auth), (data) => Array.isArray(data.customer?.entitlements) && data.customer.entitlements.length > 0);
+    for (const body of q3Bodies.slice(0, 20)) expectShape("Q3", await post(graphqlUrl, body, auth), (data) => typeof data.checkEntitlement?.allowed === "boolean");
+
+    /** rps at 1, 16 and 64 connections, latency at a fixed rate, SQL statements per request. */
+    const profile = async (name: string, bodies: string[], rate: number) => {
+      log(`${name}: 1, 16, 64 connections; ${rate} req/s`);
+      await load(server.url, "/graphql", bodies, { connections: 16, headers: auth }); // warm-up
+      const one = await load(server.url, "/graphql", bodies, { connections: 1, headers: auth });
+      const statementsBefore = await metric(server.url, "entitlements_sql_statements_total");
+      const sixteen = await load(server.url, "/graphql", bodies, { connections: 16, headers: auth });
+      const statements = (await metric(server.url, "entitlements_sql_statements_total")) - statementsBefore;
+      const sixtyFour = await load(server.url, "/graphql", bodies, { connections: 64, headers: auth });
+      const fixed = await load(server.url, "/graphql", bodies, { connections: 16, rate, headers: auth });
+      const failures = one.failures + sixteen.failures + sixtyFour.failures + fixed.failures;
+      if (failures > 0) throw new Error(`${name}: ${failures} failed requests`);
+      return { rps1: one.rps, rps16: sixteen.rps, rps64: sixtyFour.rps, rate, p50ms: fixed.p50, p99ms: fixed.p99, sqlPerRequest: Math.round((statements / sixteen.requests) * 100) / 100 };
+    };
+
+    const q1 = await profile("Q1", q1Bodies, 200);
+    const q3 = await profile("Q3", q3Bodies, 1000);
+
+    // Q2: SQL statements for pages of 1, 10 and 100, then load on pages of 100.
+    const q2Sql: Record<string, number> = {};
+    for (const n of [1, 10, 100]) {
+      const body = gqlBody(Q2, { n });
+      expectShape("Q2", await post(graphqlUrl, body, auth), (data) => data.customers?.edges?.length === n);
+      const before = await metric(server.url, "entitlements_sql_statements_total");
+      await post(graphqlUrl, body, auth);
+      q2Sql[n] = (await metric(server.url, "entitlements_sql_statements_total")) - before;
+    }
+    const q2Load = await profile("Q2", [gqlBody(Q2, { n: 100 })], 5);
+
+    // Q4: consumption under contention on ten customers with a hard limit of 100.
+    const contended = Array.from({ length: 10 }, (_, i) => `q4-${i}`);
+    const q4Feature = index.meteredKeysByCustomer.find((keys) => keys.length > 0)![0]!;
+    for (const c of contended) {
+      expectShape("Q4 setup", await post(graphqlUrl, gqlBody(`mutation ($c: String!, $f: String!) {
+        a: createCustomer(input: { externalId: $c }) { id }
+        b: createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: 100 }) { id }
+      }`, { c, f: q4Feature }), auth), (data) => Boolean(data.b?.id));
+    }
+    const q4Bodies = Array.from({ length: 1000 }, (_, i) => gqlBody(Q4, { c: contended[i % contended.length], f: q4Feature }));
+    log("Q4: 16 connections");
+    const q4Load = await load(server.url, "/graphql", q4Bodies, { connections: 16, headers: auth });
+    let overLimit = 0;
+    for (const c of contended) {
+      const check = await post(graphqlUrl, gqlBody(`query ($c: String!, $f: String!) { customer(externalId: $c) { entitlement(featureKey: $f) { usageLimit usage { used } } } }`, { c, f: q4Feature }), auth);
+      const entitlement = (check.data as any)?.customer?.entitlement;
+      if (!entitlement || entitlement.usage.used > entitlement.usageLimit) overLimit++;
+    }
+
+    log(`S1: ${SUBSCRIBERS} graphql-ws subscribers`);
+    expectShape("S1 setup", await post(graphqlUrl, gqlBody(`mutation { createCustomer(input: { externalId: "s1" }) { id } }`, {}), auth), (data) => Boolean(data.createCustomer));
+    const s1 = await measureDelivery(server.url, key, "s1", q4Feature);
+    const rssEnd = Math.round((await metric(server.url, "process_resident_memory_bytes")) / 2 ** 20);
+    await server.stop();
+
+    const ratio = (ours: number, floorRps: number) => Math.round((ours / floorRps) * 100) / 100;
+    const report = {
+      db: dbKind,
+      scale,
+      quick,
+      sizes: index.sizes,
+      q1: { ...q1, floorRps16: floorQ1.rps, ratio: ratio(q1.rps16, floorQ1.rps), floorP99ms: floorQ1.p99 },
+      q2: { rps16: q2Load.rps16, p99ms: q2Load.p99ms, sqlPerRequest: q2Sql },
+      q3: { ...q3, floorRps16: floorQ3.rps, ratio: ratio(q3.rps16, floorQ3.rps), floorP99ms: floorQ3.p99 },
+      q4: { rps16: q4Load.rps, p99ms: q4Load.p99, overLimit, failures: q4Load.failures },
+      s1: { subscribers: SUBSCRIBERS, ...s1, p99ms: s1.p99 },
+      rssMb: { start: rssStart, end: rssEnd },
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+    const rows = [
+      ["Q1 entitlements", q1.rps1, q1.rps16, q1.rps64, floorQ1.rps, report.q1.ratio, `${q1.p50ms}/${q1.p99ms} @${q1.rate}`, q1.sqlPerRequest],
+      ["Q2 page of 100", q2Load.rps1, q2Load.rps16, q2Load.rps64, "", "", `${q2Load.p50ms}/${q2Load.p99ms} @${q2Load.rate}`, `${q2Sql[1]}/${q2Sql[10]}/${q2Sql[100]}`],
+      ["Q3 check", q3.rps1, q3.rps16, q3.rps64, floorQ3.rps, report.q3.ratio, `${q3.p50ms}/${q3.p99ms} @${q3.rate}`, q3.sqlPerRequest],
+      ["Q4 consume", "", q4Load.rps, "", "", "", `-/${q4Load.p99}`, ""],
+    ];
+    process.stdout.write(`\n| query | rps@1 | rps@16 | rps@64 | floor rps@16 | ratio | p50/p99 ms @ req/s | SQL/request |\n|---|---|---|---|---|---|---|---|\n`);
+    for (const row of rows) process.stdout.write(`| ${row.join(" | ")} |\n`);
+    process.stdout.write(`\nQ4 over the limit: ${overLimit}. S1: ${s1.deliveries} deliveries to ${SUBSCRIBERS} subscribers, p50 ${s1.p50} ms, p99 ${s1.p99} ms. RSS ${rssStart} → ${rssEnd} MB.\n\n`);
+    process.stdout.write(`BENCH ${JSON.stringify(report)}\n`);
+  } finally {
+    await target.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
