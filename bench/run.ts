@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--scale N] [--db postgres|pglite] [--keep]
+// npm run bench [-- --quick] [--scale N] [--db postgres|pglite] [--keep] [--cpu-prof DIR]
 // Generates the dataset into a fresh database (a new PostgreSQL database on DATABASE_URL's
 // server, else an embedded one in a temporary directory), measures the floor (bench/floor.ts)
 // and then the server (`npm start`'s entry) over HTTP with autocannon, both as child
@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     scale: { type: "string" },
     db: { type: "string" },
     keep: { type: "boolean", default: false },
+    /** Writes a V8 CPU profile of the server into this directory (open it in Chrome's DevTools). */
+    "cpu-prof": { type: "string" },
   },
 });
 const quick = args.quick ?? false;
@@ -119,8 +121,8 @@ interface Child {
   stop(): Promise<void>;
 }
 
-function startChild(script: string, env: Record<string, string>, ready: RegExp, urlOf: (match: RegExpExecArray) => string): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", script], {
+function startChild(script: string, env: Record<string, string>, ready: RegExp, urlOf: (match: RegExpExecArray) => string, nodeArgs: string[] = []): Promise<Child> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script], {
     cwd: root,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -312,7 +314,7 @@ async function main() {
     await floor.stop();
 
     // The server, on the same data.
-    const server = await startChild("src/server.ts", { ...target.env, SEED_DEMO: "false", LOG_LEVEL: "info" }, /"url":"(http:\/\/[^"]+)\/graphql"/, (m) => m[1]!);
+    const server = await startChild("src/server.ts", { ...target.env, SEED_DEMO: "false", LOG_LEVEL: "info" }, /"url":"(http:\/\/[^"]+)\/graphql"/, (m) => m[1]!, args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`] : []);
     const graphqlUrl = `${server.url}/graphql`;
     const rssStart = Math.round((await metric(server.url, "process_resident_memory_bytes")) / 2 ** 20);
     const q1Bodies = checks.map(({ c }) => gqlBody(Q1, { c }));
