@@ -1,6 +1,7 @@
 // Entitlement change events, published after the write that caused them is committed.
 // Subscribers of this instance hear every publish at once, in process; with a relay
 // (Redis, when REDIS_URL is set) every other instance hears it too.
+import { setMaxListeners } from "node:events";
 import { createPubSub, type PubSubEventTarget } from "graphql-yoga";
 
 export type ChangeCause = "CATALOG_CHANGED" | "SUBSCRIPTION_CHANGED" | "GRANT_CHANGED" | "USAGE_CHANGED" | "SCHEDULED_TRANSITION";
@@ -18,12 +19,25 @@ export const ENTITLEMENTS_CHANGED = "entitlements-changed";
 
 type Topics = { [ENTITLEMENTS_CHANGED]: [projectId: string, change: EntitlementChange] };
 
-/** Carries this instance's events to the others, and theirs here. */
+/** What a write changed in cached rows (src/cache/entitlement-cache.ts). */
+export interface Invalidation {
+  projectId: string;
+  customerIds?: string[];
+  catalog?: boolean;
+  apiKeys?: boolean;
+}
+
+/** What crosses instances. */
+export type RelayedMessage = { change: EntitlementChange } | { invalidation: Invalidation };
+
+/** Carries this instance's messages to the others, and theirs here. */
 export interface EventRelay {
-  /** Sends a change to every other instance; never throws (a lost send is logged). */
-  send(change: EntitlementChange): void;
-  /** Calls `deliver` with every change another instance sent. */
-  onReceive(deliver: (change: EntitlementChange) => void): void;
+  /** Sends to every other instance; never throws (a lost send is logged). */
+  send(message: RelayedMessage): void;
+  /** Calls `deliver` with every message another instance sent. */
+  onReceive(deliver: (message: RelayedMessage) => void): void;
+  /** Calls `listener` whenever messages from other instances start or stop arriving. */
+  onConnectedChange(listener: (connected: boolean) => void): void;
   close(): Promise<void>;
 }
 
@@ -33,16 +47,31 @@ export interface EventBusOptions {
   relay?: EventRelay;
 }
 
-export function createEventBus({ eventTarget, relay }: EventBusOptions = {}) {
-  const local = createPubSub<Topics>(eventTarget ? { eventTarget } : {});
-  relay?.onReceive((change) => local.publish(ENTITLEMENTS_CHANGED, change.projectId, change));
+export function createEventBus({ eventTarget = new EventTarget() as PubSubEventTarget<Topics>, relay }: EventBusOptions = {}) {
+  // Every subscriber of a project listens on one topic: thousands are expected, not a leak.
+  if (eventTarget instanceof EventTarget) setMaxListeners(0, eventTarget);
+  const local = createPubSub<Topics>({ eventTarget });
+  const invalidationListeners: ((invalidation: Invalidation) => void)[] = [];
+  relay?.onReceive((message) => {
+    if ("change" in message) local.publish(ENTITLEMENTS_CHANGED, message.change.projectId, message.change);
+    else for (const listener of invalidationListeners) listener(message.invalidation);
+  });
   return {
     /** Local subscribers first, so that they do not depend on the relay being up. */
     publish(topic: typeof ENTITLEMENTS_CHANGED, projectId: string, change: EntitlementChange) {
       local.publish(topic, projectId, change);
-      relay?.send(change);
+      relay?.send({ change });
     },
     subscribe: local.subscribe,
+    /** Tells the other instances what a write changed (this one has already dropped it). */
+    broadcastInvalidation(invalidation: Invalidation) {
+      relay?.send({ invalidation });
+    },
+    /** Hears other instances' invalidations, and whether they can be heard at all. */
+    onRemoteInvalidation(listener: (invalidation: Invalidation) => void, connectedChange: (connected: boolean) => void) {
+      invalidationListeners.push(listener);
+      relay?.onConnectedChange(connectedChange);
+    },
     close: () => relay?.close() ?? Promise.resolve(),
   };
 }

@@ -10,13 +10,13 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Logger } from "../logger.ts";
-import type { EntitlementChange, EventRelay } from "./bus.ts";
+import type { EventRelay, RelayedMessage } from "./bus.ts";
 
 export const CHANGES_CHANNEL = "entitlements:changes";
 
 interface Envelope {
   origin: string;
-  change: EntitlementChange;
+  message: RelayedMessage;
 }
 
 export interface RedisRelay extends EventRelay {
@@ -48,12 +48,24 @@ export function connectRedisRelay({ url, log, channel = CHANGES_CHANNEL }: { url
   subscriber.on("error", wentAway);
   publisher.on("ready", cameBack);
 
-  let deliver: (change: EntitlementChange) => void = () => {};
+  // Whether other instances' messages can arrive: the subscription is in place.
+  const connectedListeners: ((connected: boolean) => void)[] = [];
+  let connected = false;
+  const setConnected = (value: boolean) => {
+    if (value === connected) return;
+    connected = value;
+    for (const listener of connectedListeners) listener(value);
+  };
+  subscriber.on("close", () => setConnected(false));
+  // After a reconnect ioredis renews the subscription before it reports "ready".
+  subscriber.on("ready", () => setConnected(true));
+
+  let deliver: (message: RelayedMessage) => void = () => {};
   subscriber.on("message", (from: string, message: string) => {
     if (from !== channel) return;
     try {
       const envelope = JSON.parse(message) as Envelope;
-      if (envelope.origin !== origin) deliver(envelope.change);
+      if (envelope.origin !== origin) deliver(envelope.message);
     } catch (error) {
       log.warn({ err: error }, "ignored a malformed change event from Redis");
     }
@@ -68,18 +80,22 @@ export function connectRedisRelay({ url, log, channel = CHANGES_CHANNEL }: { url
     get dropped() {
       return dropped;
     },
-    send(change) {
+    send(message) {
       if (publisher.status !== "ready") {
         dropped++;
         return;
       }
-      publisher.publish(channel, JSON.stringify({ origin, change } satisfies Envelope)).catch((error: Error) => {
+      publisher.publish(channel, JSON.stringify({ origin, message } satisfies Envelope)).catch((error: Error) => {
         dropped++;
         wentAway(error);
       });
     },
     onReceive(handler) {
       deliver = handler;
+    },
+    onConnectedChange(listener) {
+      connectedListeners.push(listener);
+      listener(connected);
     },
     async close() {
       await Promise.all([publisher, subscriber].map((client) => client.quit().catch(() => client.disconnect())));
