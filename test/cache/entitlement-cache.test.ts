@@ -1,0 +1,122 @@
+// The cache's own rules, without a database: read-through with one load for the misses,
+// invalidation, the guard against storing what a write made stale, and stepping aside
+// while other instances' invalidations cannot arrive.
+import { describe, expect, it } from "vitest";
+import { Registry } from "prom-client";
+import { createEntitlementCache, type CustomerRows } from "../../src/cache/entitlement-cache.ts";
+
+const rowsOf = (label: string): CustomerRows => ({ subscriptions: [], grants: [{ id: label } as CustomerRows["grants"][number]] });
+const labelOf = (rows: CustomerRows | undefined) => rows?.grants[0]?.id;
+
+/** A loader that answers `label-<id>` for each id and remembers what it was asked. */
+function loader(label: string) {
+  const calls: string[][] = [];
+  return {
+    calls,
+    load: async (missing: string[]) => {
+      calls.push(missing);
+      return new Map(missing.map((id) => [id, rowsOf(`${label}-${id}`)]));
+    },
+  };
+}
+
+describe("entitlement cache", () => {
+  it("loads only the misses, in one call, and serves hits from memory", async () => {
+    const cache = createEntitlementCache();
+    const first = loader("v1");
+    await cache.customerRows("p1", ["a", "b"], first.load);
+    const again = await cache.customerRows("p1", ["a", "b", "c"], first.load);
+    expect(first.calls).toEqual([["a", "b"], ["c"]]);
+    expect([...again.keys()]).toEqual(["a", "b", "c"]);
+    expect(labelOf(again.get("a"))).toBe("v1-a");
+  });
+
+  it("keeps projects apart", async () => {
+    const cache = createEntitlementCache();
+    await cache.customerRows("p1", ["a"], loader("one").load);
+    const other = await cache.customerRows("p2", ["a"], loader("two").load);
+    expect(labelOf(other.get("a"))).toBe("two-a");
+  });
+
+  it("reloads a customer after its rows were invalidated, and only that customer", async () => {
+    const cache = createEntitlementCache();
+    await cache.customerRows("p1", ["a", "b"], loader("v1").load);
+    cache.invalidate({ projectId: "p1", customerIds: ["a"] });
+    const second = loader("v2");
+    const after = await cache.customerRows("p1", ["a", "b"], second.load);
+    expect(second.calls).toEqual([["a"]]);
+    expect([labelOf(after.get("a")), labelOf(after.get("b"))]).toEqual(["v2-a", "v1-b"]);
+  });
+
+  it("does not store what a load read before an invalidation that happened meanwhile", async () => {
+    const cache = createEntitlementCache();
+    let release: () => void = () => {};
+    const slow = cache.customerRows("p1", ["a"], async (missing) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return new Map(missing.map((id) => [id, rowsOf(`stale-${id}`)]));
+    });
+    await Promise.resolve();
+    cache.invalidate({ projectId: "p1", customerIds: ["a"] });
+    release();
+    expect(labelOf((await slow).get("a"))).toBe("stale-a");
+    const fresh = loader("fresh");
+    expect(labelOf((await cache.customerRows("p1", ["a"], fresh.load)).get("a"))).toBe("fresh-a");
+    expect(fresh.calls).toEqual([["a"]]);
+  });
+
+  it("drops a project's catalog and API keys when told", async () => {
+    const cache = createEntitlementCache();
+    let loads = 0;
+    const catalog = async () => {
+      loads++;
+      return { featuresById: new Map(), featuresByKey: new Map(), plans: new Map(), entitlementsByPlan: new Map(), engine: { features: new Map(), plans: new Map(), entitlementsByPlan: new Map() } };
+    };
+    await cache.catalog("p1", catalog);
+    await cache.catalog("p1", catalog);
+    expect(loads).toBe(1);
+    cache.invalidate({ projectId: "p1", catalog: true });
+    await cache.catalog("p1", catalog);
+    expect(loads).toBe(2);
+
+    const key = { id: "k", projectId: "p1", revokedAt: null } as never;
+    let keyLoads = 0;
+    const find = async () => {
+      keyLoads++;
+      return key;
+    };
+    await cache.apiKey("hash", find);
+    await cache.apiKey("hash", find);
+    cache.invalidate({ projectId: "p2", apiKeys: true });
+    await cache.apiKey("hash", find);
+    expect(keyLoads).toBe(1);
+    cache.invalidate({ projectId: "p1", apiKeys: true });
+    await cache.apiKey("hash", find);
+    expect(keyLoads).toBe(2);
+  });
+
+  it("reads through to the loader while the relay is down, and starts empty when it returns", async () => {
+    const cache = createEntitlementCache();
+    const warm = loader("v1");
+    await cache.customerRows("p1", ["a"], warm.load);
+    cache.setRelayConnected(false);
+    const during = loader("down");
+    await cache.customerRows("p1", ["a"], during.load);
+    await cache.customerRows("p1", ["a"], during.load);
+    expect(during.calls).toEqual([["a"], ["a"]]);
+    cache.setRelayConnected(true);
+    const after = loader("back");
+    await cache.customerRows("p1", ["a"], after.load);
+    await cache.customerRows("p1", ["a"], after.load);
+    expect(after.calls).toEqual([["a"]]);
+  });
+
+  it("counts hits and misses by kind", async () => {
+    const registry = new Registry();
+    const cache = createEntitlementCache({ registry });
+    await cache.customerRows("p1", ["a", "b"], loader("v1").load);
+    await cache.customerRows("p1", ["a"], loader("v1").load);
+    const text = await registry.metrics();
+    expect(text).toContain('entitlements_cache_lookups_total{kind="customer_rows",result="miss"} 2');
+    expect(text).toContain('entitlements_cache_lookups_total{kind="customer_rows",result="hit"} 1');
+  });
+});
