@@ -22,6 +22,9 @@ const environmentSchema = z.object({
   DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
   TRANSITION_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+  ENTITLEMENT_CACHE: booleanFlag.default(true),
+  ENTITLEMENT_CACHE_TTL_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
+  ENTITLEMENT_CACHE_MAX_CUSTOMERS: z.coerce.number().int().min(1).default(20_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   NODE_ENV: z.string().default("development"),
 });
@@ -42,6 +45,8 @@ export type Config = {
   shutdownTimeoutMs: number;
   /** How often scheduled transitions (a trial ending, a grant expiring) are looked for. */
   transitionScanIntervalMs: number;
+  /** The per-instance entitlement cache; several instances also need REDIS_URL to stay correct. */
+  cache: { enabled: boolean; ttlMs: number; maxCustomers: number };
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   production: boolean;
 };
@@ -70,6 +75,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     databaseTimeoutMs: env.DATABASE_TIMEOUT_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     transitionScanIntervalMs: env.TRANSITION_SCAN_INTERVAL_MS,
+    cache: { enabled: env.ENTITLEMENT_CACHE, ttlMs: env.ENTITLEMENT_CACHE_TTL_MS, maxCustomers: env.ENTITLEMENT_CACHE_MAX_CUSTOMERS },
     logLevel: env.LOG_LEVEL,
     production: env.NODE_ENV === "production",
   };

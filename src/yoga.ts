@@ -5,6 +5,7 @@ import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { apiKeyFromHeaders, authenticateApiKey, type Caller } from "./auth/api-keys.ts";
 import { createEventBus, type EventBus } from "./events/bus.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
+import { createEntitlementCache, type CacheOptions, type EntitlementCache } from "./cache/entitlement-cache.ts";
 import { useMetricsEndpoint } from "./plugins/metrics.ts";
 import { looksLikeCustomerToken, verifyCustomerToken } from "./auth/customer-tokens.ts";
 import { createContext, type Context } from "./context.ts";
@@ -28,6 +29,9 @@ export interface AppOptions {
   graphiql?: boolean;
   /** Served at /metrics; default: the process's and the database's counters. */
   metrics?: Metrics;
+  /** Default: a cache of this app's own, made with `cacheSettings`, its counters on `metrics`. */
+  cache?: EntitlementCache;
+  cacheSettings?: Omit<CacheOptions, "registry">;
 }
 
 /** graphql-ws connection parameters such as `{ authorization: "Bearer …" }`, as headers. */
@@ -46,9 +50,16 @@ export function createApp({
   events = createEventBus(),
   graphiql = true,
   metrics = createMetrics({ statementCount: database.statementCount }),
+  cacheSettings,
+  cache = createEntitlementCache({ ...cacheSettings, registry: metrics.registry }),
 }: AppOptions): App {
+  // Other instances' writes reach this cache through the bus (Redis when configured).
+  events.onRemoteInvalidation(
+    (invalidation) => cache.invalidate(invalidation),
+    (connected) => cache.setRelayConnected(connected),
+  );
   const authenticate = async (credential: string): Promise<Caller | null> => {
-    if (!looksLikeCustomerToken(credential)) return authenticateApiKey(database.prisma, credential);
+    if (!looksLikeCustomerToken(credential)) return authenticateApiKey(database.prisma, credential, cache);
     const claims = await verifyCustomerToken(customerTokenSecret, credential);
     return claims && { projectId: claims.projectId, customerId: claims.customerId, scopes: new Set() };
   };
@@ -73,7 +84,7 @@ export function createApp({
       // Over WebSocket the credential comes in the connection's parameters, as headers would.
       const credential = request ? apiKeyFromHeaders(request.headers) : apiKeyFromHeaders(headersOf(connectionParams));
       const caller = credential ? await authenticate(credential) : null;
-      return createContext({ prisma: database.prisma, caller, requestId: request ? requestIdOf(request) : randomUUID(), log, customerTokenSecret, events });
+      return createContext({ prisma: database.prisma, caller, requestId: request ? requestIdOf(request) : randomUUID(), log, customerTokenSecret, events, cache });
     },
     plugins: [useRequestId(), useHealthEndpoints(isReady), useMetricsEndpoint(metrics.registry), useErrorCodes()],
   });

@@ -1,5 +1,6 @@
 // API keys: random secrets shown once, stored as SHA-256 hashes, with READ/WRITE/ADMIN scopes.
 import { createHash, randomBytes } from "node:crypto";
+import type { EntitlementCache } from "../cache/entitlement-cache.ts";
 import type { ApiKeyScope, PrismaClient } from "../generated/prisma/client.ts";
 
 const SECRET_PREFIX = "ent_";
@@ -35,8 +36,10 @@ export function effectiveScopes(granted: readonly ApiKeyScope[]): Set<ApiKeyScop
 }
 
 /** The caller behind a secret, or null when it is unknown or revoked. */
-export async function authenticateApiKey(prisma: PrismaClient, secret: string): Promise<Caller | null> {
-  const key = await prisma.apiKey.findUnique({ where: { hash: hashApiKey(secret) } });
+export async function authenticateApiKey(prisma: PrismaClient, secret: string, cache?: EntitlementCache): Promise<Caller | null> {
+  const hash = hashApiKey(secret);
+  const find = () => prisma.apiKey.findUnique({ where: { hash } });
+  const key = cache ? await cache.apiKey(hash, find) : await find();
   if (!key || key.revokedAt) return null;
   return { projectId: key.projectId, apiKeyId: key.id, scopes: effectiveScopes(key.scopes) };
 }

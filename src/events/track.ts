@@ -1,6 +1,6 @@
 // Tells subscribers what a write changed (SPEC §6): each affected customer's observable
 // entitlements are compared before and after, and only differences are published.
-import { projectIdOf, type Context } from "../context.ts";
+import { cachedRowsWrite, projectIdOf, type Context } from "../context.ts";
 import { changedFeatureKeys, snapshotOf, type EntitlementSnapshot } from "../domain/changes.ts";
 import { entitlementsAt, type CustomerState, type Entitlement, type PlanEntitlementRow } from "../domain/entitlements.ts";
 import type { EntitlementValue } from "../domain/entitlement-value.ts";
@@ -22,9 +22,9 @@ export async function snapshotOfEntitlements(loaders: Loaders, customerId: strin
 const snapshotOfState = (loaders: Loaders, customerId: string, state: CustomerState, now: Date) =>
   snapshotOfEntitlements(loaders, customerId, entitlementsAt(state, now));
 
-/** Each customer's observable entitlements now, read afresh (no request cache). */
+/** Each customer's observable entitlements now, read afresh (no request cache; the instance's cache is kept current by writes). */
 async function snapshots(context: Context, projectId: string, customerIds: readonly string[]) {
-  const loaders = createLoaders(context.prisma, projectId);
+  const loaders = createLoaders(context.prisma, projectId, context.cache);
   const now = new Date();
   const entries = await Promise.all(
     customerIds.map(async (customerId): Promise<[string, EntitlementSnapshot]> => {
@@ -65,7 +65,8 @@ export async function withChangeEvents<T>(
   const projectId = projectIdOf(context);
   const ids = [...new Set(customerIds)];
   const before = await snapshots(context, projectId, ids);
-  const result = await write();
+  // Usage is never cached; every other tracked write changes the customers' cached rows.
+  const result = cause === "USAGE_CHANGED" ? await write() : await cachedRowsWrite(context, { customerIds: ids }, write);
   const after = await snapshots(context, projectId, ids);
   for (const customerId of ids) {
     publishDifference(context.events, projectId, customerId, cause, before.get(customerId) ?? new Map(), after.get(customerId) ?? new Map());

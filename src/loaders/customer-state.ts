@@ -1,10 +1,11 @@
 // Everything the entitlement engine needs about customers, loaded for many customers at
-// once: their subscriptions (phases, add-ons, overrides), grants, the plans and plan
-// entitlements they refer to, and the features involved. A fixed number of statements
-// whatever the number of customers.
+// once and through the cache: their subscriptions (phases, add-ons, overrides) and grants,
+// and the project's catalog. A fixed number of statements whatever the number of customers,
+// none when the cache has them.
 import DataLoader from "dataloader";
 import { Prisma, type CustomerSubscription, type Feature, type PrismaClient } from "../generated/prisma/client.ts";
 import type { CustomerState, Entitlement, FeatureInfo } from "../domain/entitlements.ts";
+import type { Catalog, CustomerRows, EntitlementCache } from "../cache/entitlement-cache.ts";
 import type { EntitlementValue, EntitlementValueInput, FeatureLevel } from "../domain/entitlement-value.ts";
 
 export interface LoadedCustomerState {
@@ -35,55 +36,87 @@ export const featureInfo = (row: Feature): FeatureInfo => ({
   levels: (row.levels as unknown as FeatureLevel[] | null) ?? [],
 });
 
-export function createCustomerStateLoader(prisma: PrismaClient, projectId: string | null) {
-  return new DataLoader<string, LoadedCustomerState>(async (customerIds) => {
-    const ids = [...customerIds];
-    const [subscriptions, grants] = projectId
-      ? await Promise.all([
-          prisma.customerSubscription.findMany({
-            where: { projectId, customerId: { in: ids } },
-            include: { phases: true, addons: true, overrides: { where: { removedAt: null } } },
-            orderBy: { id: "asc" },
-          }),
-          prisma.grant.findMany({ where: { projectId, customerId: { in: ids } }, orderBy: { id: "asc" } }),
-        ])
-      : [[], []];
-    const planIds = [...new Set(subscriptions.flatMap((s) => [...s.phases.map((p) => p.planId), ...s.addons.map((a) => a.addonId)]))];
-    const [planEntitlements, plans] = await Promise.all([
-      planIds.length > 0 ? prisma.planEntitlement.findMany({ where: { planId: { in: planIds }, removedAt: null } }) : [],
-      planIds.length > 0 ? prisma.plan.findMany({ where: { id: { in: planIds } } }) : [],
-    ]);
-    const featureIds = [
-      ...new Set([
-        ...planEntitlements.map((row) => row.featureId),
-        ...subscriptions.flatMap((s) => s.overrides.map((o) => o.featureId)),
-        ...grants.map((g) => g.featureId),
-      ]),
-    ];
-    const features = featureIds.length > 0 ? await prisma.feature.findMany({ where: { id: { in: featureIds } } }) : [];
-    const featureRows = new Map(features.map((row) => [row.id, row]));
-    const shared = {
-      planEntitlements: planEntitlements.map((row) => ({ planId: row.planId, featureId: row.featureId, value: valueOf(row) })),
-      plans: new Map(plans.map((plan) => [plan.id, { id: plan.id, name: plan.name }])),
+/** A project's whole catalog: features, plans and the plan entitlements in force. */
+export async function loadCatalog(prisma: PrismaClient, projectId: string): Promise<Catalog> {
+  const [features, plans, planEntitlements] = await Promise.all([
+    prisma.feature.findMany({ where: { projectId } }),
+    prisma.plan.findMany({ where: { projectId } }),
+    prisma.planEntitlement.findMany({ where: { plan: { projectId }, removedAt: null }, orderBy: { id: "asc" } }),
+  ]);
+  const groupByPlan = <T extends { planId: string }>(rows: T[]) => {
+    const byPlan = new Map<string, T[]>();
+    for (const row of rows) byPlan.set(row.planId, [...(byPlan.get(row.planId) ?? []), row]);
+    return byPlan;
+  };
+  return {
+    featuresById: new Map(features.map((row) => [row.id, row])),
+    featuresByKey: new Map(features.map((row) => [row.key, row])),
+    plans: new Map(plans.map((row) => [row.id, row])),
+    entitlementsByPlan: groupByPlan(planEntitlements),
+    engine: {
       features: new Map(features.map((row) => [row.id, featureInfo(row)])),
-    };
-    return ids.map((customerId) => {
-      const own = subscriptions.filter((s) => s.customerId === customerId);
-      return {
-        featureRows,
-        subscriptionRows: new Map(own.map((s) => [s.id, s])),
-        state: {
-          ...shared,
-          subscriptions: own.map((s) => ({
-            ...s,
-            overrides: s.overrides.map((o) => ({ id: o.id, featureId: o.featureId, value: overrideValueOf(o) })),
-          })),
-          grants: grants.filter((g) => g.customerId === customerId).map((g) => ({ ...g, value: valueOf(g) })),
-        },
-      };
-    });
+      plans: new Map(plans.map((plan) => [plan.id, { id: plan.id, name: plan.name }])),
+      entitlementsByPlan: groupByPlan(planEntitlements.map((row) => ({ planId: row.planId, featureId: row.featureId, value: valueOf(row) }))),
+    },
+  };
+}
+
+/** Each customer's subscriptions (with phases, add-ons, overrides in force) and grants. */
+async function loadCustomerRows(prisma: PrismaClient, projectId: string, customerIds: string[]): Promise<Map<string, CustomerRows>> {
+  const [subscriptions, grants] = await Promise.all([
+    prisma.customerSubscription.findMany({
+      where: { projectId, customerId: { in: customerIds } },
+      include: { phases: true, addons: true, overrides: { where: { removedAt: null } } },
+      orderBy: { id: "asc" },
+    }),
+    prisma.grant.findMany({ where: { projectId, customerId: { in: customerIds } }, orderBy: { id: "asc" } }),
+  ]);
+  const rows = new Map<string, CustomerRows>(customerIds.map((id) => [id, { subscriptions: [], grants: [] }]));
+  for (const subscription of subscriptions) rows.get(subscription.customerId)?.subscriptions.push(subscription);
+  for (const grant of grants) rows.get(grant.customerId)?.grants.push(grant);
+  return rows;
+}
+
+const NO_ROWS: CustomerRows = { subscriptions: [], grants: [] };
+
+/** The engine's view of one customer: its own rows and the catalog parts they refer to. */
+function customerStateOf(rows: CustomerRows, catalog: Catalog): LoadedCustomerState {
+  const planIds = new Set(rows.subscriptions.flatMap((s) => [...s.phases.map((p) => p.planId), ...s.addons.map((a) => a.addonId)]));
+  return {
+    featureRows: catalog.featuresById,
+    subscriptionRows: new Map(rows.subscriptions.map((s) => [s.id, s])),
+    state: {
+      features: catalog.engine.features,
+      plans: catalog.engine.plans,
+      planEntitlements: [...planIds].flatMap((planId) => catalog.engine.entitlementsByPlan.get(planId) ?? []),
+      subscriptions: rows.subscriptions.map((s) => ({
+        ...s,
+        overrides: s.overrides.map((o) => ({ id: o.id, featureId: o.featureId, value: overrideValueOf(o) })),
+      })),
+      grants: rows.grants.map((g) => ({ ...g, value: valueOf(g) })),
+    },
+  };
+}
+
+/** Everything the engine needs about many customers, through the cache: rows for the misses in one go. */
+export function createCustomerStateLoader(prisma: PrismaClient, projectId: string | null, cache: EntitlementCache) {
+  return new DataLoader<string, LoadedCustomerState>(async (customerIds) => {
+    if (!projectId) return customerIds.map(() => customerStateOf(NO_ROWS, EMPTY_CATALOG));
+    const [rows, catalog] = await Promise.all([
+      cache.customerRows(projectId, customerIds, (missing) => loadCustomerRows(prisma, projectId, missing)),
+      cache.catalog(projectId, () => loadCatalog(prisma, projectId)),
+    ]);
+    return customerIds.map((customerId) => customerStateOf(rows.get(customerId) ?? NO_ROWS, catalog));
   });
 }
+
+const EMPTY_CATALOG: Catalog = {
+  featuresById: new Map(),
+  featuresByKey: new Map(),
+  plans: new Map(),
+  entitlementsByPlan: new Map(),
+  engine: { features: new Map(), plans: new Map(), entitlementsByPlan: new Map() },
+};
 
 export interface UsageKey {
   customerId: string;

@@ -2,7 +2,11 @@
 // one is scoped to the caller's project.
 import DataLoader from "dataloader";
 import type { Customer, Feature, PlanEntitlement, PrismaClient, SubscriptionPhase } from "../generated/prisma/client.ts";
-import { createCustomerStateLoader, createUsageLoader } from "./customer-state.ts";
+import { createCustomerStateLoader, createUsageLoader, loadCatalog } from "./customer-state.ts";
+import { createEntitlementCache, type EntitlementCache } from "../cache/entitlement-cache.ts";
+
+/** For jobs and tests that must read the database itself. */
+const NO_CACHE = createEntitlementCache({ enabled: false });
 
 export interface Loaders {
   featureByKey: DataLoader<string, Feature | null>;
@@ -21,23 +25,34 @@ export interface Loaders {
 
 const byKey = <T, K extends string>(rows: T[], keyOf: (row: T) => K) => new Map(rows.map((row) => [keyOf(row), row]));
 
-export function createLoaders(prisma: PrismaClient, projectId: string | null): Loaders {
+/**
+ * The loaders of one request (or one job) in one project. Catalog and customer lookups go
+ * through `cache` (default: none, straight to the database).
+ */
+export function createLoaders(prisma: PrismaClient, projectId: string | null, cache: EntitlementCache = NO_CACHE): Loaders {
   const scoped = <V>(load: (keys: readonly string[], projectId: string) => Promise<Map<string, V>>) =>
     new DataLoader<string, V | null>(async (keys) => {
       if (!projectId) return keys.map(() => null);
       const found = await load(keys, projectId);
       return keys.map((key) => found.get(key) ?? null);
     });
+  const catalog = (projectId: string) => cache.catalog(projectId, () => loadCatalog(prisma, projectId));
+  /** Customer records by `id:<id>` or `externalId:<externalId>`. */
+  const customers = (field: "id" | "externalId") =>
+    scoped(async (keys, projectId) => {
+      const found = await cache.customers(projectId, keys.map((key) => `${field}:${key}`), async (missing) => {
+        const values = missing.map((key) => key.slice(field.length + 1));
+        const rows = await prisma.customer.findMany({ where: { projectId, [field]: { in: values } } });
+        return byKey(rows, (row) => `${field}:${row[field]}`);
+      });
+      return new Map([...found].map(([key, row]) => [key.slice(field.length + 1), row]));
+    });
 
   return {
-    customerState: createCustomerStateLoader(prisma, projectId),
+    customerState: createCustomerStateLoader(prisma, projectId, cache),
     usage: createUsageLoader(prisma),
-    featureByKey: scoped(async (keys, projectId) =>
-      byKey(await prisma.feature.findMany({ where: { projectId, key: { in: [...keys] } } }), (f) => f.key),
-    ),
-    featureById: scoped(async (keys, projectId) =>
-      byKey(await prisma.feature.findMany({ where: { projectId, id: { in: [...keys] } } }), (f) => f.id),
-    ),
+    featureByKey: scoped(async (_keys, projectId) => new Map((await catalog(projectId)).featuresByKey)),
+    featureById: scoped(async (_keys, projectId) => new Map((await catalog(projectId)).featuresById)),
     phasesBySubscriptionId: new DataLoader(async (subscriptionIds) => {
       const phases = projectId
         ? await prisma.subscriptionPhase.findMany({
@@ -47,24 +62,17 @@ export function createLoaders(prisma: PrismaClient, projectId: string | null): L
         : [];
       return subscriptionIds.map((id) => phases.filter((phase) => phase.subscriptionId === id));
     }),
-    customerByExternalId: scoped(async (keys, projectId) =>
-      byKey(
-        await prisma.customer.findMany({ where: { projectId, externalId: { in: [...keys] } } }),
-        (c) => c.externalId,
-      ),
-    ),
-    customerById: scoped(async (keys, projectId) =>
-      byKey(await prisma.customer.findMany({ where: { projectId, id: { in: [...keys] } } }), (c) => c.id),
-    ),
+    customerByExternalId: customers("externalId"),
+    customerById: customers("id"),
     planEntitlement: scoped(async (keys, projectId) => {
-      const pairs = keys.map((key) => {
+      const { entitlementsByPlan } = await catalog(projectId);
+      const found = new Map<string, PlanEntitlement>();
+      for (const key of keys) {
         const [planId = "", featureId = ""] = key.split(":");
-        return { planId, featureId };
-      });
-      const rows = await prisma.planEntitlement.findMany({
-        where: { removedAt: null, plan: { projectId }, OR: pairs },
-      });
-      return byKey(rows, (row) => `${row.planId}:${row.featureId}`);
+        const row = entitlementsByPlan.get(planId)?.find((candidate) => candidate.featureId === featureId);
+        if (row) found.set(key, row);
+      }
+      return found;
     }),
   };
 }

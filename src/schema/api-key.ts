@@ -3,7 +3,7 @@ import { z } from "zod";
 import { builder } from "./builder.ts";
 import { ApiKeyScopeEnum } from "./enums.ts";
 import { globalId, text } from "./inputs.ts";
-import { projectIdOf } from "../context.ts";
+import { cachedRowsWrite, projectIdOf } from "../context.ts";
 import { generateApiKeySecret, hashApiKey, visiblePrefix } from "../auth/api-keys.ts";
 import { invalidOperation, notFound } from "../errors.ts";
 import type { ApiKey } from "../generated/prisma/client.ts";
@@ -74,7 +74,8 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }).validate(globalId("ApiKey")) },
     resolve: async (query, _root, args, context) => {
       const projectId = projectIdOf(context);
-      return context.prisma.$transaction(async (tx) => {
+      // Every instance forgets the project's cached keys: the revoked one stops working at once.
+      return cachedRowsWrite(context, { apiKeys: true }, () => context.prisma.$transaction(async (tx) => {
         const key = await tx.apiKey.findFirst({ where: { id: args.id, projectId } });
         if (!key) throw notFound("API key", "id");
         if (key.revokedAt) throw invalidOperation("The API key is already revoked", "id");
@@ -85,7 +86,7 @@ builder.mutationFields((t) => ({
           }
         }
         return tx.apiKey.update({ ...query, where: { id: key.id }, data: { revokedAt: new Date() } });
-      });
+      }));
     },
   }),
 }));

@@ -1,7 +1,7 @@
 // Customers: addressed by global ID or by the caller's own externalId.
 import { builder } from "./builder.ts";
 import { email, externalId, globalId, text } from "./inputs.ts";
-import { projectIdOf, requireVisibleCustomer, type Context } from "../context.ts";
+import { cachedRowsWrite, projectIdOf, requireVisibleCustomer, type Context } from "../context.ts";
 import { alreadyExists, invalidInput, notFound } from "../errors.ts";
 import { byIdOrKey, foundOrThrow } from "./lookup.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
@@ -156,11 +156,11 @@ builder.mutationFields((t) => ({
       // Found first, then updated: an update that changes nothing still answers the customer.
       const owned = await context.prisma.customer.findFirst({ where: { id: input.id, projectId: projectIdOf(context) }, select: { id: true } });
       if (!owned) throw notFound("Customer", "input.id");
-      return context.prisma.customer.update({
+      return cachedRowsWrite(context, { customerIds: [owned.id] }, () => context.prisma.customer.update({
         ...query,
         where: { id: owned.id },
         data: { name: input.name, email: input.email, metadata: input.metadata ?? undefined },
-      });
+      }));
     },
   }),
 }));

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { builder } from "./builder.ts";
 import { CatalogStatusEnum, FeatureTypeEnum } from "./enums.ts";
 import { catalogKey, globalId, longText, text } from "./inputs.ts";
-import { projectIdOf, type Context } from "../context.ts";
+import { cachedRowsWrite, projectIdOf, type Context } from "../context.ts";
 import { alreadyExists, notFound, validationFailed } from "../errors.ts";
 import { byIdOrKey, foundOrThrow } from "./lookup.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
@@ -155,7 +155,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateFeatureInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
       try {
-        return await context.prisma.feature.create({
+        return await cachedRowsWrite(context, { catalog: true }, () => context.prisma.feature.create({
           ...query,
           data: {
             projectId: projectIdOf(context),
@@ -168,7 +168,7 @@ builder.mutationFields((t) => ({
             levels: normalisedLevels(input.levels) ?? [],
             metadata: input.metadata ?? undefined,
           },
-        });
+        }));
       } catch (error) {
         if (uniqueViolationFields(error)) throw alreadyExists("feature", "input.key", input.key);
         throw error;
@@ -181,7 +181,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateFeatureInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
       await ownedFeature(context, input.id, "input.id");
-      return context.prisma.feature.update({
+      return cachedRowsWrite(context, { catalog: true }, () => context.prisma.feature.update({
         ...query,
         where: { id: input.id },
         data: {
@@ -192,7 +192,7 @@ builder.mutationFields((t) => ({
           levels: normalisedLevels(input.levels),
           metadata: input.metadata ?? undefined,
         },
-      });
+      }));
     },
   }),
   archiveFeature: t.prismaField({
@@ -202,7 +202,9 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }).validate(globalId("Feature")) },
     resolve: async (query, _root, args, context) => {
       await ownedFeature(context, args.id, "id");
-      return context.prisma.feature.update({ ...query, where: { id: args.id }, data: { status: "ARCHIVED" } });
+      return cachedRowsWrite(context, { catalog: true }, () =>
+        context.prisma.feature.update({ ...query, where: { id: args.id }, data: { status: "ARCHIVED" } }),
+      );
     },
   }),
 }));

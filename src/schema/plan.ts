@@ -4,7 +4,7 @@ import { CatalogStatusEnum, PlanKindEnum } from "./enums.ts";
 import { FeatureNode, featureByKey } from "./feature.ts";
 import { catalogKey, globalId, longText, text } from "./inputs.ts";
 import { entitlementValueInputFields, entitlementValueOutputFields, pickValueInput, requireCompleteValue } from "./entitlement-value.ts";
-import { projectIdOf, type Context } from "../context.ts";
+import { cachedRowsWrite, projectIdOf, type Context } from "../context.ts";
 import { alreadyExists, invalidOperation, notFound } from "../errors.ts";
 import { byIdOrKey, foundOrThrow } from "./lookup.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
@@ -163,7 +163,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreatePlanInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
       try {
-        return await context.prisma.plan.create({
+        return await cachedRowsWrite(context, { catalog: true }, () => context.prisma.plan.create({
           ...query,
           data: {
             projectId: projectIdOf(context),
@@ -173,7 +173,7 @@ builder.mutationFields((t) => ({
             kind: input.kind ?? "PLAN",
             metadata: input.metadata ?? undefined,
           },
-        });
+        }));
       } catch (error) {
         if (uniqueViolationFields(error)) throw alreadyExists("plan", "input.key", input.key);
         throw error;
@@ -186,11 +186,11 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdatePlanInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
       await ownedPlan(context, input.id, "input.id");
-      return context.prisma.plan.update({
+      return cachedRowsWrite(context, { catalog: true }, () => context.prisma.plan.update({
         ...query,
         where: { id: input.id },
         data: { name: input.name ?? undefined, description: input.description, metadata: input.metadata ?? undefined },
-      });
+      }));
     },
   }),
   archivePlan: t.prismaField({
@@ -200,7 +200,9 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }).validate(globalId("Plan")) },
     resolve: async (query, _root, args, context) => {
       await ownedPlan(context, args.id, "id");
-      return context.prisma.plan.update({ ...query, where: { id: args.id }, data: { status: "ARCHIVED" } });
+      return cachedRowsWrite(context, { catalog: true }, () =>
+        context.prisma.plan.update({ ...query, where: { id: args.id }, data: { status: "ARCHIVED" } }),
+      );
     },
   }),
   setPlanEntitlement: t.prismaField({
@@ -218,12 +220,12 @@ builder.mutationFields((t) => ({
         throw invalidOperation(`Feature "${feature.key}" is archived and cannot be added to a plan anew`, "input.featureKey");
       }
       const value = requireCompleteValue(feature, pickValueInput(input));
-      const saved = await context.prisma.planEntitlement.upsert({
+      const saved = await cachedRowsWrite(context, { catalog: true }, () => context.prisma.planEntitlement.upsert({
         ...query,
         where: { planId_featureId: { planId: plan.id, featureId: feature.id } },
         create: { planId: plan.id, featureId: feature.id, ...value },
         update: { ...value, removedAt: null },
-      });
+      }));
       announcePlanChange(context, plan.id, feature.id, existing && !existing.removedAt ? valueOf(existing) : null);
       return saved;
     },
@@ -240,7 +242,9 @@ builder.mutationFields((t) => ({
       const feature = await featureByKey(context, args.featureKey, "featureKey");
       const existing = await context.prisma.planEntitlement.findFirst({ where: { planId: plan.id, featureId: feature.id, removedAt: null } });
       if (!existing) throw notFound(`Plan "${plan.key}" has no entitlement for feature`, "featureKey", feature.key);
-      await context.prisma.planEntitlement.update({ where: { id: existing.id }, data: { removedAt: new Date() } });
+      await cachedRowsWrite(context, { catalog: true }, () =>
+        context.prisma.planEntitlement.update({ where: { id: existing.id }, data: { removedAt: new Date() } }),
+      );
       announcePlanChange(context, plan.id, feature.id, valueOf(existing));
       return context.prisma.plan.findUniqueOrThrow({ ...query, where: { id: plan.id } });
     },
