@@ -19,6 +19,8 @@ export interface EvaluatedEntitlement {
   customerId: string;
   at: Date;
   entitlement: Entitlement;
+  /** Usage loaded once for many readers (one change event, many subscribers). */
+  used?: () => Promise<number>;
 }
 
 export const EntitlementSourceTypeEnum = builder.enumType("EntitlementSourceType", {
@@ -44,7 +46,7 @@ export const CheckReasonEnum = builder.enumType("CheckReason", {
 export async function usedIn(context: Context, evaluated: EvaluatedEntitlement): Promise<number> {
   const { entitlement } = evaluated;
   if (entitlement.feature.type !== "METERED") return 0;
-  return context.loaders.usage.load(usageKeyOf(evaluated.customerId, entitlement));
+  return evaluated.used ? evaluated.used() : context.loaders.usage.load(usageKeyOf(evaluated.customerId, entitlement));
 }
 
 /** The customer's entitlements at `at` (default now), filtered. */

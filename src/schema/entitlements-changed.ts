@@ -3,9 +3,12 @@ import { filter, pipe } from "graphql-yoga";
 import { z } from "zod";
 import { builder } from "./builder.ts";
 import { CustomerNode, CustomerRef, loadedCustomer, resolveCustomerRef } from "./customer.ts";
-import { CustomerEntitlementType, evaluateEntitlements } from "./entitlement.ts";
+import { CustomerEntitlementType, type EvaluatedEntitlement } from "./entitlement.ts";
 import { catalogKey } from "./inputs.ts";
-import { projectIdOf } from "../context.ts";
+import { projectIdOf, type Context } from "../context.ts";
+import { entitlementsAt } from "../domain/entitlements.ts";
+import { createLoaders } from "../loaders/index.ts";
+import { usageKeyOf } from "../loaders/customer-state.ts";
 import { ENTITLEMENTS_CHANGED, type EntitlementChange } from "../events/bus.ts";
 
 const ChangeCauseEnum = builder.enumType("ChangeCause", {
@@ -30,15 +33,37 @@ const EntitlementsChangedEvent = builder.objectRef<EntitlementChange>("Entitleme
     entitlements: t.field({
       type: [CustomerEntitlementType],
       description: "The customer's entitlements after the change.",
-      resolve: (change, _args, context) => {
-        // A subscription's context outlives its events: read the new state afresh.
-        context.loaders.customerState.clear(change.customerId);
-        context.loaders.usage.clearAll();
-        return evaluateEntitlements(context, change.customerId, new Date());
-      },
+      resolve: (change, _args, context) => entitlementsAfter(change, context),
     }),
   }),
 });
+
+/**
+ * The entitlements an event carries, evaluated once per event on this instance however many
+ * subscribers it has: every subscriber of an event receives the same event object.
+ */
+const evaluatedEvents = new WeakMap<EntitlementChange, Promise<EvaluatedEntitlement[]>>();
+function entitlementsAfter(change: EntitlementChange, context: Context): Promise<EvaluatedEntitlement[]> {
+  let evaluated = evaluatedEvents.get(change);
+  if (!evaluated) {
+    // Fresh loaders: a subscription's context outlives its events.
+    const loaders = createLoaders(context.prisma, change.projectId, context.cache);
+    evaluated = loaders.customerState.load(change.customerId).then(({ state }) => {
+      const at = new Date();
+      return entitlementsAt(state, at).map((entitlement) => {
+        let used: Promise<number> | undefined;
+        return {
+          customerId: change.customerId,
+          at,
+          entitlement,
+          used: () => (used ??= loaders.usage.load(usageKeyOf(change.customerId, entitlement))),
+        };
+      });
+    });
+    evaluatedEvents.set(change, evaluated);
+  }
+  return evaluated;
+}
 
 builder.subscriptionType({});
 
