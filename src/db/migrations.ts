@@ -97,11 +97,16 @@ export function readMigrations(dir = MIGRATIONS_DIR): MigrationList {
   };
 }
 
-/** Applies the pending migrations and records them in `_prisma_migrations`. */
+/**
+ * Applies the pending migrations and records them in `_prisma_migrations`. With none
+ * pending (every start but the first) the engine, and its memory, is never loaded.
+ */
 export async function applyMigrations(
   database: Pick<Database, "withMigrationAdapter">,
   migrations: MigrationList = readMigrations(),
 ): Promise<{ applied: string[] }> {
+  const pending = await database.withMigrationAdapter((adapterFactory) => pendingMigrations(adapterFactory, migrations));
+  if (pending.length === 0) return { applied: [] };
   const { appliedMigrationNames } = await database.withMigrationAdapter((adapterFactory) =>
     withEngine(adapterFactory, readSchema(), (engine) =>
       engine.applyMigrations({ migrationsList: migrations, filters: NO_FILTERS }),
