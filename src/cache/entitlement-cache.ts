@@ -1,9 +1,10 @@
 // A per-instance cache of what entitlements are computed from: each project's catalog
 // (features, plans, plan entitlements), each customer's own rows (subscriptions with phases,
-// add-ons and overrides; grants), customer records and API keys. Usage is never cached.
+// add-ons and overrides; grants), customer records, API keys, and usage sums per
+// (customer, feature, period).
 //
 // Correctness rests on invalidation, not on expiry:
-// - every write that touches cached rows calls `changed()` after it commits: this instance
+// - every write that touches cached rows or records usage invalidates after it commits: this instance
 //   drops the entries at once, and the event bus relays the invalidation to the others;
 // - a load that started before an invalidation does not store what it read (an epoch guard);
 // - while the relay to other instances is down, invalidations from them could be missed, so
@@ -46,7 +47,7 @@ export interface CacheOptions {
   enabled?: boolean;
 }
 
-type Kind = "catalog" | "customer_rows" | "customer" | "api_key";
+type Kind = "catalog" | "customer_rows" | "customer" | "api_key" | "usage";
 
 export function createEntitlementCache({ maxCustomers = 20_000, ttlMs = 60_000, registry, enabled = true }: CacheOptions = {}) {
   const lookups = new Counter({
@@ -59,7 +60,12 @@ export function createEntitlementCache({ maxCustomers = 20_000, ttlMs = 60_000, 
   const customers = new LRUCache<string, Customer>({ max: maxCustomers * 2, ttl: ttlMs });
   const catalogs = new LRUCache<string, Catalog>({ max: 1_000, ttl: ttlMs });
   const apiKeys = new LRUCache<string, ApiKey>({ max: 10_000, ttl: ttlMs });
+  /** Per customer: usage sums by usage key (customer, feature, period). */
+  const usage = new LRUCache<string, Map<string, number>>({ max: maxCustomers, ttl: ttlMs });
   let epoch = 0;
+  // Usage is written far more often than anything else: its own epoch keeps those writes
+  // from discarding loads of rows and catalogs.
+  let usageEpoch = 0;
   let active = enabled;
 
   /** Reads `keys` through `lru`, loading the missing ones with one call to `load`. */
@@ -135,8 +141,49 @@ export function createEntitlementCache({ maxCustomers = 20_000, ttlMs = 60_000, 
       return found.get(hash) ?? null;
     },
 
+    /**
+     * Usage sums for `keys` (each names one customer, `customerOf`), loading the missing ones
+     * with one call. Sums change with every usage write, so every one invalidates them.
+     */
+    async usage(
+      projectId: string,
+      keys: readonly string[],
+      customerOf: (key: string) => string,
+      load: (missing: string[]) => Promise<ReadonlyMap<string, number>>,
+    ): Promise<Map<string, number>> {
+      if (!active) return new Map(await load([...keys]));
+      const found = new Map<string, number>();
+      const missing: string[] = [];
+      for (const key of keys) {
+        const value = usage.get(scoped(projectId, customerOf(key)))?.get(key);
+        if (value === undefined) missing.push(key);
+        else found.set(key, value);
+      }
+      lookups.inc({ kind: "usage", result: "hit" }, found.size);
+      if (missing.length === 0) return found;
+      lookups.inc({ kind: "usage", result: "miss" }, missing.length);
+      const startedAt = usageEpoch;
+      const loaded = await load(missing);
+      const store = usageEpoch === startedAt && active;
+      for (const key of missing) {
+        const value = loaded.get(key) ?? 0;
+        found.set(key, value);
+        if (!store) continue;
+        const customerKey = scoped(projectId, customerOf(key));
+        const sums = usage.get(customerKey) ?? new Map<string, number>();
+        if (sums.size === 0) usage.set(customerKey, sums);
+        sums.set(key, value);
+      }
+      return found;
+    },
+
     /** Drops what `change` names, on this instance. */
     invalidate(change: Invalidation) {
+      if (change.usageOf?.length) {
+        usageEpoch++;
+        for (const customerId of change.usageOf) usage.delete(scoped(change.projectId, customerId));
+      }
+      if (!change.customerIds?.length && !change.catalog && !change.apiKeys) return;
       epoch++;
       for (const customerId of change.customerIds ?? []) {
         rows.delete(scoped(change.projectId, customerId));
@@ -157,7 +204,8 @@ export function createEntitlementCache({ maxCustomers = 20_000, ttlMs = 60_000, 
       if (!enabled) return;
       if (connected && !active) {
         epoch++;
-        for (const lru of [rows, customers, catalogs, apiKeys] as LRUCache<string, object>[]) lru.clear();
+        usageEpoch++;
+        for (const lru of [rows, customers, catalogs, apiKeys, usage] as LRUCache<string, object>[]) lru.clear();
       }
       active = connected;
     },

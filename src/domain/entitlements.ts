@@ -276,6 +276,49 @@ export function entitlementsAt(state: CustomerState, t: Date, filters: Entitleme
   return entitlements.sort((a, b) => (a.feature.key < b.feature.key ? -1 : a.feature.key > b.feature.key ? 1 : 0));
 }
 
+/**
+ * The first instant after t at which the customer's entitlements may differ from those at t
+ * (`entitlements`, as entitlementsAt gave them): a subscription, phase, add-on or grant
+ * starting or ending, a trial or cancellation taking effect, a usage period rolling over.
+ * Null when nothing is scheduled. Until then, the entitlements at t still hold.
+ */
+export function nextChangeAfter(state: CustomerState, t: Date, entitlements: readonly Entitlement[]): Date | null {
+  const after = t.getTime();
+  let next = Number.POSITIVE_INFINITY;
+  const consider = (instant: Date | null | undefined) => {
+    const time = instant?.getTime();
+    if (time !== undefined && time > after && time < next) next = time;
+  };
+  for (const subscription of state.subscriptions) {
+    [subscription.startsAt, subscription.endsAt, subscription.trialEndsAt, subscription.canceledAt].forEach(consider);
+    for (const phase of subscription.phases) [phase.startsAt, phase.endsAt].forEach(consider);
+    for (const addon of subscription.addons) [addon.startsAt, addon.endsAt].forEach(consider);
+  }
+  for (const grant of state.grants) [grant.effectiveAt, grant.expiresAt, grant.voidedAt].forEach(consider);
+  for (const entitlement of entitlements) consider(entitlement.period?.end);
+  return Number.isFinite(next) ? new Date(next) : null;
+}
+
+/**
+ * entitlementsAt for a state that does not change (cached rows), remembering the answer for
+ * as long as it holds: from the instant it was computed until nextChangeAfter. Requests for
+ * the same customer then share one evaluation. Filtering by subscription re-evaluates.
+ */
+export function createEntitlementsMemo(state: CustomerState) {
+  let remembered: { from: number; until: number; entitlements: Entitlement[] } | undefined;
+  return (t: Date, filters: EntitlementFilters = {}): Entitlement[] => {
+    if (filters.subscriptionIds) return entitlementsAt(state, t, filters);
+    const time = t.getTime();
+    if (!remembered || time < remembered.from || time >= remembered.until) {
+      const entitlements = entitlementsAt(state, t);
+      remembered = { from: time, until: nextChangeAfter(state, t, entitlements)?.getTime() ?? Number.POSITIVE_INFINITY, entitlements };
+    }
+    const { entitlements } = remembered;
+    const filtered = filters.featureIds || filters.featureKeys || filters.types;
+    return filtered ? entitlements.filter((entitlement) => matchesFeature(entitlement.feature, filters)) : [...entitlements];
+  };
+}
+
 function matchesFeature(feature: FeatureInfo, filters: EntitlementFilters): boolean {
   if (filters.featureIds && !filters.featureIds.includes(feature.id)) return false;
   if (filters.featureKeys && !filters.featureKeys.includes(feature.key)) return false;

@@ -22,7 +22,10 @@ type Topics = { [ENTITLEMENTS_CHANGED]: [projectId: string, change: EntitlementC
 /** What a write changed in cached rows (src/cache/entitlement-cache.ts). */
 export interface Invalidation {
   projectId: string;
+  /** Customers whose subscriptions, grants or record changed. */
   customerIds?: string[];
+  /** Customers who recorded usage. */
+  usageOf?: string[];
   catalog?: boolean;
   apiKeys?: boolean;
 }

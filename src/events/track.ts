@@ -65,8 +65,7 @@ export async function withChangeEvents<T>(
   const projectId = projectIdOf(context);
   const ids = [...new Set(customerIds)];
   const before = await snapshots(context, projectId, ids);
-  // Usage is never cached; every other tracked write changes the customers' cached rows.
-  const result = cause === "USAGE_CHANGED" ? await write() : await cachedRowsWrite(context, { customerIds: ids }, write);
+  const result = await cachedRowsWrite(context, cause === "USAGE_CHANGED" ? { usageOf: ids } : { customerIds: ids }, write);
   const after = await snapshots(context, projectId, ids);
   for (const customerId of ids) {
     publishDifference(context.events, projectId, customerId, cause, before.get(customerId) ?? new Map(), after.get(customerId) ?? new Map());

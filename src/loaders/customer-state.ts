@@ -4,12 +4,14 @@
 // none when the cache has them.
 import DataLoader from "dataloader";
 import { Prisma, type CustomerSubscription, type Feature, type PrismaClient } from "../generated/prisma/client.ts";
-import type { CustomerState, Entitlement, FeatureInfo } from "../domain/entitlements.ts";
+import { createEntitlementsMemo, type CustomerState, type Entitlement, type EntitlementFilters, type FeatureInfo } from "../domain/entitlements.ts";
 import type { Catalog, CustomerRows, EntitlementCache } from "../cache/entitlement-cache.ts";
 import type { EntitlementValue, EntitlementValueInput, FeatureLevel } from "../domain/entitlement-value.ts";
 
 export interface LoadedCustomerState {
   state: CustomerState;
+  /** entitlementsAt(state, …), remembered while it holds (shared by every request reading these rows). */
+  entitlementsAt: (t: Date, filters?: EntitlementFilters) => Entitlement[];
   /** The stored rows behind the state, for the GraphQL types that expose them. */
   featureRows: ReadonlyMap<string, Feature>;
   subscriptionRows: ReadonlyMap<string, CustomerSubscription>;
@@ -82,20 +84,33 @@ const NO_ROWS: CustomerRows = { subscriptions: [], grants: [] };
 /** The engine's view of one customer: its own rows and the catalog parts they refer to. */
 function customerStateOf(rows: CustomerRows, catalog: Catalog): LoadedCustomerState {
   const planIds = new Set(rows.subscriptions.flatMap((s) => [...s.phases.map((p) => p.planId), ...s.addons.map((a) => a.addonId)]));
+  const state: CustomerState = {
+    features: catalog.engine.features,
+    plans: catalog.engine.plans,
+    planEntitlements: [...planIds].flatMap((planId) => catalog.engine.entitlementsByPlan.get(planId) ?? []),
+    subscriptions: rows.subscriptions.map((s) => ({
+      ...s,
+      overrides: s.overrides.map((o) => ({ id: o.id, featureId: o.featureId, value: overrideValueOf(o) })),
+    })),
+    grants: rows.grants.map((g) => ({ ...g, value: valueOf(g) })),
+  };
   return {
     featureRows: catalog.featuresById,
     subscriptionRows: new Map(rows.subscriptions.map((s) => [s.id, s])),
-    state: {
-      features: catalog.engine.features,
-      plans: catalog.engine.plans,
-      planEntitlements: [...planIds].flatMap((planId) => catalog.engine.entitlementsByPlan.get(planId) ?? []),
-      subscriptions: rows.subscriptions.map((s) => ({
-        ...s,
-        overrides: s.overrides.map((o) => ({ id: o.id, featureId: o.featureId, value: overrideValueOf(o) })),
-      })),
-      grants: rows.grants.map((g) => ({ ...g, value: valueOf(g) })),
-    },
+    state,
+    entitlementsAt: createEntitlementsMemo(state),
   };
+}
+
+// Cached rows and catalogs are immutable and replaced, never edited, on invalidation: the
+// state built from a pair of them is built once and shared by the requests that read them.
+const statesByRows = new WeakMap<CustomerRows, { catalog: Catalog; loaded: LoadedCustomerState }>();
+function memoizedStateOf(rows: CustomerRows, catalog: Catalog): LoadedCustomerState {
+  const known = statesByRows.get(rows);
+  if (known?.catalog === catalog) return known.loaded;
+  const loaded = customerStateOf(rows, catalog);
+  statesByRows.set(rows, { catalog, loaded });
+  return loaded;
 }
 
 /** Everything the engine needs about many customers, through the cache: rows for the misses in one go. */
@@ -106,7 +121,7 @@ export function createCustomerStateLoader(prisma: PrismaClient, projectId: strin
       cache.customerRows(projectId, customerIds, (missing) => loadCustomerRows(prisma, projectId, missing)),
       cache.catalog(projectId, () => loadCatalog(prisma, projectId)),
     ]);
-    return customerIds.map((customerId) => customerStateOf(rows.get(customerId) ?? NO_ROWS, catalog));
+    return customerIds.map((customerId) => memoizedStateOf(rows.get(customerId) ?? NO_ROWS, catalog));
   });
 }
 
@@ -133,25 +148,40 @@ export const usageKeyOf = (customerId: string, entitlement: Entitlement): UsageK
   end: entitlement.period?.end ?? null,
 });
 
-/** Sums of usage per (customer, feature, period), all in one statement. */
-export function createUsageLoader(prisma: PrismaClient) {
+const usageCacheKey = (key: UsageKey) => `${key.customerId}|${key.featureId}|${key.start?.toISOString() ?? ""}|${key.end?.toISOString() ?? ""}`;
+
+/** Sums of usage per (customer, feature, period), all in one statement with five array parameters. */
+async function loadUsage(prisma: PrismaClient, keys: readonly UsageKey[]): Promise<number[]> {
+  const sums = await prisma.$queryRaw<{ index: number; used: number }[]>`
+    SELECT k.index, COALESCE(SUM(u."quantity"), 0)::float8 AS used
+    FROM unnest(
+      ${keys.map((_key, index) => index)}::int[],
+      ${keys.map((key) => key.customerId)}::uuid[],
+      ${keys.map((key) => key.featureId)}::uuid[],
+      ${keys.map((key) => key.start)}::timestamptz[],
+      ${keys.map((key) => key.end)}::timestamptz[]
+    ) AS k(index, customer_id, feature_id, start_at, end_at)
+    LEFT JOIN "UsageRecord" u
+      ON u."customerId" = k.customer_id AND u."featureId" = k.feature_id
+      AND (k.start_at IS NULL OR u."timestamp" >= k.start_at)
+      AND (k.end_at IS NULL OR u."timestamp" < k.end_at)
+    GROUP BY k.index`;
+  const byIndex = new Map(sums.map((row) => [Number(row.index), Number(row.used)]));
+  return keys.map((_key, index) => byIndex.get(index) ?? 0);
+}
+
+/** Usage sums per (customer, feature, period), through the cache: the misses in one statement. */
+export function createUsageLoader(prisma: PrismaClient, projectId: string | null, cache: EntitlementCache) {
   return new DataLoader<UsageKey, number, string>(
     async (keys) => {
-      const rows = keys.map(
-        (key, index) =>
-          Prisma.sql`(${index}::int, ${key.customerId}::uuid, ${key.featureId}::uuid, ${key.start}::timestamptz, ${key.end}::timestamptz)`,
-      );
-      const sums = await prisma.$queryRaw<{ index: number; used: number }[]>`
-        SELECT k.index, COALESCE(SUM(u."quantity"), 0)::float8 AS used
-        FROM (VALUES ${Prisma.join(rows)}) AS k(index, customer_id, feature_id, start_at, end_at)
-        LEFT JOIN "UsageRecord" u
-          ON u."customerId" = k.customer_id AND u."featureId" = k.feature_id
-          AND (k.start_at IS NULL OR u."timestamp" >= k.start_at)
-          AND (k.end_at IS NULL OR u."timestamp" < k.end_at)
-        GROUP BY k.index`;
-      const byIndex = new Map(sums.map((row) => [Number(row.index), Number(row.used)]));
-      return keys.map((_key, index) => byIndex.get(index) ?? 0);
+      if (!projectId) return loadUsage(prisma, keys);
+      const byCacheKey = new Map(keys.map((key) => [usageCacheKey(key), key]));
+      const sums = await cache.usage(projectId, [...byCacheKey.keys()], (cacheKey) => byCacheKey.get(cacheKey)!.customerId, async (missing) => {
+        const loaded = await loadUsage(prisma, missing.map((cacheKey) => byCacheKey.get(cacheKey)!));
+        return new Map(missing.map((cacheKey, index) => [cacheKey, loaded[index]!]));
+      });
+      return keys.map((key) => sums.get(usageCacheKey(key)) ?? 0);
     },
-    { cacheKeyFn: (key) => `${key.customerId}|${key.featureId}|${key.start?.toISOString() ?? ""}|${key.end?.toISOString() ?? ""}` },
+    { cacheKeyFn: usageCacheKey },
   );
 }

@@ -50,7 +50,7 @@ export function createLoaders(prisma: PrismaClient, projectId: string | null, ca
 
   return {
     customerState: createCustomerStateLoader(prisma, projectId, cache),
-    usage: createUsageLoader(prisma),
+    usage: createUsageLoader(prisma, projectId, cache),
     featureByKey: scoped(async (_keys, projectId) => new Map((await catalog(projectId)).featuresByKey)),
     featureById: scoped(async (_keys, projectId) => new Map((await catalog(projectId)).featuresById)),
     phasesBySubscriptionId: new DataLoader(async (subscriptionIds) => {

@@ -10,7 +10,7 @@ import { SubscriptionNode } from "./subscription.ts";
 import { catalogKey, globalId } from "./inputs.ts";
 import type { Context } from "../context.ts";
 import { usageKeyOf } from "../loaders/customer-state.ts";
-import { entitlementsAt, type Entitlement, type EntitlementFilters, type Source } from "../domain/entitlements.ts";
+import { type Entitlement, type EntitlementFilters, type Source } from "../domain/entitlements.ts";
 import { check, hasAccess, usageSummary, type CheckReason } from "../domain/checks.ts";
 import type { FeatureType } from "../domain/entitlement-value.ts";
 
@@ -56,8 +56,8 @@ export async function evaluateEntitlements(
   at: Date,
   filters: EntitlementFilters = {},
 ): Promise<EvaluatedEntitlement[]> {
-  const { state } = await context.loaders.customerState.load(customerId);
-  return entitlementsAt(state, at, filters).map((entitlement) => ({ customerId, at, entitlement }));
+  const loaded = await context.loaders.customerState.load(customerId);
+  return loaded.entitlementsAt(at, filters).map((entitlement) => ({ customerId, at, entitlement }));
 }
 
 const EntitlementSourceType = builder.objectRef<{ customerId: string; source: Source }>("EntitlementSource").implement({

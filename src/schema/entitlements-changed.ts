@@ -6,7 +6,6 @@ import { CustomerNode, CustomerRef, loadedCustomer, resolveCustomerRef } from ".
 import { CustomerEntitlementType, type EvaluatedEntitlement } from "./entitlement.ts";
 import { catalogKey } from "./inputs.ts";
 import { projectIdOf, type Context } from "../context.ts";
-import { entitlementsAt } from "../domain/entitlements.ts";
 import { createLoaders } from "../loaders/index.ts";
 import { usageKeyOf } from "../loaders/customer-state.ts";
 import { ENTITLEMENTS_CHANGED, type EntitlementChange } from "../events/bus.ts";
@@ -48,9 +47,9 @@ function entitlementsAfter(change: EntitlementChange, context: Context): Promise
   if (!evaluated) {
     // Fresh loaders: a subscription's context outlives its events.
     const loaders = createLoaders(context.prisma, change.projectId, context.cache);
-    evaluated = loaders.customerState.load(change.customerId).then(({ state }) => {
+    evaluated = loaders.customerState.load(change.customerId).then((loaded) => {
       const at = new Date();
-      return entitlementsAt(state, at).map((entitlement) => {
+      return loaded.entitlementsAt(at).map((entitlement) => {
         let used: Promise<number> | undefined;
         return {
           customerId: change.customerId,

@@ -119,4 +119,49 @@ describe("entitlement cache", () => {
     expect(text).toContain('entitlements_cache_lookups_total{kind="customer_rows",result="miss"} 2');
     expect(text).toContain('entitlements_cache_lookups_total{kind="customer_rows",result="hit"} 1');
   });
+
+  describe("usage sums", () => {
+    const customerOf = (key: string) => key.split("|")[0]!;
+    const sums = (value: number) => {
+      const calls: string[][] = [];
+      return { calls, load: async (missing: string[]) => (calls.push(missing), new Map(missing.map((key) => [key, value]))) };
+    };
+
+    it("are served from memory until that customer records usage, here or on another instance", async () => {
+      const cache = createEntitlementCache();
+      await cache.usage("p1", ["a|f|2026", "b|f|2026"], customerOf, sums(1).load);
+      const cached = sums(2);
+      expect([...(await cache.usage("p1", ["a|f|2026", "b|f|2026"], customerOf, cached.load)).values()]).toEqual([1, 1]);
+      expect(cached.calls).toEqual([]);
+      cache.invalidate({ projectId: "p1", usageOf: ["a"] });
+      const after = await cache.usage("p1", ["a|f|2026", "b|f|2026"], customerOf, cached.load);
+      expect(cached.calls).toEqual([["a|f|2026"]]);
+      expect([after.get("a|f|2026"), after.get("b|f|2026")]).toEqual([2, 1]);
+    });
+
+    it("are not stored when usage was recorded while they were being summed", async () => {
+      const cache = createEntitlementCache();
+      let release: () => void = () => {};
+      const slow = cache.usage("p1", ["a|f|2026"], customerOf, async (missing) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return new Map(missing.map((key) => [key, 5]));
+      });
+      await Promise.resolve();
+      cache.invalidate({ projectId: "p1", usageOf: ["a"] });
+      release();
+      expect((await slow).get("a|f|2026")).toBe(5);
+      const fresh = sums(6);
+      expect((await cache.usage("p1", ["a|f|2026"], customerOf, fresh.load)).get("a|f|2026")).toBe(6);
+      expect(fresh.calls).toHaveLength(1);
+    });
+
+    it("a usage write leaves cached rows alone", async () => {
+      const cache = createEntitlementCache();
+      await cache.customerRows("p1", ["a"], loader("v1").load);
+      cache.invalidate({ projectId: "p1", usageOf: ["a"] });
+      const second = loader("v2");
+      await cache.customerRows("p1", ["a"], second.load);
+      expect(second.calls).toEqual([]);
+    });
+  });
 });

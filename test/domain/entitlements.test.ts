@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { entitlementsAt, type CustomerState, type Entitlement, type FeatureInfo, type GrantRow, type SubscriptionRow } from "../../src/domain/entitlements.ts";
+import { createEntitlementsMemo, entitlementsAt, nextChangeAfter, type CustomerState, type Entitlement, type FeatureInfo, type GrantRow, type SubscriptionRow } from "../../src/domain/entitlements.ts";
 import { check, hasAccess, usageSummary } from "../../src/domain/checks.ts";
 import type { EntitlementValue } from "../../src/domain/entitlement-value.ts";
 
@@ -281,5 +281,55 @@ describe("usage, access and checks (SPEC §5)", () => {
     expect(usageSummary(hard!, 30)).toEqual({ used: 30, remaining: 70 });
     expect(usageSummary(soft!, 1200)).toEqual({ used: 1200, remaining: -200 });
     expect(usageSummary(unlimited!, 5)).toEqual({ used: 5, remaining: null });
+  });
+});
+
+describe("how long entitlements hold", () => {
+  const APR = t("2026-04-01T00:00:00Z");
+  const busy = state({
+    subscriptions: [
+      subscription("s1", "basic", {
+        trialEndsAt: t("2026-01-20T00:00:00Z"),
+        canceledAt: t("2026-06-10T00:00:00Z"),
+        phases: [
+          { id: "s1-p1", planId: "basic", quantity: 1, startsAt: JAN, endsAt: APR },
+          { id: "s1-p2", planId: "pro", quantity: 2, startsAt: APR, endsAt: null },
+        ],
+        addons: [{ id: "a1", addonId: "boost", quantity: 1, startsAt: t("2026-02-10T06:00:00Z"), endsAt: t("2026-05-05T18:00:00Z") }],
+      }),
+      subscription("s2", "off", { startsAt: t("2026-03-03T03:00:00Z") }),
+    ],
+    grants: [
+      grant("g1", "f-calls", metered(10, { resetPeriod: "MONTHLY" }), { effectiveAt: t("2026-02-14T00:00:00Z"), expiresAt: t("2026-04-20T00:00:00Z") }),
+      grant("g2", "f-region", staticValue("eu"), { effectiveAt: t("2026-01-05T00:00:00Z"), voidedAt: t("2026-03-20T12:00:00Z") }),
+    ],
+  });
+  // Every 7 hours from mid-December to July: instants on and off the boundaries.
+  const instants = Array.from({ length: 700 }, (_, i) => new Date(t("2025-12-15T00:00:00Z").getTime() + i * 7 * 3_600_000));
+
+  it("nothing changes before nextChangeAfter: the entitlements a millisecond before it are those at t", () => {
+    for (const at of instants) {
+      const entitlements = entitlementsAt(busy, at);
+      const next = nextChangeAfter(busy, at, entitlements);
+      // Null: what holds at t holds for good.
+      const lastSame = next ? next.getTime() - 1 : at.getTime() + 5 * 365 * 86_400_000;
+      expect(lastSame).toBeGreaterThanOrEqual(at.getTime());
+      expect(entitlementsAt(busy, new Date(lastSame))).toEqual(entitlements);
+    }
+  });
+
+  it("is null only when nothing is scheduled and no period rolls over", () => {
+    const still = state({ subscriptions: [subscription("s1", "off")], grants: [grant("g", "f-region", staticValue("eu"))] });
+    expect(nextChangeAfter(still, NOW, entitlementsAt(still, NOW))).toBeNull();
+    const daily = state({ subscriptions: [subscription("s1", "pro")] });
+    expect(nextChangeAfter(daily, NOW, entitlementsAt(daily, NOW))).toEqual(t("2026-03-16T00:00:00Z"));
+  });
+
+  it("the memo answers what entitlementsAt answers, at any instant and with any filter", () => {
+    const memo = createEntitlementsMemo(busy);
+    const filters = [{}, { featureKeys: ["api-calls"] }, { types: ["STATIC" as const] }, { subscriptionIds: ["s2"] }];
+    for (const at of [...instants, ...instants.slice(0, 50).reverse()]) {
+      for (const filter of filters) expect(memo(at, filter)).toEqual(entitlementsAt(busy, at, filter));
+    }
   });
 });
