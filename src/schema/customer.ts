@@ -105,7 +105,10 @@ builder.queryFields((t) => ({
     },
     resolve: async (query, _root, args, context) => {
       const lookup = byIdOrKey(args, "externalId");
-      const customer = await context.prisma.customer.findFirst({ ...query, where: { projectId: projectIdOf(context), ...lookup.where } });
+      // Asked for nothing stored with it (relations): the record alone, from the cache.
+      const customer = Object.keys(query).length === 0
+        ? await (args.id ? context.loaders.customerById.load(args.id) : context.loaders.customerByExternalId.load(String(args.externalId)))
+        : await context.prisma.customer.findFirst({ ...query, where: { projectId: projectIdOf(context), ...lookup.where } });
       requireVisibleCustomer(context, customer?.id);
       return foundOrThrow("Customer", lookup, customer);
     },
