@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--scale N] [--db postgres|pglite] [--keep] [--cpu-prof DIR]
+// npm run bench [-- --quick] [--scale N] [--db postgres|pglite] [--keep] [--cpu-prof DIR] [--only q1,q3,…]
 // Generates the dataset into a fresh database (a new PostgreSQL database on DATABASE_URL's
 // server, else an embedded one in a temporary directory), measures the floor (bench/floor.ts)
 // and then the server (`npm start`'s entry) over HTTP with autocannon, both as child
@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     keep: { type: "boolean", default: false },
     /** Writes a V8 CPU profile of the server into this directory (open it in Chrome's DevTools). */
     "cpu-prof": { type: "string" },
+    /** Measures only these (q1, q2, q3, q4, s1), e.g. to profile one; the BENCH line then lacks the others. */
+    only: { type: "string" },
   },
 });
 const quick = args.quick ?? false;
@@ -36,6 +38,10 @@ const scale = Number(args.scale ?? (quick ? 0.1 : 1));
 const dbKind = (args.db ?? (process.env.DATABASE_URL ? "postgres" : "pglite")) as "postgres" | "pglite";
 const seconds = quick ? 3 : 10;
 const SUBSCRIBERS = 1000;
+const MEASURES = ["q1", "q2", "q3", "q4", "s1"] as const;
+const only = new Set(args.only?.split(",").map((name) => name.trim().toLowerCase()) ?? MEASURES);
+for (const name of only) if (!(MEASURES as readonly string[]).includes(name)) throw new Error(`--only: unknown measure ${name} (choose from ${MEASURES.join(", ")})`);
+const measures = (name: (typeof MEASURES)[number]) => only.has(name);
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
@@ -295,6 +301,7 @@ async function main() {
   try {
     const { index, key, projectId } = await target.run((sql, project) => generateDataset(sql, project, scale));
     log(`dataset ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(index.sizes)}`);
+    if (args.keep) log(`API key of the kept project: ${key}`);
     const auth = { authorization: `Bearer ${key}` };
     const random = seededRandom(7);
     const zipf = zipfSampler(index.customerExternalIds.length, 1.1, random.next);
@@ -302,16 +309,20 @@ async function main() {
     const checks = sample.map((rank) => ({ c: index.customerExternalIds[rank]!, f: random.pick(index.meteredKeysByCustomer[rank]!) }));
 
     // The floor, alone on the machine.
-    const floor = await startChild("bench/floor.ts", { ...target.floorEnv, FLOOR_PROJECT_ID: projectId }, /floor listening (\d+)/, (m) => `http://127.0.0.1:${m[1]}`);
     const floorQ1Bodies = checks.map(({ c }) => JSON.stringify({ customer: c }));
     const floorQ3Bodies = checks.map(({ c, f }) => JSON.stringify({ customer: c, featureKey: f }));
-    expectShape("floor Q1", await post(`${floor.url}/q1`, floorQ1Bodies[0]!), (data) => Array.isArray(data) && data.length > 0);
-    expectShape("floor Q3", await post(`${floor.url}/q3`, floorQ3Bodies[0]!), (data) => typeof data.allowed === "boolean");
-    log("floor: Q1, Q3 at 16 connections");
-    await load(floor.url, "/q1", floorQ1Bodies, { connections: 16 }); // warm-up
-    const floorQ1 = await load(floor.url, "/q1", floorQ1Bodies, { connections: 16 });
-    const floorQ3 = await load(floor.url, "/q3", floorQ3Bodies, { connections: 16 });
-    await floor.stop();
+    let floorQ1: LoadResult | undefined;
+    let floorQ3: LoadResult | undefined;
+    if (measures("q1") || measures("q3")) {
+      const floor = await startChild("bench/floor.ts", { ...target.floorEnv, FLOOR_PROJECT_ID: projectId }, /floor listening (\d+)/, (m) => `http://127.0.0.1:${m[1]}`);
+      expectShape("floor Q1", await post(`${floor.url}/q1`, floorQ1Bodies[0]!), (data) => Array.isArray(data) && data.length > 0);
+      expectShape("floor Q3", await post(`${floor.url}/q3`, floorQ3Bodies[0]!), (data) => typeof data.allowed === "boolean");
+      log("floor: Q1, Q3 at 16 connections");
+      await load(floor.url, "/q1", floorQ1Bodies, { connections: 16 }); // warm-up
+      floorQ1 = await load(floor.url, "/q1", floorQ1Bodies, { connections: 16 });
+      floorQ3 = await load(floor.url, "/q3", floorQ3Bodies, { connections: 16 });
+      await floor.stop();
+    }
 
     // The server, on the same data.
     const server = await startChild("src/server.ts", { ...target.env, SEED_DEMO: "false", LOG_LEVEL: "info" }, /"url":"(http:\/\/[^"]+)\/graphql"/, (m) => m[1]!, args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`] : []);
@@ -336,69 +347,75 @@ async function main() {
       if (failures > 0) throw new Error(`${name}: ${failures} failed requests`);
       return { rps1: one.rps, rps16: sixteen.rps, rps64: sixtyFour.rps, rate, p50ms: fixed.p50, p99ms: fixed.p99, sqlPerRequest: Math.round((statements / sixteen.requests) * 100) / 100 };
     };
+    const ratio = (ours: number, floorRps: number) => Math.round((ours / floorRps) * 100) / 100;
+    const rows: (string | number)[][] = [];
+    const report: Record<string, unknown> = { db: dbKind, scale, quick, sizes: index.sizes };
 
-    const q1 = await profile("Q1", q1Bodies, 200);
-    const q3 = await profile("Q3", q3Bodies, 1000);
-
-    // Q2: SQL statements for pages of 1, 10 and 100, then load on pages of 100.
-    const q2Sql: Record<string, number> = {};
-    for (const n of [1, 10, 100]) {
-      const body = gqlBody(Q2, { n });
-      expectShape("Q2", await post(graphqlUrl, body, auth), (data) => data.customers?.edges?.length === n);
-      const before = await metric(server.url, "entitlements_sql_statements_total");
-      await post(graphqlUrl, body, auth);
-      q2Sql[n] = (await metric(server.url, "entitlements_sql_statements_total")) - before;
+    if (measures("q1")) {
+      const q1 = await profile("Q1", q1Bodies, 200);
+      report.q1 = { ...q1, floorRps16: floorQ1!.rps, ratio: ratio(q1.rps16, floorQ1!.rps), floorP99ms: floorQ1!.p99 };
+      rows.push(["Q1 entitlements", q1.rps1, q1.rps16, q1.rps64, floorQ1!.rps, ratio(q1.rps16, floorQ1!.rps), `${q1.p50ms}/${q1.p99ms} @${q1.rate}`, q1.sqlPerRequest]);
     }
-    const q2Load = await profile("Q2", [gqlBody(Q2, { n: 100 })], 5);
-
-    // Q4: consumption under contention on ten customers with a hard limit of 100.
-    const contended = Array.from({ length: 10 }, (_, i) => `q4-${i}`);
-    const q4Feature = index.meteredKeysByCustomer.find((keys) => keys.length > 0)![0]!;
-    for (const c of contended) {
-      expectShape("Q4 setup", await post(graphqlUrl, gqlBody(`mutation ($c: String!, $f: String!) {
-        a: createCustomer(input: { externalId: $c }) { id }
-        b: createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: 100 }) { id }
-      }`, { c, f: q4Feature }), auth), (data) => Boolean(data.b?.id));
+    if (measures("q2")) {
+      // SQL statements for pages of 1, 10 and 100, then load on pages of 100.
+      const q2Sql: Record<string, number> = {};
+      for (const n of [1, 10, 100]) {
+        const body = gqlBody(Q2, { n });
+        expectShape("Q2", await post(graphqlUrl, body, auth), (data) => data.customers?.edges?.length === n);
+        const before = await metric(server.url, "entitlements_sql_statements_total");
+        await post(graphqlUrl, body, auth);
+        q2Sql[n] = (await metric(server.url, "entitlements_sql_statements_total")) - before;
+      }
+      const q2 = await profile("Q2", [gqlBody(Q2, { n: 100 })], 5);
+      report.q2 = { rps16: q2.rps16, p99ms: q2.p99ms, sqlPerRequest: q2Sql };
+      rows.push(["Q2 page of 100", q2.rps1, q2.rps16, q2.rps64, "", "", `${q2.p50ms}/${q2.p99ms} @${q2.rate}`, `${q2Sql[1]}/${q2Sql[10]}/${q2Sql[100]}`]);
     }
-    const q4Bodies = Array.from({ length: 1000 }, (_, i) => gqlBody(Q4, { c: contended[i % contended.length], f: q4Feature }));
-    log("Q4: 16 connections");
-    const q4Load = await load(server.url, "/graphql", q4Bodies, { connections: 16, headers: auth });
-    let overLimit = 0;
-    for (const c of contended) {
-      const check = await post(graphqlUrl, gqlBody(`query ($c: String!, $f: String!) { customer(externalId: $c) { entitlement(featureKey: $f) { usageLimit usage { used } } } }`, { c, f: q4Feature }), auth);
-      const entitlement = (check.data as any)?.customer?.entitlement;
-      if (!entitlement || entitlement.usage.used > entitlement.usageLimit) overLimit++;
+    if (measures("q3")) {
+      const q3 = await profile("Q3", q3Bodies, 1000);
+      report.q3 = { ...q3, floorRps16: floorQ3!.rps, ratio: ratio(q3.rps16, floorQ3!.rps), floorP99ms: floorQ3!.p99 };
+      rows.push(["Q3 check", q3.rps1, q3.rps16, q3.rps64, floorQ3!.rps, ratio(q3.rps16, floorQ3!.rps), `${q3.p50ms}/${q3.p99ms} @${q3.rate}`, q3.sqlPerRequest]);
     }
 
-    log(`S1: ${SUBSCRIBERS} graphql-ws subscribers`);
-    expectShape("S1 setup", await post(graphqlUrl, gqlBody(`mutation { createCustomer(input: { externalId: "s1" }) { id } }`, {}), auth), (data) => Boolean(data.createCustomer));
-    const s1 = await measureDelivery(server.url, key, "s1", q4Feature);
+    const meteredFeature = index.meteredKeysByCustomer.find((keys) => keys.length > 0)![0]!;
+    const notes: string[] = [];
+    if (measures("q4")) {
+      // Consumption under contention on ten customers with a hard limit of 100.
+      const contended = Array.from({ length: 10 }, (_, i) => `q4-${i}`);
+      for (const c of contended) {
+        expectShape("Q4 setup", await post(graphqlUrl, gqlBody(`mutation ($c: String!, $f: String!) {
+          a: createCustomer(input: { externalId: $c }) { id }
+          b: createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: 100 }) { id }
+        }`, { c, f: meteredFeature }), auth), (data) => Boolean(data.b?.id));
+      }
+      const q4Bodies = Array.from({ length: 1000 }, (_, i) => gqlBody(Q4, { c: contended[i % contended.length], f: meteredFeature }));
+      log("Q4: 16 connections");
+      const q4 = await load(server.url, "/graphql", q4Bodies, { connections: 16, headers: auth });
+      let overLimit = 0;
+      for (const c of contended) {
+        const check = await post(graphqlUrl, gqlBody(`query ($c: String!, $f: String!) { customer(externalId: $c) { entitlement(featureKey: $f) { usageLimit usage { used } } } }`, { c, f: meteredFeature }), auth);
+        const entitlement = (check.data as any)?.customer?.entitlement;
+        if (!entitlement || entitlement.usage.used > entitlement.usageLimit) overLimit++;
+      }
+      report.q4 = { rps16: q4.rps, p99ms: q4.p99, overLimit, failures: q4.failures };
+      rows.push(["Q4 consume", "", q4.rps, "", "", "", `-/${q4.p99}`, ""]);
+      notes.push(`Q4 over the limit: ${overLimit}.`);
+    }
+    if (measures("s1")) {
+      log(`S1: ${SUBSCRIBERS} graphql-ws subscribers`);
+      expectShape("S1 setup", await post(graphqlUrl, gqlBody(`mutation { createCustomer(input: { externalId: "s1" }) { id } }`, {}), auth), (data) => Boolean(data.createCustomer));
+      const s1 = await measureDelivery(server.url, key, "s1", meteredFeature);
+      report.s1 = { subscribers: SUBSCRIBERS, ...s1, p99ms: s1.p99 };
+      notes.push(`S1: ${s1.deliveries} deliveries to ${SUBSCRIBERS} subscribers, p50 ${s1.p50} ms, p99 ${s1.p99} ms.`);
+    }
     const rssEnd = Math.round((await metric(server.url, "process_resident_memory_bytes")) / 2 ** 20);
     await server.stop();
+    report.rssMb = { start: rssStart, end: rssEnd };
+    report.seconds = Math.round((Date.now() - started) / 1000);
+    notes.push(`RSS ${rssStart} → ${rssEnd} MB.`);
 
-    const ratio = (ours: number, floorRps: number) => Math.round((ours / floorRps) * 100) / 100;
-    const report = {
-      db: dbKind,
-      scale,
-      quick,
-      sizes: index.sizes,
-      q1: { ...q1, floorRps16: floorQ1.rps, ratio: ratio(q1.rps16, floorQ1.rps), floorP99ms: floorQ1.p99 },
-      q2: { rps16: q2Load.rps16, p99ms: q2Load.p99ms, sqlPerRequest: q2Sql },
-      q3: { ...q3, floorRps16: floorQ3.rps, ratio: ratio(q3.rps16, floorQ3.rps), floorP99ms: floorQ3.p99 },
-      q4: { rps16: q4Load.rps, p99ms: q4Load.p99, overLimit, failures: q4Load.failures },
-      s1: { subscribers: SUBSCRIBERS, ...s1, p99ms: s1.p99 },
-      rssMb: { start: rssStart, end: rssEnd },
-      seconds: Math.round((Date.now() - started) / 1000),
-    };
-    const rows = [
-      ["Q1 entitlements", q1.rps1, q1.rps16, q1.rps64, floorQ1.rps, report.q1.ratio, `${q1.p50ms}/${q1.p99ms} @${q1.rate}`, q1.sqlPerRequest],
-      ["Q2 page of 100", q2Load.rps1, q2Load.rps16, q2Load.rps64, "", "", `${q2Load.p50ms}/${q2Load.p99ms} @${q2Load.rate}`, `${q2Sql[1]}/${q2Sql[10]}/${q2Sql[100]}`],
-      ["Q3 check", q3.rps1, q3.rps16, q3.rps64, floorQ3.rps, report.q3.ratio, `${q3.p50ms}/${q3.p99ms} @${q3.rate}`, q3.sqlPerRequest],
-      ["Q4 consume", "", q4Load.rps, "", "", "", `-/${q4Load.p99}`, ""],
-    ];
     process.stdout.write(`\n| query | rps@1 | rps@16 | rps@64 | floor rps@16 | ratio | p50/p99 ms @ req/s | SQL/request |\n|---|---|---|---|---|---|---|---|\n`);
     for (const row of rows) process.stdout.write(`| ${row.join(" | ")} |\n`);
-    process.stdout.write(`\nQ4 over the limit: ${overLimit}. S1: ${s1.deliveries} deliveries to ${SUBSCRIBERS} subscribers, p50 ${s1.p50} ms, p99 ${s1.p99} ms. RSS ${rssStart} → ${rssEnd} MB.\n\n`);
+    process.stdout.write(`\n${notes.join(" ")}\n\n`);
     process.stdout.write(`BENCH ${JSON.stringify(report)}\n`);
   } finally {
     await target.drop();
