@@ -7,7 +7,7 @@ import { openDatabase, type Database } from "../../src/db/client.ts";
 import { applyMigrations } from "../../src/db/migrations.ts";
 import { createProjectWithAdminKey } from "../../src/auth/projects.ts";
 import { createLogger } from "../../src/logger.ts";
-import { createApp, type App } from "../../src/yoga.ts";
+import { createApp, type App, type AppOptions } from "../../src/yoga.ts";
 import type { SqlCounter } from "./sql-counter.ts";
 import type { EventBus } from "../../src/events/bus.ts";
 
@@ -33,7 +33,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp({ sqlCounter, events }: { sqlCounter?: SqlCounter; events?: EventBus } = {}): Promise<TestApp> {
+export async function createTestApp({
+  sqlCounter,
+  events,
+  cacheSettings,
+}: { sqlCounter?: SqlCounter; events?: EventBus; cacheSettings?: AppOptions["cacheSettings"] } = {}): Promise<TestApp> {
   let database: Database;
   const options = { wrapAdapter: sqlCounter?.wrap };
   if (databaseKind === "postgres") {
@@ -43,7 +47,7 @@ export async function createTestApp({ sqlCounter, events }: { sqlCounter?: SqlCo
     await applyMigrations(database);
   }
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
-  const app = createApp({ database, log, isReady: async () => ({ ready: true }), customerTokenSecret: TEST_CUSTOMER_TOKEN_SECRET, events });
+  const app = createApp({ database, log, isReady: async () => ({ ready: true }), customerTokenSecret: TEST_CUSTOMER_TOKEN_SECRET, events, cacheSettings });
   const newProject = async (name = `test-${randomUUID().slice(0, 8)}`) => {
     const project = await createProjectWithAdminKey(database.prisma, name);
     return { projectId: project.projectId, key: project.secret };
