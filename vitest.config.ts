@@ -30,6 +30,11 @@ export default defineConfig({
           globalSetup: ["test/helpers/postgres-global-setup.ts"],
         },
       },
+      {
+        // Alone, after everything else: it loads the machine.
+        extends: true,
+        test: { name: "bench-smoke", include: ["test/bench/**/*.test.ts"], sequence: { groupOrder: 1 } },
+      },
     ],
   },
 });

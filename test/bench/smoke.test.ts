@@ -1,0 +1,45 @@
+// The benchmark runs: a tiny dataset (120 customers, enough for a page of 100) on the
+// embedded database, 0.3-second load runs, and a last line `BENCH {json}` holding every
+// figure the performance issue asks for. Figures are not judged here (they mean nothing at
+// this size); `npm run bench` measures.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", ...args], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+it("npm run bench ends with a BENCH line holding every figure", async () => {
+  const { code, stdout, stderr } = await runBench(["--db", "pglite", "--scale", "0.012", "--seconds", "0.3", "--subscribers", "20"]);
+  expect(code, stderr).toBe(0);
+  const last = stdout.trim().split("\n").at(-1)!;
+  expect(last.startsWith("BENCH ")).toBe(true);
+  const report = JSON.parse(last.slice("BENCH ".length));
+  expect(report).toMatchObject({
+    db: "pglite",
+    q1: { rps16: expect.any(Number), floorRps16: expect.any(Number), ratio: expect.any(Number), p99ms: expect.any(Number), sqlPerRequest: expect.any(Number) },
+    q2: { rps16: expect.any(Number), p99ms: expect.any(Number), sqlPerRequest: { 1: expect.any(Number), 10: expect.any(Number), 100: expect.any(Number) } },
+    q3: { rps16: expect.any(Number), floorRps16: expect.any(Number), ratio: expect.any(Number), p99ms: expect.any(Number) },
+    q4: { rps16: expect.any(Number), overLimit: 0 },
+    s1: { p99ms: expect.any(Number) },
+    rssMb: { start: expect.any(Number), end: expect.any(Number) },
+  });
+  expect(report.q1.floorRps16).toBeGreaterThan(0);
+  expect(report.s1.deliveries).toBeGreaterThan(0);
+  // The table a person reads comes before the line a script reads.
+  expect(stdout).toContain("| Q3 check |");
+}, 180_000);
