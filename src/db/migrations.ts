@@ -13,7 +13,13 @@ import {
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Database } from "./client.ts";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
+/** The project's root: the nearest directory above this module holding package.json (from src/ or a build). */
+function projectRoot(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(directory, "package.json")) && dirname(directory) !== directory) directory = dirname(directory);
+  return directory;
+}
+const root = projectRoot();
 export const SCHEMA_PATH = join(root, "prisma", "schema.prisma");
 export const MIGRATIONS_DIR = join(root, "prisma", "migrations");
 const LOCKFILE = "migration_lock.toml";
