@@ -148,7 +148,7 @@ export const usageKeyOf = (customerId: string, entitlement: Entitlement): UsageK
   end: entitlement.period?.end ?? null,
 });
 
-const usageCacheKey = (key: UsageKey) => `${key.customerId}|${key.featureId}|${key.start?.toISOString() ?? ""}|${key.end?.toISOString() ?? ""}`;
+const usageCacheKey = (key: UsageKey) => `${key.customerId}|${key.featureId}|${key.start?.getTime() ?? ""}|${key.end?.getTime() ?? ""}`;
 
 /** Sums of usage per (customer, feature, period), all in one statement with five array parameters. */
 async function loadUsage(prisma: PrismaClient, keys: readonly UsageKey[]): Promise<number[]> {
