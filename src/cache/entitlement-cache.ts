@@ -49,7 +49,7 @@ export interface CacheOptions {
 
 type Kind = "catalog" | "customer_rows" | "customer" | "api_key" | "usage";
 
-export function createEntitlementCache({ maxCustomers = 20_000, ttlMs = 300_000, registry, enabled = true }: CacheOptions = {}) {
+export function createEntitlementCache({ maxCustomers = 5_000, ttlMs = 300_000, registry, enabled = true }: CacheOptions = {}) {
   const lookups = new Counter({
     name: "entitlements_cache_lookups_total",
     help: "Entitlement cache lookups, by kind of entry and result (hit, miss).",
