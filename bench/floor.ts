@@ -63,6 +63,10 @@ async function main() {
     query = async (sql, params) => (await db.query<Record<string, unknown>>(sql, params)).rows;
   }
   const server = createServer((request, response) => {
+    if (request.url === "/healthz") {
+      response.end("ok");
+      return;
+    }
     let body = "";
     request.on("data", (chunk) => (body += chunk));
     request.on("end", async () => {

@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     /** Length of each load run (default 3 with --quick, else 10) and S1's subscribers (default 1000): the smoke test shrinks them. */
     seconds: { type: "string" },
+    /** Caps the server's JavaScript heap (node --max-old-space-size), as HEAP_LIMIT_MB does for npm start. */
+    "heap-mb": { type: "string" },
     subscribers: { type: "string" },
   },
 });
@@ -191,7 +193,23 @@ interface LoadResult {
 }
 
 /** Drives `path` with the given bodies in turn (a fixed list, chosen ahead of time). */
+/**
+ * Waits until the server answers /healthz promptly twice in a row: requests a finished run
+ * abandoned (64 connections of Q2 pages queue for seconds) must not be counted in the next.
+ */
+async function settle(url: string) {
+  const deadline = Date.now() + 60_000;
+  let prompt = 0;
+  while (prompt < 2 && Date.now() < deadline) {
+    const started = performance.now();
+    await fetch(`${url}/healthz`).then((response) => response.arrayBuffer());
+    prompt = performance.now() - started < 20 ? prompt + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function load(url: string, path: string, bodies: string[], options: { connections: number; rate?: number; headers?: Record<string, string> }): Promise<LoadResult> {
+  await settle(url);
   let next = 0;
   const result = await autocannon({
     url,
@@ -344,7 +362,10 @@ async function main() {
     }
 
     // The server, on the same data.
-    const server = await startChild("src/server.ts", { ...target.env, SEED_DEMO: "false", LOG_LEVEL: "info" }, /"url":"(http:\/\/[^"]+)\/graphql"/, (m) => m[1]!, args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`] : []);
+    const server = await startChild("src/server.ts", { ...target.env, SEED_DEMO: "false", LOG_LEVEL: "info" }, /"url":"(http:\/\/[^"]+)\/graphql"/, (m) => m[1]!, [
+      ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`] : []),
+      ...(args["heap-mb"] ? [`--max-old-space-size=${Number(args["heap-mb"])}`] : []),
+    ]);
     const graphqlUrl = `${server.url}/graphql`;
     const megabytes = async (name: string) => Math.round((await metric(server.url, name)) / 2 ** 20);
     const rssStart = await megabytes("process_resident_memory_bytes");
