@@ -12,7 +12,7 @@ import { createContext, type Context } from "./context.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
 import type { Readiness } from "./db/readiness.ts";
-import { createErrorMasker, useErrorCodes } from "./plugins/errors.ts";
+import { createErrorMasker, useErrorCodes, useRequestErrorMasking } from "./plugins/errors.ts";
 import { useHealthEndpoints } from "./plugins/health.ts";
 import { requestIdOf, useRequestId } from "./plugins/request-id.ts";
 import { schema } from "./schema/index.ts";
@@ -63,6 +63,7 @@ export function createApp({
     const claims = await verifyCustomerToken(customerTokenSecret, credential);
     return claims && { projectId: claims.projectId, customerId: claims.customerId, scopes: new Set() };
   };
+  const maskError = createErrorMasker(log);
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -72,7 +73,7 @@ export function createApp({
       defaultQuery: "# Set the header `Authorization: Bearer <your API key>` below, then run:\n{ features(first: 10) { totalCount edges { node { key name type } } } }\n",
       headers: JSON.stringify({ Authorization: "Bearer <your API key>" }, null, 2),
     },
-    maskedErrors: { maskError: createErrorMasker(log) },
+    maskedErrors: { maskError: (error) => maskError(error) },
     logging: {
       debug: (...args) => log.debug(args.map(String).join(" ")),
       info: (...args) => log.info(args.map(String).join(" ")),
@@ -83,9 +84,15 @@ export function createApp({
     context: async ({ request, connectionParams }: { request?: Request; connectionParams?: Record<string, unknown> }) => {
       // Over WebSocket the credential comes in the connection's parameters, as headers would.
       const credential = request ? apiKeyFromHeaders(request.headers) : apiKeyFromHeaders(headersOf(connectionParams));
-      const caller = credential ? await authenticate(credential) : null;
-      return createContext({ prisma: database.prisma, caller, requestId: request ? requestIdOf(request) : randomUUID(), log, customerTokenSecret, events, cache });
+      const requestId = request ? requestIdOf(request) : randomUUID();
+      let caller: Caller | null = null;
+      try {
+        caller = credential ? await authenticate(credential) : null;
+      } catch (error) {
+        throw maskError(error, requestId); // the database away while checking the key: SERVICE_UNAVAILABLE with this id
+      }
+      return createContext({ prisma: database.prisma, caller, requestId, log, customerTokenSecret, events, cache });
     },
-    plugins: [useRequestId(), useHealthEndpoints(isReady), useMetricsEndpoint(metrics.registry), useErrorCodes()],
+    plugins: [useRequestId(), useHealthEndpoints(isReady), useMetricsEndpoint(metrics.registry), useRequestErrorMasking(maskError), useErrorCodes()],
   });
 }

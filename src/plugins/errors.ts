@@ -3,20 +3,24 @@
 // answered INTERNAL_ERROR (or SERVICE_UNAVAILABLE when the database is away), with no
 // stack, SQL or message of the original.
 import { GraphQLError } from "graphql";
-import type { Plugin } from "graphql-yoga";
+import { handleStreamOrSingleExecutionResult, type Plugin } from "graphql-yoga";
 import { PothosValidationError } from "@pothos/core";
 import { ApiError, ErrorCode, internalError, notFound, serviceUnavailable } from "../errors.ts";
 import { isDatabaseUnavailable, isRecordNotFound } from "../db/errors.ts";
 import type { Logger } from "../logger.ts";
-import { currentRequestId } from "./request-id.ts";
 
 const CONTRACT_CODES = new Set<string>(Object.values(ErrorCode));
 const hasCode = (error: GraphQLError) =>
   typeof error.extensions?.code === "string" && CONTRACT_CODES.has(error.extensions.code);
 
-/** Yoga's maskError: decides what a resolver's failure looks like to the client. */
-export function createErrorMasker(log: Logger) {
-  return (error: unknown): Error => {
+export type ErrorMasker = (error: unknown, requestId?: string) => Error;
+
+/**
+ * Decides what a failure looks like to the client. `useRequestErrorMasking` calls it with
+ * the request's id; yoga's own maskError, without (for what fails before a context exists).
+ */
+export function createErrorMasker(log: Logger): ErrorMasker {
+  return (error: unknown, requestId = "unknown"): Error => {
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
     if (original instanceof GraphQLError && hasCode(original)) {
       return error instanceof GraphQLError && error !== original
@@ -38,7 +42,6 @@ export function createErrorMasker(log: Logger) {
       // Connection arguments Pothos refuses: `before` with `after`, a negative `first`, a bad cursor.
       return withLocation(new ApiError(ErrorCode.VALIDATION_ERROR, original.message), error);
     }
-    const requestId = currentRequestId() ?? "unknown";
     const path = error instanceof GraphQLError ? error.path : undefined;
     if (isDatabaseUnavailable(original)) {
       log.warn({ requestId, path, err: original }, "database unavailable");
@@ -58,6 +61,27 @@ function withLocation(apiError: GraphQLError, source: unknown): GraphQLError {
     source: source.source,
     extensions: apiError.extensions,
   });
+}
+
+/**
+ * Masks what execution and subscriptions return while the request's context, and so its id,
+ * is at hand: INTERNAL_ERROR names the request, and the log line carries the same id.
+ * Yoga's masking runs after and passes coded errors through.
+ */
+export function useRequestErrorMasking(mask: ErrorMasker): Plugin<{ requestId: string }> {
+  const maskResult = (requestId: string) => ({ result, setResult }: { result: { errors?: readonly GraphQLError[] }; setResult: (result: never) => void }) => {
+    if (!result.errors?.length) return;
+    setResult({ ...result, errors: result.errors.map((error) => mask(error, requestId)) } as never);
+  };
+  return {
+    onExecute: ({ args }) => ({
+      onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, maskResult(args.contextValue.requestId)),
+    }),
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, maskResult(args.contextValue.requestId)),
+      onSubscribeError: ({ error, setError }) => setError(mask(error, args.contextValue.requestId)),
+    }),
+  };
 }
 
 /**

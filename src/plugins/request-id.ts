@@ -1,15 +1,10 @@
 // A request id for every HTTP request: taken from `x-request-id` when the caller sends a
 // sane one, else generated; echoed in the response and available to error handling.
-import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { Plugin } from "graphql-yoga";
 
-const requestIdStore = new AsyncLocalStorage<string>();
 const requestIds = new WeakMap<Request, string>();
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
-
-/** The id of the request being handled, if any. */
-export const currentRequestId = (): string | undefined => requestIdStore.getStore();
 
 export const requestIdOf = (request: Request): string => requestIds.get(request) ?? randomUUID();
 
@@ -20,7 +15,7 @@ export function useRequestId(): Plugin {
         const given = request.headers.get("x-request-id");
         const requestId = given && SANE_REQUEST_ID.test(given) ? given : randomUUID();
         requestIds.set(request, requestId);
-        return requestIdStore.run(requestId, wrapped);
+        return wrapped();
       },
     },
     onResponse: ({ request, response }) => {

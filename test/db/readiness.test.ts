@@ -38,5 +38,13 @@ describe("/readyz", () => {
     expect(await status("/healthz")).toBe(200);
     const failed = await (await query()).json();
     expect(failed.errors.map((error: { extensions: { code: string } }) => error.extensions.code)).toEqual(["SERVICE_UNAVAILABLE"]);
+    // A key not seen before is checked against the database, before any resolver: the
+    // answer names the request all the same.
+    const unseenKey = await app.fetch("http://test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer ent_neverSeenBeforeKey0123456789", "x-request-id": "req-readiness-0001" },
+      body: JSON.stringify({ query: "{ features { totalCount } }" }),
+    });
+    expect((await unseenKey.json()).errors[0].extensions).toEqual({ code: "SERVICE_UNAVAILABLE", requestId: "req-readiness-0001" });
   });
 });
