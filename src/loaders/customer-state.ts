@@ -163,8 +163,8 @@ async function loadUsage(prisma: PrismaClient, keys: readonly UsageKey[]): Promi
     ) AS k(index, customer_id, feature_id, start_at, end_at)
     LEFT JOIN "UsageRecord" u
       ON u."customerId" = k.customer_id AND u."featureId" = k.feature_id
-      AND (k.start_at IS NULL OR u."timestamp" >= k.start_at)
-      AND (k.end_at IS NULL OR u."timestamp" < k.end_at)
+      -- A range the (customerId, featureId, timestamp) index can bound, open ends as infinities.
+      AND u."timestamp" >= COALESCE(k.start_at, '-infinity') AND u."timestamp" < COALESCE(k.end_at, 'infinity')
     GROUP BY k.index`;
   const byIndex = new Map(sums.map((row) => [Number(row.index), Number(row.used)]));
   return keys.map((_key, index) => byIndex.get(index) ?? 0);

@@ -144,8 +144,8 @@ builder.mutationFields((t) => ({
         const [{ used } = { used: 0 }] = await tx.$queryRaw<{ used: number }[]>`
           SELECT COALESCE(SUM("quantity"), 0)::float8 AS used FROM "UsageRecord"
           WHERE "customerId" = ${customer.id}::uuid AND "featureId" = ${feature.id}::uuid
-            AND (${period?.start ?? null}::timestamptz IS NULL OR "timestamp" >= ${period?.start ?? null}::timestamptz)
-            AND (${period?.end ?? null}::timestamptz IS NULL OR "timestamp" < ${period?.end ?? null}::timestamptz)`;
+            AND "timestamp" >= COALESCE(${period?.start ?? null}::timestamptz, '-infinity')
+            AND "timestamp" < COALESCE(${period?.end ?? null}::timestamptz, 'infinity')`;
         const decision = check(evaluated?.entitlement ?? null, Number(used), quantity);
         if (!decision.allowed) return { ...decision, record: null };
         const record = await tx.usageRecord.create({
