@@ -1,4 +1,5 @@
-// Runs the real server (`node --import tsx src/server.ts`, what `npm start` runs) as a child process.
+// Runs the real server as a child process: its entry from source through tsx
+// (`npm start` runs the same module built to JavaScript).
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
