@@ -24,7 +24,7 @@ const environmentSchema = z.object({
   TRANSITION_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   ENTITLEMENT_CACHE: booleanFlag.default(true),
   ENTITLEMENT_CACHE_TTL_MS: z.coerce.number().int().min(100).max(86_400_000).default(300_000),
-  ENTITLEMENT_CACHE_MAX_CUSTOMERS: z.coerce.number().int().min(1).default(5_000),
+  ENTITLEMENT_CACHE_MAX_CUSTOMERS: z.coerce.number().int().min(1).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   NODE_ENV: z.string().default("development"),
 });
@@ -46,7 +46,7 @@ export type Config = {
   /** How often scheduled transitions (a trial ending, a grant expiring) are looked for. */
   transitionScanIntervalMs: number;
   /** The per-instance entitlement cache; several instances also need REDIS_URL to stay correct. */
-  cache: { enabled: boolean; ttlMs: number; maxCustomers: number };
+  cache: { enabled: boolean; ttlMs: number; maxCustomers: number | undefined };
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   production: boolean;
 };

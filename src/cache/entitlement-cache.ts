@@ -10,6 +10,7 @@
 // - while the relay to other instances is down, invalidations from them could be missed, so
 //   the cache steps aside (reads go to the database) and starts empty when the relay returns;
 // - a TTL bounds what a lost message could leave behind.
+import { getHeapStatistics } from "node:v8";
 import { LRUCache } from "lru-cache";
 import { Counter, type Registry } from "prom-client";
 import type { Invalidation } from "../events/bus.ts";
@@ -36,8 +37,19 @@ export interface Catalog {
 }
 
 
+/** What one cached customer costs, measured with about 30 entitlements (docs/performance.md), with room. */
+export const BYTES_PER_CACHED_CUSTOMER = 40 * 1024;
+
+/**
+ * How many customers the cache keeps by default: a third of the JavaScript heap's limit
+ * (`--max-old-space-size`, HEAP_LIMIT_MB under `npm start`), between 500 and 20,000.
+ */
+export function defaultCacheCapacity(heapLimitBytes = getHeapStatistics().heap_size_limit): number {
+  return Math.max(500, Math.min(20_000, Math.floor(heapLimitBytes / 3 / BYTES_PER_CACHED_CUSTOMER)));
+}
+
 export interface CacheOptions {
-  /** Customers whose rows are kept (least recently used go first). */
+  /** Customers whose rows are kept (least recently used go first); default: defaultCacheCapacity(). */
   maxCustomers?: number;
   /** How long any entry may live at most. */
   ttlMs?: number;
@@ -49,7 +61,7 @@ export interface CacheOptions {
 
 type Kind = "catalog" | "customer_rows" | "customer" | "api_key" | "usage";
 
-export function createEntitlementCache({ maxCustomers = 5_000, ttlMs = 300_000, registry, enabled = true }: CacheOptions = {}) {
+export function createEntitlementCache({ maxCustomers = defaultCacheCapacity(), ttlMs = 300_000, registry, enabled = true }: CacheOptions = {}) {
   const lookups = new Counter({
     name: "entitlements_cache_lookups_total",
     help: "Entitlement cache lookups, by kind of entry and result (hit, miss).",

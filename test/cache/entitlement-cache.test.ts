@@ -3,7 +3,7 @@
 // while other instances' invalidations cannot arrive.
 import { describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
-import { createEntitlementCache, type CustomerRows } from "../../src/cache/entitlement-cache.ts";
+import { createEntitlementCache, defaultCacheCapacity, type CustomerRows } from "../../src/cache/entitlement-cache.ts";
 
 const rowsOf = (label: string): CustomerRows => ({ subscriptions: [], grants: [{ id: label } as CustomerRows["grants"][number]] });
 const labelOf = (rows: CustomerRows | undefined) => rows?.grants[0]?.id;
@@ -163,5 +163,12 @@ describe("entitlement cache", () => {
       await cache.customerRows("p1", ["a"], second.load);
       expect(second.calls).toEqual([]);
     });
+  });
+
+  it("sizes itself to the heap: a third of it at about 40 KB a customer, 500 at least, 20,000 at most", () => {
+    const MB = 2 ** 20;
+    expect(defaultCacheCapacity(192 * MB)).toBe(1638);
+    expect(defaultCacheCapacity(16 * MB)).toBe(500);
+    expect(defaultCacheCapacity(4096 * MB)).toBe(20_000);
   });
 });
