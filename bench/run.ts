@@ -4,7 +4,7 @@
 // server, else an embedded one in a temporary directory), measures the floor (bench/floor.ts)
 // and then the server (`npm start`'s entry) over HTTP with autocannon, both as child
 // processes on the same data, and prints a table and, last, `BENCH {json}`.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,7 +34,7 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     /** Length of each load run (default 3 with --quick, else 10) and S1's subscribers (default 1000): the smoke test shrinks them. */
     seconds: { type: "string" },
-    /** Caps the server's JavaScript heap (node --max-old-space-size), as HEAP_LIMIT_MB does for npm start. */
+    /** The server's JavaScript heap limit (node --max-old-space-size); default: npm start's (HEAP_LIMIT_MB, else 192). */
     "heap-mb": { type: "string" },
     subscribers: { type: "string" },
   },
@@ -135,7 +135,8 @@ interface Child {
 }
 
 function startChild(script: string, env: Record<string, string>, ready: RegExp, urlOf: (match: RegExpExecArray) => string, nodeArgs: string[] = []): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script], {
+  // TypeScript runs through tsx; the built server (JavaScript) as it is.
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...(script.endsWith(".ts") ? ["--import", "tsx"] : []), script], {
     cwd: root,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -362,9 +363,13 @@ async function main() {
     }
 
     // The server, on the same data.
-    const server = await startChild("src/server.ts", { ...target.env, SEED_DEMO: "false", LOG_LEVEL: "info" }, /"url":"(http:\/\/[^"]+)\/graphql"/, (m) => m[1]!, [
+    // The server as `npm start` runs it: built first, with the same heap limit.
+    log("building the server (npm run build)");
+    const build = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+    if (build.status !== 0) throw new Error("npm run build failed");
+    const server = await startChild("dist/src/server.js", { ...target.env, SEED_DEMO: "false", LOG_LEVEL: "info" }, /"url":"(http:\/\/[^"]+)\/graphql"/, (m) => m[1]!, [
       ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`] : []),
-      ...(args["heap-mb"] ? [`--max-old-space-size=${Number(args["heap-mb"])}`] : []),
+      `--max-old-space-size=${Number(args["heap-mb"] ?? process.env.HEAP_LIMIT_MB ?? 192)}`,
     ]);
     const graphqlUrl = `${server.url}/graphql`;
     const megabytes = async (name: string) => Math.round((await metric(server.url, name)) / 2 ** 20);
