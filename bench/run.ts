@@ -34,7 +34,7 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     /** Length of each load run (default 3 with --quick, else 10) and S1's subscribers (default 1000): the smoke test shrinks them. */
     seconds: { type: "string" },
-    /** The server's JavaScript heap limit (node --max-old-space-size); default: npm start's (HEAP_LIMIT_MB, else 192). */
+    /** The server's JavaScript heap limit (node --max-old-space-size); default: npm start's (HEAP_LIMIT_MB, else 256). */
     "heap-mb": { type: "string" },
     subscribers: { type: "string" },
   },
@@ -369,12 +369,14 @@ async function main() {
     if (build.status !== 0) throw new Error("npm run build failed");
     const server = await startChild("dist/src/server.js", { ...target.env, SEED_DEMO: "false", LOG_LEVEL: "info" }, /"url":"(http:\/\/[^"]+)\/graphql"/, (m) => m[1]!, [
       ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`] : []),
-      `--max-old-space-size=${Number(args["heap-mb"] ?? process.env.HEAP_LIMIT_MB ?? 192)}`,
+      `--max-old-space-size=${Number(args["heap-mb"] ?? process.env.HEAP_LIMIT_MB ?? 256)}`,
     ]);
     const graphqlUrl = `${server.url}/graphql`;
     const megabytes = async (name: string) => Math.round((await metric(server.url, name)) / 2 ** 20);
     const rssStart = await megabytes("process_resident_memory_bytes");
     const heapStart = await megabytes("nodejs_heap_size_used_bytes");
+    /** RSS after each measure: growth shows here, a plateau too. */
+    const rssAfter: Record<string, number> = {};
     const q1Bodies = checks.map(({ c }) => gqlBody(Q1, { c }));
     const q3Bodies = checks.map(({ c, f }) => gqlBody(Q3, { c, f }));
     for (const body of q1Bodies.slice(0, 20)) expectShape("Q1", await post(graphqlUrl, body, auth), (data) => Array.isArray(data.customer?.entitlements) && data.customer.entitlements.length > 0);
@@ -401,6 +403,7 @@ async function main() {
     if (measures("q1")) {
       const q1 = await profile("Q1", q1Bodies, 200);
       report.q1 = { ...q1, floorRps16: floorQ1!.rps, ratio: ratio(q1.rps16, floorQ1!.rps), floorP99ms: floorQ1!.p99 };
+      rssAfter.q1 = await megabytes("process_resident_memory_bytes");
       rows.push(["Q1 entitlements", q1.rps1, q1.rps16, q1.rps64, floorQ1!.rps, ratio(q1.rps16, floorQ1!.rps), `${q1.p50ms}/${q1.p99ms} @${q1.rate}`, q1.sqlPerRequest]);
     }
     if (measures("q2")) {
@@ -420,11 +423,13 @@ async function main() {
       }
       const q2 = await profile("Q2", [gqlBody(Q2, { n: 100 })], 5);
       report.q2 = { rps16: q2.rps16, p99ms: q2.p99ms, sqlPerRequest: q2Sql };
+      rssAfter.q2 = await megabytes("process_resident_memory_bytes");
       rows.push(["Q2 page of 100", q2.rps1, q2.rps16, q2.rps64, "", "", `${q2.p50ms}/${q2.p99ms} @${q2.rate}`, `${q2Sql[1]}/${q2Sql[10]}/${q2Sql[100]}`]);
     }
     if (measures("q3")) {
       const q3 = await profile("Q3", q3Bodies, Q3_RATE);
       report.q3 = { ...q3, floorRps16: floorQ3!.rps, ratio: ratio(q3.rps16, floorQ3!.rps), floorP99ms: floorQ3!.p99, floorP99msAtRate: floorQ3AtRate!.p99 };
+      rssAfter.q3 = await megabytes("process_resident_memory_bytes");
       rows.push(["Q3 check", q3.rps1, q3.rps16, q3.rps64, floorQ3!.rps, ratio(q3.rps16, floorQ3!.rps), `${q3.p50ms}/${q3.p99ms} @${q3.rate}`, q3.sqlPerRequest]);
       rows.push(["Q3 on the floor", "", floorQ3!.rps, "", "", "", `${floorQ3AtRate!.p50}/${floorQ3AtRate!.p99} @${Q3_RATE}`, 1]);
     }
@@ -450,6 +455,7 @@ async function main() {
         if (!entitlement || entitlement.usage.used > entitlement.usageLimit) overLimit++;
       }
       report.q4 = { rps16: q4.rps, p99ms: q4.p99, overLimit, failures: q4.failures };
+      rssAfter.q4 = await megabytes("process_resident_memory_bytes");
       rows.push(["Q4 consume", "", q4.rps, "", "", "", `-/${q4.p99}`, ""]);
       notes.push(`Q4 over the limit: ${overLimit}.`);
     }
@@ -458,17 +464,18 @@ async function main() {
       expectShape("S1 setup", await post(graphqlUrl, gqlBody(`mutation { createCustomer(input: { externalId: "s1" }) { id } }`, {}), auth), (data) => Boolean(data.createCustomer));
       const s1 = await measureDelivery(server.url, key, "s1", meteredFeature);
       report.s1 = { subscribers: SUBSCRIBERS, ...s1, p99ms: s1.p99 };
+      rssAfter.s1 = await megabytes("process_resident_memory_bytes");
       notes.push(`S1: ${s1.deliveries} deliveries to ${SUBSCRIBERS} subscribers, p50 ${s1.p50} ms, p99 ${s1.p99} ms.`);
     }
     const rssEnd = await megabytes("process_resident_memory_bytes");
     const heapEnd = await megabytes("nodejs_heap_size_used_bytes");
     const cache = await cacheLookups(server.url);
     await server.stop();
-    report.rssMb = { start: rssStart, end: rssEnd };
+    report.rssMb = { start: rssStart, end: rssEnd, after: rssAfter };
     report.heapUsedMb = { start: heapStart, end: heapEnd };
     report.cacheLookups = cache;
     report.seconds = Math.round((Date.now() - started) / 1000);
-    notes.push(`RSS ${rssStart} → ${rssEnd} MB (JavaScript heap in use ${heapStart} → ${heapEnd} MB).`);
+    notes.push(`RSS ${rssStart} → ${Object.entries(rssAfter).map(([name, mb]) => `${mb} (after ${name.toUpperCase()})`).join(" → ")} MB (JavaScript heap in use ${heapStart} → ${heapEnd} MB).`);
 
     process.stdout.write(`\n| query | rps@1 | rps@16 | rps@64 | floor rps@16 | ratio | p50/p99 ms @ req/s | SQL/request |\n|---|---|---|---|---|---|---|---|\n`);
     for (const row of rows) process.stdout.write(`| ${row.join(" | ")} |\n`);
