@@ -26,46 +26,63 @@ export interface Loaders {
 const byKey = <T, K extends string>(rows: T[], keyOf: (row: T) => K) => new Map(rows.map((row) => [keyOf(row), row]));
 
 /**
- * The loaders of one request (or one job) in one project. Catalog and customer lookups go
- * through `cache` (default: none, straight to the database).
+ * The loaders of one request (or one job) in one project, each made on first use: a check
+ * needs three of the eight, and a subscriber holds its context for as long as it listens.
+ * Catalog and customer lookups go through `cache` (default: none, straight to the database).
  */
 export function createLoaders(prisma: PrismaClient, projectId: string | null, cache: EntitlementCache = NO_CACHE): Loaders {
-  const scoped = <V>(load: (keys: readonly string[], projectId: string) => Promise<Map<string, V>>) =>
-    new DataLoader<string, V | null>(async (keys) => {
-      if (!projectId) return keys.map(() => null);
-      const found = await load(keys, projectId);
-      return keys.map((key) => found.get(key) ?? null);
-    });
-  const catalog = (projectId: string) => cache.catalog(projectId, () => loadCatalog(prisma, projectId));
-  /** Customer records by `id:<id>` or `externalId:<externalId>`. */
-  const customers = (field: "id" | "externalId") =>
-    scoped(async (keys, projectId) => {
-      const found = await cache.customers(projectId, keys.map((key) => `${field}:${key}`), async (missing) => {
-        const values = missing.map((key) => key.slice(field.length + 1));
-        const rows = await prisma.customer.findMany({ where: { projectId, [field]: { in: values } } });
-        return byKey(rows, (row) => `${field}:${row[field]}`);
-      });
-      return new Map([...found].map(([key, row]) => [key.slice(field.length + 1), row]));
-    });
+  return new ProjectLoaders(prisma, projectId, cache);
+}
 
-  return {
-    customerState: createCustomerStateLoader(prisma, projectId, cache),
-    usage: createUsageLoader(prisma, projectId, cache),
-    featureByKey: scoped(async (_keys, projectId) => new Map((await catalog(projectId)).featuresByKey)),
-    featureById: scoped(async (_keys, projectId) => new Map((await catalog(projectId)).featuresById)),
-    phasesBySubscriptionId: new DataLoader(async (subscriptionIds) => {
-      const phases = projectId
-        ? await prisma.subscriptionPhase.findMany({
-            where: { subscriptionId: { in: [...subscriptionIds] }, subscription: { projectId } },
+class ProjectLoaders implements Loaders {
+  #customerState?: Loaders["customerState"];
+  #usage?: Loaders["usage"];
+  #featureByKey?: Loaders["featureByKey"];
+  #featureById?: Loaders["featureById"];
+  #phasesBySubscriptionId?: Loaders["phasesBySubscriptionId"];
+  #customerByExternalId?: Loaders["customerByExternalId"];
+  #customerById?: Loaders["customerById"];
+  #planEntitlement?: Loaders["planEntitlement"];
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly projectId: string | null,
+    private readonly cache: EntitlementCache,
+  ) {}
+
+  get customerState() {
+    return (this.#customerState ??= createCustomerStateLoader(this.prisma, this.projectId, this.cache));
+  }
+  get usage() {
+    return (this.#usage ??= createUsageLoader(this.prisma, this.projectId, this.cache));
+  }
+  // The cached catalog's own maps, read, not copied (a copy per request was a fifth of a check's garbage).
+  get featureByKey() {
+    return (this.#featureByKey ??= this.scoped(async (_keys, projectId) => (await this.catalog(projectId)).featuresByKey));
+  }
+  get featureById() {
+    return (this.#featureById ??= this.scoped(async (_keys, projectId) => (await this.catalog(projectId)).featuresById));
+  }
+  get phasesBySubscriptionId() {
+    return (this.#phasesBySubscriptionId ??= new DataLoader(async (subscriptionIds) => {
+      const phases = this.projectId
+        ? await this.prisma.subscriptionPhase.findMany({
+            where: { subscriptionId: { in: [...subscriptionIds] }, subscription: { projectId: this.projectId } },
             orderBy: { startsAt: "asc" },
           })
         : [];
       return subscriptionIds.map((id) => phases.filter((phase) => phase.subscriptionId === id));
-    }),
-    customerByExternalId: customers("externalId"),
-    customerById: customers("id"),
-    planEntitlement: scoped(async (keys, projectId) => {
-      const { entitlementsByPlan } = await catalog(projectId);
+    }));
+  }
+  get customerByExternalId() {
+    return (this.#customerByExternalId ??= this.customers("externalId"));
+  }
+  get customerById() {
+    return (this.#customerById ??= this.customers("id"));
+  }
+  get planEntitlement() {
+    return (this.#planEntitlement ??= this.scoped(async (keys, projectId) => {
+      const { entitlementsByPlan } = await this.catalog(projectId);
       const found = new Map<string, PlanEntitlement>();
       for (const key of keys) {
         const [planId = "", featureId = ""] = key.split(":");
@@ -73,6 +90,30 @@ export function createLoaders(prisma: PrismaClient, projectId: string | null, ca
         if (row) found.set(key, row);
       }
       return found;
-    }),
-  };
+    }));
+  }
+
+  private scoped<V>(load: (keys: readonly string[], projectId: string) => Promise<ReadonlyMap<string, V>>) {
+    return new DataLoader<string, V | null>(async (keys) => {
+      if (!this.projectId) return keys.map(() => null);
+      const found = await load(keys, this.projectId);
+      return keys.map((key) => found.get(key) ?? null);
+    });
+  }
+
+  private catalog(projectId: string) {
+    return this.cache.catalog(projectId, () => loadCatalog(this.prisma, projectId));
+  }
+
+  /** Customer records by `id:<id>` or `externalId:<externalId>`. */
+  private customers(field: "id" | "externalId") {
+    return this.scoped(async (keys, projectId) => {
+      const found = await this.cache.customers(projectId, keys.map((key) => `${field}:${key}`), async (missing) => {
+        const values = missing.map((key) => key.slice(field.length + 1));
+        const rows = await this.prisma.customer.findMany({ where: { projectId, [field]: { in: values } } });
+        return byKey(rows, (row) => `${field}:${row[field]}`);
+      });
+      return new Map([...found].map(([key, row]) => [key.slice(field.length + 1), row]));
+    });
+  }
 }
