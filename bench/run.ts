@@ -5,6 +5,7 @@
 // and then the server (`npm start`'s entry) over HTTP with autocannon, both as child
 // processes on the same data, and prints a table and, last, `BENCH {json}`.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { Agent, request as httpRequest } from "node:http";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -193,7 +194,6 @@ interface LoadResult {
   failures: number;
 }
 
-/** Drives `path` with the given bodies in turn (a fixed list, chosen ahead of time). */
 /**
  * Waits until the server answers /healthz promptly twice in a row: requests a finished run
  * abandoned (64 connections of Q2 pages queue for seconds) must not be counted in the next.
@@ -209,15 +209,14 @@ async function settle(url: string) {
   }
 }
 
-async function load(url: string, path: string, bodies: string[], options: { connections: number; rate?: number; headers?: Record<string, string> }): Promise<LoadResult> {
+/** Drives `path` flat out over `connections` with the given bodies in turn (a fixed list, chosen ahead of time). */
+async function load(url: string, path: string, bodies: string[], options: { connections: number; headers?: Record<string, string> }): Promise<LoadResult> {
   await settle(url);
   let next = 0;
   const result = await autocannon({
     url,
-    // autocannon spreads a rate over the connections in whole requests per second each.
-    connections: options.rate ? Math.min(options.connections, options.rate) : options.connections,
+    connections: options.connections,
     duration: seconds,
-    ...(options.rate ? { overallRate: options.rate } : {}),
     requests: [
       {
         method: "POST",
@@ -234,6 +233,53 @@ async function load(url: string, path: string, bodies: string[], options: { conn
     requests: result.requests.total,
     failures: result.errors + result.timeouts + result.non2xx,
   };
+}
+
+/**
+ * Latency at a fixed rate, open loop: request i is due at start + i / rate, sent then whether
+ * or not earlier ones have answered, and timed from when it was due (so a stall counts
+ * against every request it delays). autocannon's rate is not this: each connection sends
+ * flat out until its quota for the second is spent, then waits for the next second, which
+ * measures a 16-deep queue at the start of every second rather than latency at that rate.
+ */
+async function paced(url: string, path: string, bodies: string[], rate: number, headers: Record<string, string> = {}): Promise<LoadResult> {
+  await settle(url);
+  const target = new URL(path, url);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const total = Math.round(rate * seconds);
+  const latencies: number[] = [];
+  let failures = 0;
+  const send = (index: number, dueAt: number) =>
+    new Promise<void>((done) => {
+      const body = bodies[index % bodies.length]!;
+      const req = httpRequest(target, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (response) => {
+        response.resume();
+        response.on("end", () => {
+          if (response.statusCode !== 200) failures++;
+          latencies.push(performance.now() - dueAt);
+          done();
+        });
+      });
+      req.on("error", () => {
+        failures++;
+        done();
+      });
+      req.end(body);
+    });
+  const inFlight: Promise<void>[] = [];
+  const started = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const now = performance.now();
+    for (; sent < total && started + (sent * 1000) / rate <= now; sent++) inFlight.push(send(sent, started + (sent * 1000) / rate));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 10) / 10;
+  return { rps: Math.round(latencies.length / elapsed), p50: at(0.5), p99: at(0.99), requests: latencies.length, failures };
 }
 
 async function post(url: string, body: string, headers: Record<string, string> = {}) {
@@ -358,7 +404,7 @@ async function main() {
       await load(floor.url, "/q1", floorQ1Bodies, { connections: 16 }); // warm-up
       floorQ1 = await load(floor.url, "/q1", floorQ1Bodies, { connections: 16 });
       floorQ3 = await load(floor.url, "/q3", floorQ3Bodies, { connections: 16 });
-      floorQ3AtRate = await load(floor.url, "/q3", floorQ3Bodies, { connections: 16, rate: Q3_RATE });
+      floorQ3AtRate = await paced(floor.url, "/q3", floorQ3Bodies, Q3_RATE);
       await floor.stop();
     }
 
@@ -391,7 +437,7 @@ async function main() {
       const sixteen = await load(server.url, "/graphql", bodies, { connections: 16, headers: auth });
       const statements = (await metric(server.url, "entitlements_sql_statements_total")) - statementsBefore;
       const sixtyFour = await load(server.url, "/graphql", bodies, { connections: 64, headers: auth });
-      const fixed = await load(server.url, "/graphql", bodies, { connections: 16, rate, headers: auth });
+      const fixed = await paced(server.url, "/graphql", bodies, rate, auth);
       const failures = one.failures + sixteen.failures + sixtyFour.failures + fixed.failures;
       if (failures > 0) throw new Error(`${name}: ${failures} failed requests`);
       return { rps1: one.rps, rps16: sixteen.rps, rps64: sixtyFour.rps, rate, p50ms: fixed.p50, p99ms: fixed.p99, sqlPerRequest: Math.round((statements / sixteen.requests) * 100) / 100 };
