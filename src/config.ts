@@ -1,6 +1,7 @@
 // Every environment variable the server reads, parsed and validated in one place.
 import { resolve } from "node:path";
 import { z } from "zod";
+import type { QueryLimits } from "./plugins/query-limits.ts";
 
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -25,6 +26,15 @@ const environmentSchema = z.object({
   ENTITLEMENT_CACHE: booleanFlag.default(true),
   ENTITLEMENT_CACHE_TTL_MS: z.coerce.number().int().min(100).max(86_400_000).default(300_000),
   ENTITLEMENT_CACHE_MAX_CUSTOMERS: z.coerce.number().int().min(1).optional(),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).optional(),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).optional(),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).optional(),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).optional(),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).optional(),
+  GRAPHQL_MAX_BODY_BYTES: z.coerce.number().int().min(1024).optional(),
+  GRAPHQL_BATCH_LIMIT: z.coerce.number().int().min(0).max(100).default(10),
+  GRAPHQL_INTROSPECTION: booleanFlag.optional(),
+  GRAPHIQL: booleanFlag.optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   NODE_ENV: z.string().default("development"),
 });
@@ -47,6 +57,14 @@ export type Config = {
   transitionScanIntervalMs: number;
   /** The per-instance entitlement cache; several instances also need REDIS_URL to stay correct. */
   cache: { enabled: boolean; ttlMs: number; maxCustomers: number | undefined };
+  /** What one request may ask; unset ones keep DEFAULT_QUERY_LIMITS. */
+  limits: Partial<QueryLimits>;
+  /** Operations in one batched request; 0 refuses batches. */
+  batchLimit: number;
+  /** Schema introspection and field suggestions (default: on unless NODE_ENV=production). */
+  introspection: boolean;
+  /** GraphiQL on a browser's GET /graphql (default: on unless NODE_ENV=production). */
+  graphiql: boolean;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   production: boolean;
 };
@@ -60,6 +78,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     throw new Error(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const env = parsed.data;
+  const production = env.NODE_ENV === "production";
+  const limits: Partial<QueryLimits> = {
+    maxDepth: env.GRAPHQL_MAX_DEPTH,
+    maxAliases: env.GRAPHQL_MAX_ALIASES,
+    maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
+    maxTokens: env.GRAPHQL_MAX_TOKENS,
+    maxCost: env.GRAPHQL_MAX_COST,
+    maxBodyBytes: env.GRAPHQL_MAX_BODY_BYTES,
+  };
   const database = env.DATABASE_URL
     ? ({ kind: "postgres", url: env.DATABASE_URL } as const)
     : ({ kind: "pglite", dataDir: resolve(env.DATA_DIR) } as const);
@@ -76,7 +103,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     transitionScanIntervalMs: env.TRANSITION_SCAN_INTERVAL_MS,
     cache: { enabled: env.ENTITLEMENT_CACHE, ttlMs: env.ENTITLEMENT_CACHE_TTL_MS, maxCustomers: env.ENTITLEMENT_CACHE_MAX_CUSTOMERS },
+    limits: Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)),
+    batchLimit: env.GRAPHQL_BATCH_LIMIT,
+    introspection: env.GRAPHQL_INTROSPECTION ?? !production,
+    graphiql: env.GRAPHIQL ?? !production,
     logLevel: env.LOG_LEVEL,
-    production: env.NODE_ENV === "production",
+    production,
   };
 }

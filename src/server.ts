@@ -52,7 +52,18 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   // Wait a moment for the relay's subscription, but start without Redis: it reconnects.
   if (relay) await Promise.race([relay.ready, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   const events = createEventBus({ relay });
-  const app = createApp({ database, log, isReady, customerTokenSecret: config.customerTokenSecret, graphiql: true, events, cacheSettings: config.cache });
+  const app = createApp({
+    database,
+    log,
+    isReady,
+    customerTokenSecret: config.customerTokenSecret,
+    events,
+    cacheSettings: config.cache,
+    graphiql: config.graphiql,
+    introspection: config.introspection,
+    limits: config.limits,
+    batchLimit: config.batchLimit,
+  });
   const server = createServer(app);
   const closeWebSocket = attachWebSocket(server, app);
   await new Promise<void>((resolve, reject) => {

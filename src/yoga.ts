@@ -14,6 +14,9 @@ import type { Logger } from "./logger.ts";
 import type { Readiness } from "./db/readiness.ts";
 import { createErrorMasker, useErrorCodes, useRequestErrorMasking } from "./plugins/errors.ts";
 import { useHealthEndpoints } from "./plugins/health.ts";
+import { DEFAULT_QUERY_LIMITS, useQueryLimits, type QueryLimits } from "./plugins/query-limits.ts";
+import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
+import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
 import { requestIdOf, useRequestId } from "./plugins/request-id.ts";
 import { schema } from "./schema/index.ts";
 
@@ -26,7 +29,14 @@ export interface AppOptions {
   customerTokenSecret?: string;
   /** Entitlement change events; default: a bus of this app's own. */
   events?: EventBus;
+  /** GraphiQL on a browser's GET /graphql; default on. */
   graphiql?: boolean;
+  /** Schema introspection (`__schema`, `__type`) and "Did you mean" suggestions; default on. */
+  introspection?: boolean;
+  /** What one request may ask; default DEFAULT_QUERY_LIMITS. */
+  limits?: Partial<QueryLimits>;
+  /** Operations in one batched request (a JSON array); 0 refuses batches. Default 10. */
+  batchLimit?: number;
   /** Served at /metrics; default: the process's and the database's counters. */
   metrics?: Metrics;
   /** Default: a cache of this app's own, made with `cacheSettings`, its counters on `metrics`. */
@@ -49,6 +59,9 @@ export function createApp({
   customerTokenSecret = randomBytes(32).toString("base64url"),
   events = createEventBus(),
   graphiql = true,
+  introspection = true,
+  limits,
+  batchLimit = 10,
   metrics = createMetrics({ statementCount: database.statementCount }),
   cacheSettings,
   cache = createEntitlementCache({ ...cacheSettings, registry: metrics.registry }),
@@ -67,6 +80,7 @@ export function createApp({
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: "/graphql",
+    batching: batchLimit > 0 && { limit: batchLimit },
     landingPage: false,
     graphiql: graphiql && {
       title: "Entitlements API",
@@ -93,6 +107,14 @@ export function createApp({
       }
       return createContext({ prisma: database.prisma, caller, requestId, log, customerTokenSecret, events, cache });
     },
-    plugins: [useRequestId(), useHealthEndpoints(isReady), useMetricsEndpoint(metrics.registry), useRequestErrorMasking(maskError), useErrorCodes()],
+    plugins: [
+      useRequestId(),
+      useHealthEndpoints(isReady),
+      useMetricsEndpoint(metrics.registry),
+      ...useQueryLimits({ ...DEFAULT_QUERY_LIMITS, ...limits }),
+      ...(introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin()]),
+      useRequestErrorMasking(maskError),
+      useErrorCodes(),
+    ],
   });
 }

@@ -34,8 +34,11 @@ export function createErrorMasker(log: Logger): ErrorMasker {
         : original;
     }
     if (error instanceof GraphQLError && !error.path && original instanceof GraphQLError) {
-      // Raised before any resolver ran: variables of the wrong type.
-      return new ApiError(ErrorCode.VALIDATION_ERROR, error.message);
+      // Raised before any resolver ran: the request itself (unreadable, too large a batch) or
+      // variables of the wrong type. Yoga's HTTP status stays (400, 413…); yoga sends it, not its extension.
+      const http = original.extensions?.http as { status?: number } | undefined;
+      const code = http?.status === 413 ? ErrorCode.QUERY_TOO_COMPLEX : ErrorCode.VALIDATION_ERROR;
+      return new ApiError(code, error.message, http ? { http } : {});
     }
     if (isRecordNotFound(original)) return withLocation(notFound("Object"), error);
     if (original instanceof PothosValidationError) {

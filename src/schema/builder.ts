@@ -11,6 +11,7 @@ import type { Context } from "../context.ts";
 import { isStoredId } from "./inputs.ts";
 import { isRecordNotFound } from "../db/errors.ts";
 import { ApiError, ErrorCode, notFound, permissionDenied, unauthenticated, validationFailed } from "../errors.ts";
+import { PAGE_SIZE_LIMITS } from "../limits/operation-cost.ts";
 
 /** Loading a node of another project (or a vanished one) is a miss, like an unknown id. */
 const nullWhenNotFound = (error: unknown): null => {
@@ -63,8 +64,8 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: false,
     filterConnectionTotalCount: true,
-    maxConnectionSize: 100,
-    defaultConnectionSize: 20,
+    maxConnectionSize: PAGE_SIZE_LIMITS.maxPageSize,
+    defaultConnectionSize: PAGE_SIZE_LIMITS.defaultPageSize,
     onUnusedQuery: process.env.NODE_ENV === "production" ? null : "error",
   },
   relay: {

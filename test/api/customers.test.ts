@@ -327,20 +327,24 @@ describe("page size", () => {
     });
   });
 
-  it("caps first above 100 at 100 and says there is more", async () => {
-    const capped = await page({ first: 1000 }, { key: bigKey });
-    expect(capped.edges).toHaveLength(100);
-    expect(capped).toMatchObject({ totalCount: 105, pageInfo: { hasNextPage: true, hasPreviousPage: false } });
-    const rest = await page({ first: 1000, after: capped.pageInfo.endCursor }, { key: bigKey });
+  it("serves at most 100 a page: first or last above 100 is VALIDATION_ERROR naming the argument, and paging reaches the rest", async () => {
+    for (const variables of [{ first: 101 }, { first: 1000 }, { last: 101 }]) {
+      const refused = await gql(PAGE, variables, { key: bigKey });
+      expect({ variables, error: firstError(refused) }).toEqual({ variables, error: { code: "VALIDATION_ERROR", field: `customers.${Object.keys(variables)[0]}` } });
+    }
+    const full = await page({ first: 100 }, { key: bigKey });
+    expect(full.edges).toHaveLength(100);
+    expect(full).toMatchObject({ totalCount: 105, pageInfo: { hasNextPage: true, hasPreviousPage: false } });
+    const rest = await page({ first: 100, after: full.pageInfo.endCursor }, { key: bigKey });
     expect(rest.edges).toHaveLength(5);
     expect(rest).toMatchObject({ totalCount: 105, pageInfo: { hasNextPage: false } });
-    expect(new Set([...externalIds(capped), ...externalIds(rest)]).size).toBe(105);
+    expect(new Set([...externalIds(full), ...externalIds(rest)]).size).toBe(105);
+    const last = await page({ last: 100 }, { key: bigKey });
+    expect(last.edges).toHaveLength(100);
+    expect(last.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
   });
 
-  it("caps last above 100 the same way, and defaults to 20 without first or last", async () => {
-    const capped = await page({ last: 101 }, { key: bigKey });
-    expect(capped.edges).toHaveLength(100);
-    expect(capped.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+  it("defaults to 20 without first or last", async () => {
     const byDefault = await page({}, { key: bigKey });
     expect(byDefault.edges).toHaveLength(20);
     expect(byDefault).toMatchObject({ totalCount: 105, pageInfo: { hasNextPage: true } });

@@ -33,11 +33,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Options the app takes from configuration in production (limits, introspection, GraphiQL). */
+type ConfiguredOptions = Pick<AppOptions, "cacheSettings" | "limits" | "introspection" | "graphiql" | "batchLimit">;
+
 export async function createTestApp({
   sqlCounter,
   events,
-  cacheSettings,
-}: { sqlCounter?: SqlCounter; events?: EventBus; cacheSettings?: AppOptions["cacheSettings"] } = {}): Promise<TestApp> {
+  ...configured
+}: { sqlCounter?: SqlCounter; events?: EventBus } & ConfiguredOptions = {}): Promise<TestApp> {
   let database: Database;
   const options = { wrapAdapter: sqlCounter?.wrap };
   if (databaseKind === "postgres") {
@@ -47,7 +50,7 @@ export async function createTestApp({
     await applyMigrations(database);
   }
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
-  const app = createApp({ database, log, isReady: async () => ({ ready: true }), customerTokenSecret: TEST_CUSTOMER_TOKEN_SECRET, events, cacheSettings });
+  const app = createApp({ database, log, isReady: async () => ({ ready: true }), customerTokenSecret: TEST_CUSTOMER_TOKEN_SECRET, events, ...configured });
   const newProject = async (name = `test-${randomUUID().slice(0, 8)}`) => {
     const project = await createProjectWithAdminKey(database.prisma, name);
     return { projectId: project.projectId, key: project.secret };

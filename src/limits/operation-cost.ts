@@ -1,0 +1,107 @@
+// What an operation may cost before it runs: every field counts once per object it is asked
+// of, and a connection (a field taking `first`/`last`) multiplies what is selected under it
+// by the page it asks for. `customers(first: 100) { edges { node { subscriptions(first: 100)
+// { … } } } }` costs about 100 × 100 × the inner selection: the list sizes, not the text,
+// decide what the database and the server will do. Pages over the maximum are reported too.
+import {
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from "graphql";
+
+export interface PageSizeLimits {
+  /** The page a connection serves when asked for neither `first` nor `last`. */
+  defaultPageSize: number;
+  /** The largest `first`/`last` accepted. */
+  maxPageSize: number;
+}
+
+export interface OversizedPage {
+  /** Where, as the client wrote it: `customers.first`, `customer.subscriptions.last`. */
+  field: string;
+  value: number;
+}
+
+export interface OperationCost {
+  cost: number;
+  oversizedPages: OversizedPage[];
+}
+
+const PAGE_ARGUMENTS = ["first", "last"] as const;
+
+/** The cost of `operationName` (or the document's only operation) with these variables. */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  limits: PageSizeLimits,
+): OperationCost {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  const operations: OperationDefinitionNode[] = [];
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+    else if (definition.kind === Kind.OPERATION_DEFINITION) operations.push(definition);
+  }
+  const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  const result: OperationCost = { cost: 0, oversizedPages: [] };
+  if (!operation) return result; // execution refuses it with its own error
+  const root = schema.getRootType(operation.operation);
+  if (!root) return result;
+
+  const argumentValue = (field: FieldNode, name: string) => {
+    const argument = field.arguments?.find((candidate) => candidate.name.value === name);
+    return argument ? valueFromASTUntyped(argument.value, variables ?? undefined) : undefined;
+  };
+  /** How many objects the field answers with: a connection's page, or as many as `ids` names. */
+  const pageSizeOf = (field: FieldNode, definition: GraphQLField<unknown, unknown>, path: string): number | undefined => {
+    const ids = argumentValue(field, "ids");
+    if (Array.isArray(ids)) return ids.length;
+    if (!definition.args.some((argument) => argument.name === "first" || argument.name === "last")) return undefined;
+    let size: number | undefined;
+    for (const name of PAGE_ARGUMENTS) {
+      const value = argumentValue(field, name);
+      if (typeof value !== "number") continue;
+      if (value > limits.maxPageSize) result.oversizedPages.push({ field: `${path}.${name}`, value });
+      size = Math.max(size ?? 0, value);
+    }
+    return size ?? limits.defaultPageSize;
+  };
+
+  const visit = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, multiplier: number, path: string, spreading: ReadonlySet<string>) => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        visit(selection.selectionSet, type ?? undefined, multiplier, path, spreading);
+      } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || spreading.has(name)) continue;
+        visit(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? undefined, multiplier, path, new Set([...spreading, name]));
+      } else {
+        result.cost += multiplier;
+        if (!selection.selectionSet) continue;
+        const definition = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[selection.name.value] : undefined;
+        const key = selection.alias?.value ?? selection.name.value;
+        const fieldPath = path ? `${path}.${key}` : key;
+        const pageSize = definition ? pageSizeOf(selection, definition, fieldPath) : undefined;
+        visit(selection.selectionSet, definition ? getNamedType(definition.type) : undefined, multiplier * (pageSize ?? 1), fieldPath, spreading);
+      }
+    }
+  };
+  visit(operation.selectionSet, root, 1, "", new Set());
+  return result;
+}
+
+/** Every connection's page: 20 unless asked, at most 100. */
+export const PAGE_SIZE_LIMITS: PageSizeLimits = { defaultPageSize: 20, maxPageSize: 100 };
