@@ -36,9 +36,12 @@ export function createErrorMasker(log: Logger): ErrorMasker {
     if (error instanceof GraphQLError && !error.path && original instanceof GraphQLError) {
       // Raised before any resolver ran: the request itself (unreadable, too large a batch) or
       // variables of the wrong type. Yoga's HTTP status stays (400, 413…); yoga sends it, not its extension.
-      const http = original.extensions?.http as { status?: number } | undefined;
+      const http = original.extensions?.http as { status?: number; spec?: boolean } | undefined;
       const code = http?.status === 413 ? ErrorCode.QUERY_TOO_COMPLEX : ErrorCode.VALIDATION_ERROR;
-      return new ApiError(code, error.message, http ? { http } : {});
+      // A request that is not a GraphQL request at all (no body, unreadable JSON) is a 400
+      // whatever the client accepts; yoga keeps application/json's 200 for it otherwise.
+      const unreadable = original.extensions?.code === "BAD_REQUEST" ? { spec: false } : {};
+      return new ApiError(code, error.message, http ? { http: { ...http, ...unreadable } } : {});
     }
     if (isRecordNotFound(original)) return withLocation(notFound("Object"), error);
     if (original instanceof PothosValidationError) {
