@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import type { QueryLimits } from "./plugins/query-limits.ts";
+import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./limits/rate-limits.ts";
 
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -35,6 +36,9 @@ const environmentSchema = z.object({
   GRAPHQL_BATCH_LIMIT: z.coerce.number().int().min(0).max(100).default(10),
   GRAPHQL_INTROSPECTION: booleanFlag.optional(),
   GRAPHIQL: booleanFlag.optional(),
+  RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.requests.points),
+  RATE_LIMIT_USAGE: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.usage.points),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(DEFAULT_RATE_LIMITS.requests.windowSeconds),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   NODE_ENV: z.string().default("development"),
 });
@@ -59,6 +63,8 @@ export type Config = {
   cache: { enabled: boolean; ttlMs: number; maxCustomers: number | undefined };
   /** What one request may ask; unset ones keep DEFAULT_QUERY_LIMITS. */
   limits: Partial<QueryLimits>;
+  /** Operations per window per credential, for everything but usage and for usage; 0 turns one off. */
+  rateLimits: RateLimitSettings;
   /** Operations in one batched request; 0 refuses batches. */
   batchLimit: number;
   /** Schema introspection and field suggestions (default: on unless NODE_ENV=production). */
@@ -105,6 +111,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     cache: { enabled: env.ENTITLEMENT_CACHE, ttlMs: env.ENTITLEMENT_CACHE_TTL_MS, maxCustomers: env.ENTITLEMENT_CACHE_MAX_CUSTOMERS },
     limits: Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)),
     batchLimit: env.GRAPHQL_BATCH_LIMIT,
+    rateLimits: {
+      requests: { points: env.RATE_LIMIT_REQUESTS, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
+      usage: { points: env.RATE_LIMIT_USAGE, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
+    },
     introspection: env.GRAPHQL_INTROSPECTION ?? !production,
     graphiql: env.GRAPHIQL ?? !production,
     logLevel: env.LOG_LEVEL,

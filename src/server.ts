@@ -15,6 +15,8 @@ import { attachWebSocket } from "./websocket.ts";
 import { createEventBus } from "./events/bus.ts";
 import { connectRedisRelay } from "./events/redis-relay.ts";
 import { startTransitionScheduler } from "./events/transitions.ts";
+import { Redis } from "ioredis";
+import { createRateLimiter } from "./limits/rate-limits.ts";
 
 export interface RunningServer {
   url: string;
@@ -52,6 +54,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   // Wait a moment for the relay's subscription, but start without Redis: it reconnects.
   if (relay) await Promise.race([relay.ready, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   const events = createEventBus({ relay });
+  // Rate budgets hold across instances through Redis; while it is away, each instance counts alone.
+  const rateStore = config.redisUrl
+    ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) }).on("error", () => {})
+    : undefined;
   const app = createApp({
     database,
     log,
@@ -63,6 +69,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     introspection: config.introspection,
     limits: config.limits,
     batchLimit: config.batchLimit,
+    rateLimiter: createRateLimiter(config.rateLimits, rateStore),
   });
   const server = createServer(app);
   const closeWebSocket = attachWebSocket(server, app);
@@ -87,6 +94,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       clearTimeout(timer);
       await scheduler.stop();
       await events.close();
+      rateStore?.disconnect();
       await database.close();
       log.info("stopped");
     })());

@@ -14,6 +14,8 @@ import type { Logger } from "./logger.ts";
 import type { Readiness } from "./db/readiness.ts";
 import { createErrorMasker, useErrorCodes, useRequestErrorMasking } from "./plugins/errors.ts";
 import { useHealthEndpoints } from "./plugins/health.ts";
+import { useRateLimits } from "./plugins/rate-limits.ts";
+import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimiter } from "./limits/rate-limits.ts";
 import { DEFAULT_QUERY_LIMITS, useQueryLimits, type QueryLimits } from "./plugins/query-limits.ts";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
@@ -35,6 +37,8 @@ export interface AppOptions {
   introspection?: boolean;
   /** What one request may ask; default DEFAULT_QUERY_LIMITS. */
   limits?: Partial<QueryLimits>;
+  /** Budgets per credential; default: DEFAULT_RATE_LIMITS in this process's memory. */
+  rateLimiter?: RateLimiter;
   /** Operations in one batched request (a JSON array); 0 refuses batches. Default 10. */
   batchLimit?: number;
   /** Served at /metrics; default: the process's and the database's counters. */
@@ -62,6 +66,7 @@ export function createApp({
   introspection = true,
   limits,
   batchLimit = 10,
+  rateLimiter = createRateLimiter(DEFAULT_RATE_LIMITS),
   metrics = createMetrics({ statementCount: database.statementCount }),
   cacheSettings,
   cache = createEntitlementCache({ ...cacheSettings, registry: metrics.registry }),
@@ -112,6 +117,7 @@ export function createApp({
       useHealthEndpoints(isReady),
       useMetricsEndpoint(metrics.registry),
       ...useQueryLimits({ ...DEFAULT_QUERY_LIMITS, ...limits }),
+      useRateLimits(rateLimiter),
       ...(introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin()]),
       useRequestErrorMasking(maskError),
       useErrorCodes(),

@@ -34,7 +34,7 @@ export interface TestApp {
 }
 
 /** Options the app takes from configuration in production (limits, introspection, GraphiQL). */
-type ConfiguredOptions = Pick<AppOptions, "cacheSettings" | "limits" | "introspection" | "graphiql" | "batchLimit">;
+type ConfiguredOptions = Pick<AppOptions, "cacheSettings" | "limits" | "introspection" | "graphiql" | "batchLimit" | "rateLimiter">;
 
 export async function createTestApp({
   sqlCounter,

@@ -1,0 +1,56 @@
+// How often one credential may call: a budget of operations per window for each API key
+// (and each customer token's customer), and a separate, larger one for recording usage
+// (recordUsage, consumeEntitlement), so that metering at volume never starves the checks
+// and reads of the same key, nor the other way round. In memory per instance by default;
+// with Redis the budget holds across instances, and falls back to memory while Redis is
+// away (an outage never refuses or fails a request because of the limiter).
+import type { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+
+export type RateBucket = "requests" | "usage";
+
+export interface Budget {
+  /** Operations allowed per window; 0 turns the limit off. */
+  points: number;
+  windowSeconds: number;
+}
+
+export type RateLimitSettings = Record<RateBucket, Budget>;
+
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
+  requests: { points: 10_000, windowSeconds: 10 },
+  usage: { points: 20_000, windowSeconds: 10 },
+};
+
+export interface RateLimiter {
+  /** Takes one operation from `key`'s budget: null when allowed, else how long until it may retry. */
+  consume(bucket: RateBucket, key: string): Promise<{ retryAfterMs: number } | null>;
+}
+
+/** The operations that record usage, counted against the usage budget. */
+export const USAGE_OPERATIONS: ReadonlySet<string> = new Set(["recordUsage", "consumeEntitlement"]);
+
+export function createRateLimiter(settings: RateLimitSettings, redis?: Redis): RateLimiter {
+  const limiterFor = (bucket: RateBucket): RateLimiterAbstract | undefined => {
+    const { points, windowSeconds: duration } = settings[bucket];
+    if (points <= 0) return undefined;
+    const keyPrefix = `entitlements:rate:${bucket}`;
+    const memory = new RateLimiterMemory({ points, duration, keyPrefix });
+    if (!redis) return memory;
+    return new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix, rejectIfRedisNotReady: true, insuranceLimiter: memory });
+  };
+  const limiters: Record<RateBucket, RateLimiterAbstract | undefined> = { requests: limiterFor("requests"), usage: limiterFor("usage") };
+  return {
+    async consume(bucket, key) {
+      const limiter = limiters[bucket];
+      if (!limiter) return null;
+      try {
+        await limiter.consume(key);
+        return null;
+      } catch (refusal) {
+        if (refusal instanceof RateLimiterRes) return { retryAfterMs: Math.max(1, refusal.msBeforeNext) };
+        return null; // the store failed and its insurance too: let the request through
+      }
+    },
+  };
+}

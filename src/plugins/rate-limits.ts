@@ -1,0 +1,51 @@
+// Each operation (each one of a batch, each subscription started) takes one from its
+// credential's budget before it runs; over budget it answers RATE_LIMITED with HTTP 429,
+// `Retry-After` and `extensions.retryAfterMs`. Unauthenticated requests are refused
+// anyway and take nothing.
+import { Kind, type DocumentNode, type OperationDefinitionNode } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { Caller } from "../auth/api-keys.ts";
+import { ApiError, ErrorCode } from "../errors.ts";
+import { USAGE_OPERATIONS, type RateBucket, type RateLimiter } from "../limits/rate-limits.ts";
+
+/** A key's budget is its own; a customer token's is its customer's, however many tokens it has. */
+const budgetKeyOf = (caller: Caller) =>
+  caller.customerId ? `customer:${caller.projectId}:${caller.customerId}` : `key:${caller.apiKeyId ?? caller.projectId}`;
+
+/** The usage budget pays for an operation that only records usage; anything else, the general one. */
+function bucketOf(document: DocumentNode, operationName: string | null | undefined): RateBucket {
+  const operation = document.definitions.find(
+    (definition): definition is OperationDefinitionNode =>
+      definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName),
+  );
+  if (operation?.operation !== "mutation") return "requests";
+  const fields = operation.selectionSet.selections;
+  const onlyUsage = fields.every((selection) => selection.kind === Kind.FIELD && (USAGE_OPERATIONS.has(selection.name.value) || selection.name.value === "__typename"));
+  return onlyUsage ? "usage" : "requests";
+}
+
+export function useRateLimits(limiter: RateLimiter): Plugin<{ caller: Caller | null }> {
+  const refusal = async (args: { contextValue: { caller: Caller | null }; document: DocumentNode; operationName?: string | null }) => {
+    const { caller } = args.contextValue;
+    if (!caller) return null;
+    const bucket = bucketOf(args.document, args.operationName);
+    const limited = await limiter.consume(bucket, budgetKeyOf(caller));
+    if (!limited) return null;
+    const retryAfterSeconds = Math.ceil(limited.retryAfterMs / 1000);
+    return new ApiError(
+      ErrorCode.RATE_LIMITED,
+      `Too many ${bucket === "usage" ? "usage records" : "requests"} for this credential: retry in ${retryAfterSeconds} s.`,
+      { retryAfterMs: limited.retryAfterMs, budget: bucket, http: { status: 429, headers: { "retry-after": String(retryAfterSeconds) } } },
+    );
+  };
+  return {
+    async onExecute({ args, setResultAndStopExecution }) {
+      const error = await refusal(args);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+    async onSubscribe({ args, setResultAndStopExecution }) {
+      const error = await refusal(args);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// The rate limiter on the machine's Redis: one budget across instances, and no failure
+// while Redis is away (each instance then counts alone).
+import { Redis } from "ioredis";
+import { randomUUID } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { createRateLimiter } from "../../src/limits/rate-limits.ts";
+
+const redisUrl = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const clients: Redis[] = [];
+const connect = (url = redisUrl) => {
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 1000, lazyConnect: false }).on("error", () => {});
+  clients.push(client);
+  return client;
+};
+const ready = (client: Redis) => new Promise((resolve) => (client.status === "ready" ? resolve(null) : client.once("ready", resolve)));
+afterAll(() => clients.forEach((client) => client.disconnect()));
+
+const budget = { requests: { points: 4, windowSeconds: 60 }, usage: { points: 2, windowSeconds: 60 } };
+
+describe("rate limiter", () => {
+  it("shares one budget between instances through Redis", async () => {
+    const [a, b] = [connect(), connect()];
+    await Promise.all([ready(a), ready(b)]);
+    const first = createRateLimiter(budget, a);
+    const second = createRateLimiter(budget, b);
+    const key = `key:${randomUUID()}`;
+    const answers = [await first.consume("requests", key), await second.consume("requests", key), await first.consume("requests", key), await second.consume("requests", key)];
+    expect(answers).toEqual([null, null, null, null]);
+    const refused = await first.consume("requests", key);
+    expect(refused?.retryAfterMs).toBeGreaterThan(50_000);
+    expect(refused?.retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect(await second.consume("requests", key)).not.toBeNull();
+    // The usage budget is another: untouched by the requests above.
+    expect(await second.consume("usage", key)).toBeNull();
+  });
+
+  it("counts in memory when Redis cannot be reached, and never fails", async () => {
+    const away = connect("redis://127.0.0.1:1");
+    const limiter = createRateLimiter(budget, away);
+    const key = `key:${randomUUID()}`;
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await limiter.consume("requests", key));
+    expect(answers.slice(0, 4)).toEqual([null, null, null, null]);
+    expect(answers[4]?.retryAfterMs).toBeGreaterThan(0);
+  });
+
+  it("is off for a budget of 0 points", async () => {
+    const limiter = createRateLimiter({ requests: { points: 0, windowSeconds: 1 }, usage: budget.usage });
+    for (let i = 0; i < 100; i++) expect(await limiter.consume("requests", "key:x")).toBeNull();
+  });
+});
