@@ -22,6 +22,7 @@ const environmentSchema = z.object({
   SEED_DEMO: booleanFlag.optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
   TRANSITION_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   ENTITLEMENT_CACHE: booleanFlag.default(true),
@@ -56,6 +57,8 @@ export type Config = {
   seedDemo: boolean;
   poolSize: number;
   databaseTimeoutMs: number;
+  /** The longest a statement may wait for its answer: a database that stops answering mid-query fails it. */
+  databaseQueryTimeoutMs: number;
   shutdownTimeoutMs: number;
   /** How often scheduled transitions (a trial ending, a grant expiring) are looked for. */
   transitionScanIntervalMs: number;
@@ -106,6 +109,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     seedDemo: env.SEED_DEMO ?? database.kind === "pglite",
     poolSize: env.DATABASE_POOL_SIZE,
     databaseTimeoutMs: env.DATABASE_TIMEOUT_MS,
+    databaseQueryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     transitionScanIntervalMs: env.TRANSITION_SCAN_INTERVAL_MS,
     cache: { enabled: env.ENTITLEMENT_CACHE, ttlMs: env.ENTITLEMENT_CACHE_TTL_MS, maxCustomers: env.ENTITLEMENT_CACHE_MAX_CUSTOMERS },

@@ -11,7 +11,7 @@ import type { Config } from "../config.ts";
 import { observeStatements } from "./statement-counter.ts";
 
 export type DatabaseTarget =
-  | { kind: "postgres"; url: string; poolSize?: number; timeoutMs?: number }
+  | { kind: "postgres"; url: string; poolSize?: number; timeoutMs?: number; queryTimeoutMs?: number }
   | { kind: "pglite"; dataDir?: string; instance?: PGlite };
 
 export interface Database {
@@ -32,7 +32,7 @@ export interface Database {
 /** The database the configuration names (DATABASE_URL, else the embedded one in DATA_DIR). */
 export function configuredTarget(config: Config): DatabaseTarget {
   return config.database.kind === "postgres"
-    ? { kind: "postgres", url: config.database.url, poolSize: config.poolSize, timeoutMs: config.databaseTimeoutMs }
+    ? { kind: "postgres", url: config.database.url, poolSize: config.poolSize, timeoutMs: config.databaseTimeoutMs, queryTimeoutMs: config.databaseQueryTimeoutMs }
     : { kind: "pglite", dataDir: config.database.dataDir };
 }
 
@@ -53,6 +53,9 @@ export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) =
       max: target.poolSize ?? 10,
       // Fail fast when the database is away instead of queueing requests forever.
       connectionTimeoutMillis: timeoutMs,
+      // A database that stops answering mid-query (a network partition) fails the statement.
+      query_timeout: target.queryTimeoutMs ?? 15_000,
+      keepAlive: true,
       idleTimeoutMillis: 30_000,
     });
     const adapterFactory = new PrismaPg(pool);

@@ -17,15 +17,19 @@ export function uniqueViolationFields(error: unknown): string[] | null {
 }
 
 const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+/** The driver adapter's kinds for a connection lost or never made (Prisma 7 wraps them in P2010 and others). */
+const UNAVAILABLE_ADAPTER_KINDS = new Set(["ConnectionClosed", "DatabaseNotReachable", "SocketTimeout"]);
 const UNAVAILABLE_MESSAGE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|timeout exceeded when trying to connect|Can't reach database|server closed the connection|the database system is (starting up|shutting down)|PGlite is closed/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|timeout exceeded when trying to connect|Can't reach database|server closed the connection|the database system is (starting up|shutting down)|PGlite is closed|Query read timeout|Connection terminated unexpectedly|Server has closed the connection/i;
 
 /** True when the database could not be reached (as opposed to a query going wrong). */
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
-    const candidate = current as { code?: string; message?: string; cause?: unknown };
+    const candidate = current as PrismaLikeError & { message?: string; cause?: unknown };
     if (candidate.code && UNAVAILABLE_CODES.has(candidate.code)) return true;
+    const kind = candidate.meta?.driverAdapterError?.cause?.kind;
+    if (kind && UNAVAILABLE_ADAPTER_KINDS.has(kind)) return true;
     if (typeof candidate.message === "string" && UNAVAILABLE_MESSAGE.test(candidate.message)) return true;
     current = candidate.cause;
   }
