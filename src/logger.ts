@@ -3,10 +3,12 @@ import { pino } from "pino";
 
 export type Logger = pino.Logger;
 
-export function createLogger(level: string = process.env.LOG_LEVEL ?? "info"): Logger {
-  return pino({
+/** Logs at `level` to standard output, or to `destination` (tests read what was logged). */
+export function createLogger(level: string = process.env.LOG_LEVEL ?? "info", destination?: pino.DestinationStream): Logger {
+  const options = {
     level,
     base: undefined,
     redact: { paths: ["*.authorization", "*.apiKey", "*.secret", "*.token", "*['x-api-key']"], censor: "[redacted]" },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
