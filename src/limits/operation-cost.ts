@@ -58,10 +58,16 @@ export function operationCost(
   if (!operation) return result; // execution refuses it with its own error
   const root = schema.getRootType(operation.operation);
   if (!root) return result;
+  // What execution will see: the variables sent, and the operation's defaults for those not sent.
+  const values: Record<string, unknown> = { ...variables };
+  for (const definition of operation.variableDefinitions ?? []) {
+    const name = definition.variable.name.value;
+    if (values[name] === undefined && definition.defaultValue) values[name] = valueFromASTUntyped(definition.defaultValue);
+  }
 
   const argumentValue = (field: FieldNode, name: string) => {
     const argument = field.arguments?.find((candidate) => candidate.name.value === name);
-    return argument ? valueFromASTUntyped(argument.value, variables ?? undefined) : undefined;
+    return argument ? valueFromASTUntyped(argument.value, values) : undefined;
   };
   /** How many objects the field answers with: a connection's page, or as many as `ids` names. */
   const pageSizeOf = (field: FieldNode, definition: GraphQLField<unknown, unknown>, path: string): number | undefined => {

@@ -77,6 +77,8 @@ describe("query limits", () => {
     expect(firstError(inline)).toEqual({ code: "VALIDATION_ERROR", field: "customers.first" });
     const nested = await t.gql(`query ($m: Int) { customers(first: 1) { edges { node { grants(last: $m) { totalCount } } } } }`, { m: 500 });
     expect(firstError(nested)).toEqual({ code: "VALIDATION_ERROR", field: "customers.edges.node.grants.last" });
+    const byDefault = await t.gql(`query ($n: Int = 500) { customers(first: $n) { totalCount } }`);
+    expect(firstError(byDefault)).toEqual({ code: "VALIDATION_ERROR", field: "customers.first" });
     ok(await t.gql(`{ customers(first: 100) { totalCount } }`));
   });
 

@@ -22,6 +22,12 @@ describe("operationCost", () => {
     expect(costOf(nested, {}).cost).toBe(1 + 20 * (1 + 1 + 1 + 20 * (1 + 1 + 1)));
   });
 
+  it("takes a variable's default when the variable is not sent", () => {
+    const query = `query ($n: Int = 500) { customers(first: $n) { totalCount } }`;
+    expect(costOf(query, {})).toEqual({ cost: 1 + 500, oversizedPages: [{ field: "customers.first", value: 500 }] });
+    expect(costOf(query, { n: 10 })).toEqual({ cost: 1 + 10, oversizedPages: [] });
+  });
+
   it("follows fragments and inline fragments, and counts aliases of one field separately", () => {
     const viaFragment = costOf(`{ customers(first: 5) { ...page } } fragment page on CustomerConnection { edges { node { ... on Customer { id } } } }`).cost;
     const inline = costOf(`{ customers(first: 5) { edges { node { id } } } }`).cost;
