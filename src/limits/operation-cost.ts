@@ -84,28 +84,40 @@ export function operationCost(
     return size ?? limits.defaultPageSize;
   };
 
-  const visit = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, multiplier: number, path: string, spreading: ReadonlySet<string>) => {
+  // The cost of a selection for one parent object: each field counts 1, plus its own
+  // selection's cost times the objects it answers with. Cost is linear in that count, so a
+  // fragment's cost is worked out once and reused wherever it is spread (walking it again
+  // at every spread would let a few lines of nested fragments double the work per level).
+  const fragmentCosts = new Map<string, number>();
+  const costOf = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, path: string, spreading: ReadonlySet<string>): number => {
+    let cost = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        visit(selection.selectionSet, type ?? undefined, multiplier, path, spreading);
+        cost += costOf(selection.selectionSet, type ?? undefined, path, spreading);
       } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
         const name = selection.name.value;
         const fragment = fragments.get(name);
         if (!fragment || spreading.has(name)) continue;
-        visit(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? undefined, multiplier, path, new Set([...spreading, name]));
+        let fragmentCost = fragmentCosts.get(name);
+        if (fragmentCost === undefined) {
+          fragmentCost = costOf(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? undefined, path, new Set([...spreading, name]));
+          fragmentCosts.set(name, fragmentCost);
+        }
+        cost += fragmentCost;
       } else {
-        result.cost += multiplier;
+        cost += 1;
         if (!selection.selectionSet) continue;
         const definition = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[selection.name.value] : undefined;
         const key = selection.alias?.value ?? selection.name.value;
         const fieldPath = path ? `${path}.${key}` : key;
         const pageSize = definition ? pageSizeOf(selection, definition, fieldPath) : undefined;
-        visit(selection.selectionSet, definition ? getNamedType(definition.type) : undefined, multiplier * (pageSize ?? 1), fieldPath, spreading);
+        cost += (pageSize ?? 1) * costOf(selection.selectionSet, definition ? getNamedType(definition.type) : undefined, fieldPath, spreading);
       }
     }
+    return cost;
   };
-  visit(operation.selectionSet, root, 1, "", new Set());
+  result.cost = costOf(operation.selectionSet, root, "", new Set());
   return result;
 }
 

@@ -72,6 +72,16 @@ describe("query limits", () => {
     ok(await t.gql(query, { n: 10, m: 10 }));
   });
 
+  it("refuse fragments that double at each level with QUERY_TOO_COMPLEX, without a key and without SQL", async () => {
+    const levels = 40;
+    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join(" ");
+    const before = sqlCounter.count;
+    const bomb = await t.gql(`{ ...F0 } ${fragments} fragment F${levels} on Query { __typename }`, undefined, { key: null });
+    expect(firstError(bomb).code).toBe("QUERY_TOO_COMPLEX");
+    expect(bomb.errors![0]!.extensions!.cost).toBe(2 ** levels);
+    expect(sqlCounter.count - before).toBe(0);
+  });
+
   it("answer a page over 100 with VALIDATION_ERROR naming the argument, written inline or as a variable", async () => {
     const inline = await t.gql(`{ customers(first: 101) { totalCount } }`);
     expect(firstError(inline)).toEqual({ code: "VALIDATION_ERROR", field: "customers.first" });

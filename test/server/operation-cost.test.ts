@@ -35,6 +35,13 @@ describe("operationCost", () => {
     expect(costOf(`{ a: customers(first: 5) { totalCount } b: customers(first: 5) { totalCount } }`).cost).toBe(2 * (1 + 5));
   });
 
+  it("costs a fragment once however often it is spread: fragments doubling at each of 60 levels cost 2^60, at once", () => {
+    // Walking each spread again would take 2^60 steps: the test would never end.
+    const levels = 60;
+    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join(" ");
+    expect(costOf(`{ ...F0 } ${fragments} fragment F${levels} on Query { __typename }`).cost).toBe(2 ** levels);
+  });
+
   it("sizes nodes(ids:) by the ids asked for", () => {
     expect(costOf(`query ($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: ["a", "b", "c"] }).cost).toBe(1 + 3);
   });
