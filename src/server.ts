@@ -15,8 +15,7 @@ import { attachWebSocket } from "./websocket.ts";
 import { createEventBus } from "./events/bus.ts";
 import { connectRedisRelay } from "./events/redis-relay.ts";
 import { startTransitionScheduler } from "./events/transitions.ts";
-import { Redis } from "ioredis";
-import { createRateLimiter } from "./limits/rate-limits.ts";
+import { connectRateStore, createRateLimiter } from "./limits/rate-limits.ts";
 
 export interface RunningServer {
   url: string;
@@ -56,7 +55,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const events = createEventBus({ relay });
   // Rate budgets hold across instances through Redis; while it is away, each instance counts alone.
   const rateStore = config.redisUrl
-    ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) }).on("error", () => {})
+    ? connectRateStore(config.redisUrl)
     : undefined;
   const app = createApp({
     database,

@@ -4,7 +4,7 @@
 // and reads of the same key, nor the other way round. In memory per instance by default;
 // with Redis the budget holds across instances, and falls back to memory while Redis is
 // away (an outage never refuses or fails a request because of the limiter).
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 
 export type RateBucket = "requests" | "usage";
@@ -29,6 +29,23 @@ export interface RateLimiter {
 
 /** The operations that record usage, counted against the usage budget. */
 export const USAGE_OPERATIONS: ReadonlySet<string> = new Set(["recordUsage", "consumeEntitlement"]);
+
+/** How long a budget may wait for Redis before the instance counts alone. */
+const RATE_STORE_TIMEOUT_MS = 250;
+
+/**
+ * The Redis connection rate budgets are kept on: a command Redis does not answer in time
+ * (a partition leaves the socket open and silent) fails over to the memory budget instead
+ * of holding the request; while disconnected, commands fail at once and it reconnects.
+ */
+export function connectRateStore(url: string): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: RATE_STORE_TIMEOUT_MS,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  }).on("error", () => {});
+}
 
 export function createRateLimiter(settings: RateLimitSettings, redis?: Redis): RateLimiter {
   const limiterFor = (bucket: RateBucket): RateLimiterAbstract | undefined => {

@@ -1,14 +1,15 @@
 // The rate limiter on the machine's Redis: one budget across instances, and no failure
 // while Redis is away (each instance then counts alone).
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { createRateLimiter } from "../../src/limits/rate-limits.ts";
+import { connectRateStore, createRateLimiter } from "../../src/limits/rate-limits.ts";
+import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 
 const redisUrl = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const clients: Redis[] = [];
 const connect = (url = redisUrl) => {
-  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 1000, lazyConnect: false }).on("error", () => {});
+  const client = connectRateStore(url);
   clients.push(client);
   return client;
 };
@@ -42,6 +43,26 @@ describe("rate limiter", () => {
     for (let i = 0; i < 5; i++) answers.push(await limiter.consume("requests", key));
     expect(answers.slice(0, 4)).toEqual([null, null, null, null]);
     expect(answers[4]?.retryAfterMs).toBeGreaterThan(0);
+  });
+
+  it("counts in memory when Redis stops answering (the socket open and silent), without holding a request", async () => {
+    const redis = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+    try {
+      const client = connect(`redis://127.0.0.1:${proxy.port}`);
+      await ready(client);
+      const limiter = createRateLimiter(budget, client);
+      const key = `key:${randomUUID()}`;
+      expect(await limiter.consume("requests", key)).toBeNull(); // counted in Redis
+      proxy.setMode("blackhole");
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(await limiter.consume("requests", key));
+      // The memory budget took over: four allowed, the fifth refused.
+      expect(answers.slice(0, 4)).toEqual([null, null, null, null]);
+      expect(answers[4]?.retryAfterMs).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("is off for a budget of 0 points", async () => {
