@@ -23,8 +23,8 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
 };
 
 export interface RateLimiter {
-  /** Takes one operation from `key`'s budget: null when allowed, else how long until it may retry. */
-  consume(bucket: RateBucket, key: string): Promise<{ retryAfterMs: number } | null>;
+  /** Takes `points` (default 1) from `key`'s budget: null when allowed, else how long until it may retry. */
+  consume(bucket: RateBucket, key: string, points?: number): Promise<{ retryAfterMs: number } | null>;
 }
 
 /** The operations that record usage, counted against the usage budget. */
@@ -58,11 +58,11 @@ export function createRateLimiter(settings: RateLimitSettings, redis?: Redis): R
   };
   const limiters: Record<RateBucket, RateLimiterAbstract | undefined> = { requests: limiterFor("requests"), usage: limiterFor("usage") };
   return {
-    async consume(bucket, key) {
+    async consume(bucket, key, points = 1) {
       const limiter = limiters[bucket];
       if (!limiter) return null;
       try {
-        await limiter.consume(key);
+        await limiter.consume(key, points);
         return null;
       } catch (refusal) {
         if (refusal instanceof RateLimiterRes) return { retryAfterMs: Math.max(1, refusal.msBeforeNext) };

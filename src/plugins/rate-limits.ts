@@ -1,7 +1,8 @@
 // Each operation (each one of a batch, each subscription started) takes one from its
-// credential's budget before it runs; over budget it answers RATE_LIMITED with HTTP 429,
-// `Retry-After` and `extensions.retryAfterMs`. Unauthenticated requests are refused
-// anyway and take nothing.
+// credential's budget before it runs; an operation that only records usage takes one from
+// the usage budget for each record it asks for (aliases included). Over budget it answers
+// RATE_LIMITED with HTTP 429, `Retry-After` and `extensions.retryAfterMs`.
+// Unauthenticated requests are refused anyway and take nothing.
 import { Kind, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Caller } from "../auth/api-keys.ts";
@@ -12,24 +13,25 @@ import { USAGE_OPERATIONS, type RateBucket, type RateLimiter } from "../limits/r
 const budgetKeyOf = (caller: Caller) =>
   caller.customerId ? `customer:${caller.projectId}:${caller.customerId}` : `key:${caller.apiKeyId ?? caller.projectId}`;
 
-/** The usage budget pays for an operation that only records usage; anything else, the general one. */
-function bucketOf(document: DocumentNode, operationName: string | null | undefined): RateBucket {
+/** The usage budget pays for an operation that only records usage, a point a record; anything else, the general one, a point an operation. */
+function costOf(document: DocumentNode, operationName: string | null | undefined): { bucket: RateBucket; points: number } {
   const operation = document.definitions.find(
     (definition): definition is OperationDefinitionNode =>
       definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName),
   );
-  if (operation?.operation !== "mutation") return "requests";
+  if (operation?.operation !== "mutation") return { bucket: "requests", points: 1 };
   const fields = operation.selectionSet.selections;
+  const records = fields.filter((selection) => selection.kind === Kind.FIELD && USAGE_OPERATIONS.has(selection.name.value)).length;
   const onlyUsage = fields.every((selection) => selection.kind === Kind.FIELD && (USAGE_OPERATIONS.has(selection.name.value) || selection.name.value === "__typename"));
-  return onlyUsage ? "usage" : "requests";
+  return onlyUsage && records > 0 ? { bucket: "usage", points: records } : { bucket: "requests", points: 1 };
 }
 
 export function useRateLimits(limiter: RateLimiter): Plugin<{ caller: Caller | null }> {
   const refusal = async (args: { contextValue: { caller: Caller | null }; document: DocumentNode; operationName?: string | null }) => {
     const { caller } = args.contextValue;
     if (!caller) return null;
-    const bucket = bucketOf(args.document, args.operationName);
-    const limited = await limiter.consume(bucket, budgetKeyOf(caller));
+    const { bucket, points } = costOf(args.document, args.operationName);
+    const limited = await limiter.consume(bucket, budgetKeyOf(caller), points);
     if (!limited) return null;
     const retryAfterSeconds = Math.ceil(limited.retryAfterMs / 1000);
     return new ApiError(

@@ -45,9 +45,19 @@ describe("rate limits per credential", () => {
     expect(Number(refused.retryAfter)).toBe(Math.ceil(retryAfterMs / 1000));
     expect(refused.body.data ?? null).toBeNull();
 
-    // Usage recording still goes through on its own budget, and is refused past it, writing nothing.
+    // Usage recording still goes through on its own budget, a record a point (aliases too),
+    // and is refused past it, writing nothing.
     const record = (n: number) => call(key, `mutation { recordUsage(input: { customer: { externalId: "acme" }, featureKey: "api-calls", quantity: ${n} }) { id } }`);
-    for (let i = 0; i < 3; i++) ok((await record(1)).body);
+    const recordTwice = (n: number) =>
+      call(key, `mutation {
+        a: recordUsage(input: { customer: { externalId: "acme" }, featureKey: "api-calls", quantity: ${n} }) { id }
+        b: recordUsage(input: { customer: { externalId: "acme" }, featureKey: "api-calls", quantity: ${n} }) { id }
+      }`);
+    ok((await record(1)).body);
+    ok((await recordTwice(1)).body);
+    const twiceRefused = await recordTwice(50);
+    expect(twiceRefused.status).toBe(429);
+    expect(twiceRefused.body.errors![0]!.extensions).toMatchObject({ code: "RATE_LIMITED", budget: "usage" });
     const usageRefused = await record(50);
     expect(usageRefused.status).toBe(429);
     expect(usageRefused.body.errors![0]!.extensions).toMatchObject({ code: "RATE_LIMITED", budget: "usage" });
