@@ -112,4 +112,13 @@ describe("secrets", () => {
     // Nor a recognisable part of a token (its signature).
     expect(logged.includes(token.split(".")[2]!)).toBe(false);
   });
+
+  it("redact a credential the code itself logs, at the top or nested up to three objects down", () => {
+    let line = "";
+    const log = createLogger("info", new Writable({ write: (chunk, _encoding, done) => ((line += chunk), done()) }));
+    log.info({ authorization: "Bearer top", secret: "s1", req: { headers: { authorization: "Bearer nested", "x-api-key": "k1" } }, a: { b: { c: { token: "t1" } } }, featureKey: "kept" }, "logged");
+    for (const value of ["Bearer top", "s1", "Bearer nested", "k1", "t1"]) expect({ value, inLog: line.includes(value) }).toEqual({ value, inLog: false });
+    expect(line).toContain('"featureKey":"kept"');
+    expect(line.match(/\[redacted\]/g)).toHaveLength(5);
+  });
 });
