@@ -153,6 +153,8 @@ describe.each<[Exclude<ProxyMode, "forward">, number]>([
     // No request anywhere in the run answered anything but success or SERVICE_UNAVAILABLE.
     const all = [...before.outcomes, ...faulted.outcomes];
     expect(all.filter((outcome) => !outcome.ok && outcome.code !== "SERVICE_UNAVAILABLE")).toEqual([]);
+    expect([...before.reads, ...faulted.reads].filter((read) => read.code && read.code !== "SERVICE_UNAVAILABLE")).toEqual([]);
+    expect(before.reads.length).toBeGreaterThan(0);
     expect((await recordOnce()).ok).toBe(true);
 
     // A retry storm: every refused key sent three times at once; what the crowd makes fail
