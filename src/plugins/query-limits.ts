@@ -1,4 +1,4 @@
-// What one request may ask of the server, checked before anything runs: the size of its
+// What one request may ask of the server, checked before any resolver runs: the size of its
 // body, its tokens, depth, aliases and directives (GraphQL Armor), and its cost counted in
 // list sizes (src/limits/operation-cost.ts). Over a limit: QUERY_TOO_COMPLEX naming the
 // limit; a page over the maximum: VALIDATION_ERROR naming the argument.
@@ -10,6 +10,7 @@ import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { ApiError, ErrorCode, validationFailed } from "../errors.ts";
 import { operationCost, PAGE_SIZE_LIMITS } from "../limits/operation-cost.ts";
+import { refuseBeforeRunning } from "./refuse-before-running.ts";
 
 export interface QueryLimits {
   /** Nesting of selections. */
@@ -56,8 +57,8 @@ export function useQueryLimits(limits: QueryLimits): Plugin[] {
 
 /** Pages over the maximum, then the cost: both need the variables, so both run at execution. */
 function useOperationCost(maxCost: number): Plugin {
-  const refusal = (args: { schema: never; document: never; operationName?: string | null; variableValues?: Record<string, unknown> | null }) => {
-    const { cost, oversizedPages } = operationCost(args.schema, args.document, args.operationName, args.variableValues, PAGE_SIZE_LIMITS);
+  return refuseBeforeRunning(({ schema, document, operationName, variableValues }) => {
+    const { cost, oversizedPages } = operationCost(schema, document, operationName, variableValues, PAGE_SIZE_LIMITS);
     if (oversizedPages.length > 0) {
       return validationFailed(oversizedPages.map(({ field, value }) => ({ field, message: `must be at most ${PAGE_SIZE_LIMITS.maxPageSize} (asked for ${value}); page with \`after\`/\`before\`` })));
     }
@@ -65,17 +66,7 @@ function useOperationCost(maxCost: number): Plugin {
       return tooComplex(`This operation would cost ${cost}, over the limit of ${maxCost}: every field counts once per object it is asked of, so ask for smaller pages or fewer nested connections.`, { cost, maxCost });
     }
     return null;
-  };
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const error = refusal(args as never);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const error = refusal(args as never);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-  };
+  });
 }
 
 /**

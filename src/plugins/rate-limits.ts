@@ -8,6 +8,7 @@ import type { Plugin } from "graphql-yoga";
 import type { Caller } from "../auth/api-keys.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
 import { USAGE_OPERATIONS, type RateBucket, type RateLimiter } from "../limits/rate-limits.ts";
+import { refuseBeforeRunning } from "./refuse-before-running.ts";
 
 /** A key's budget is its own; a customer token's is its customer's, however many tokens it has. */
 const budgetKeyOf = (caller: Caller) =>
@@ -26,11 +27,11 @@ function costOf(document: DocumentNode, operationName: string | null | undefined
   return onlyUsage && records > 0 ? { bucket: "usage", points: records } : { bucket: "requests", points: 1 };
 }
 
-export function useRateLimits(limiter: RateLimiter): Plugin<{ caller: Caller | null }> {
-  const refusal = async (args: { contextValue: { caller: Caller | null }; document: DocumentNode; operationName?: string | null }) => {
-    const { caller } = args.contextValue;
+export function useRateLimits(limiter: RateLimiter): Plugin {
+  return refuseBeforeRunning(async ({ contextValue, document, operationName }) => {
+    const { caller } = contextValue as { caller: Caller | null };
     if (!caller) return null;
-    const { bucket, points } = costOf(args.document, args.operationName);
+    const { bucket, points } = costOf(document, operationName);
     const limited = await limiter.consume(bucket, budgetKeyOf(caller), points);
     if (!limited) return null;
     const retryAfterSeconds = Math.ceil(limited.retryAfterMs / 1000);
@@ -39,15 +40,5 @@ export function useRateLimits(limiter: RateLimiter): Plugin<{ caller: Caller | n
       `Too many ${bucket === "usage" ? "usage records" : "requests"} for this credential: retry in ${retryAfterSeconds} s.`,
       { retryAfterMs: limited.retryAfterMs, budget: bucket, http: { status: 429, headers: { "retry-after": String(retryAfterSeconds) } } },
     );
-  };
-  return {
-    async onExecute({ args, setResultAndStopExecution }) {
-      const error = await refusal(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-    async onSubscribe({ args, setResultAndStopExecution }) {
-      const error = await refusal(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-  };
+  });
 }
