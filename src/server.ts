@@ -54,9 +54,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   if (relay) await Promise.race([relay.ready, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   const events = createEventBus({ relay });
   // Rate budgets hold across instances through Redis; while it is away, each instance counts alone.
-  const rateStore = config.redisUrl
-    ? connectRateStore(config.redisUrl)
-    : undefined;
+  const rateStore = config.redisUrl ? connectRateStore(config.redisUrl) : undefined;
   const app = createApp({
     database,
     log,
@@ -72,10 +70,19 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   const server = createServer(app);
   const closeWebSocket = attachWebSocket(server, app);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    // Not listening (the port taken, say): let go of what was opened, then report it.
+    await closeWebSocket();
+    await events.close();
+    rateStore?.disconnect();
+    await database.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
   log.info({ url: `${url}/graphql`, database: database.kind, events: relay ? "redis" : "in-process" }, "entitlements API listening");
