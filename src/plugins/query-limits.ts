@@ -62,7 +62,7 @@ function useOperationCost(maxCost: number): Plugin {
     if (oversizedPages.length > 0) {
       return validationFailed(oversizedPages.map(({ field, value }) => ({ field, message: `must be at most ${PAGE_SIZE_LIMITS.maxPageSize} (asked for ${value}); page with \`after\`/\`before\`` })));
     }
-    if (cost > maxCost) {
+    if (!(cost <= maxCost)) { // also a cost past any number (NaN from 0 × Infinity)
       return tooComplex(`This operation would cost ${cost}, over the limit of ${maxCost}: every field counts once per object it is asked of, so ask for smaller pages or fewer nested connections.`, { cost, maxCost });
     }
     return null;
