@@ -19,7 +19,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "api:pglite", include: ["test/api/**/*.test.ts"], env: { TEST_DATABASE: "pglite" } },
+        test: { name: "api:pglite", include: ["test/api/**/*.test.ts"], env: { TEST_DATABASE: "pglite" }, globalSetup: ["test/helpers/pglite-global-setup.ts"] },
       },
       {
         extends: true,

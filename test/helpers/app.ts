@@ -1,6 +1,7 @@
 // The app under test over the database this run targets (TEST_DATABASE=pglite|postgres),
 // driven through yoga's fetch: real HTTP semantics, no port.
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { expect, inject } from "vitest";
 import { openDatabase, type Database } from "../../src/db/client.ts";
@@ -46,8 +47,7 @@ export async function createTestApp({
   if (databaseKind === "postgres") {
     database = openDatabase({ kind: "postgres", url: inject("postgresUrl"), poolSize: 5 }, options);
   } else {
-    database = openDatabase({ kind: "pglite", instance: new PGlite() }, options);
-    await applyMigrations(database);
+    database = openDatabase({ kind: "pglite", instance: await migratedPGlite() }, options);
   }
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
   const app = createApp({ database, log, isReady: async () => ({ ready: true }), customerTokenSecret: TEST_CUSTOMER_TOKEN_SECRET, events, ...configured });
@@ -73,6 +73,20 @@ export async function createTestApp({
     },
     close: () => database.close(),
   };
+}
+
+/** A migrated embedded database: a copy of the run's template, or migrated here when there is none. */
+async function migratedPGlite(): Promise<PGlite> {
+  const template = inject("pgliteTemplate");
+  if (template) return new PGlite({ loadDataDir: new Blob([readFileSync(template)]) });
+  const instance = new PGlite();
+  const migrating = openDatabase({ kind: "pglite", instance });
+  try {
+    await applyMigrations(migrating);
+  } finally {
+    await migrating.close(); // leaves the instance open
+  }
+  return instance;
 }
 
 /** The codes of a response's errors, in order. */
