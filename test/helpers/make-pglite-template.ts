@@ -1,0 +1,18 @@
+// Writes a migrated PGlite data directory, dumped, to the file named by its argument.
+// Run as a process of its own by pglite-global-setup.ts: the schema engine's WebAssembly
+// glue is shared by everything one process loads, and vitest's main process already runs
+// it for the PostgreSQL run's setup.
+import { writeFileSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { openDatabase } from "../../src/db/client.ts";
+import { applyMigrations } from "../../src/db/migrations.ts";
+
+const file = process.argv[2];
+if (!file) throw new Error("usage: make-pglite-template.ts <file>");
+const instance = new PGlite();
+const database = openDatabase({ kind: "pglite", instance });
+await applyMigrations(database);
+writeFileSync(file, Buffer.from(await (await instance.dumpDataDir("none")).arrayBuffer()));
+await database.close();
+await instance.close();
+process.exit(0); // the schema engine leaves a timer behind
