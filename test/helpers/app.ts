@@ -5,7 +5,6 @@ import { readFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { expect, inject } from "vitest";
 import { openDatabase, type Database } from "../../src/db/client.ts";
-import { applyMigrations } from "../../src/db/migrations.ts";
 import { createProjectWithAdminKey } from "../../src/auth/projects.ts";
 import { createLogger } from "../../src/logger.ts";
 import { createApp, type App, type AppOptions } from "../../src/yoga.ts";
@@ -75,18 +74,11 @@ export async function createTestApp({
   };
 }
 
-/** A migrated embedded database: a copy of the run's template, or migrated here when there is none. */
+/** A migrated embedded database: a copy of the one the api:pglite run's global setup made. */
 async function migratedPGlite(): Promise<PGlite> {
   const template = inject("pgliteTemplate");
-  if (template) return new PGlite({ loadDataDir: new Blob([readFileSync(template)]) });
-  const instance = new PGlite();
-  const migrating = openDatabase({ kind: "pglite", instance });
-  try {
-    await applyMigrations(migrating);
-  } finally {
-    await migrating.close(); // leaves the instance open
-  }
-  return instance;
+  if (!template) throw new Error("no PGlite template: run the API tests through their vitest project (api:pglite), whose global setup makes it");
+  return new PGlite({ loadDataDir: new Blob([readFileSync(template)]) });
 }
 
 /** The codes of a response's errors, in order. */

@@ -1,7 +1,8 @@
 // Writes a migrated PGlite data directory, dumped, to the file named by its argument.
-// Run as a process of its own by pglite-global-setup.ts: the schema engine's WebAssembly
-// glue is shared by everything one process loads, and vitest's main process already runs
-// it for the PostgreSQL run's setup.
+// Run as a process of its own by pglite-global-setup.ts: migrating from vitest's main
+// process, beside the PostgreSQL run's setup doing the same, failed inside the schema
+// engine's WebAssembly glue (invalid UTF-8), even one after the other; in a plain process
+// both work.
 import { writeFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { openDatabase } from "../../src/db/client.ts";
