@@ -86,6 +86,9 @@ export function createApp({
     schema,
     graphqlEndpoint: "/graphql",
     batching: batchLimit > 0 && { limit: batchLimit },
+    // The body's size is limited by useQueryLimits (413, QUERY_TOO_COMPLEX, chunked bodies
+    // too); yoga's own limit would pipe every body through a TransformStream on top.
+    maxRequestBodySize: false,
     landingPage: false,
     graphiql: graphiql && {
       title: "Entitlements API",
