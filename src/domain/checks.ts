@@ -3,6 +3,10 @@ import type { Entitlement } from "./entitlements.ts";
 
 export type CheckReason = "ENTITLED" | "SOFT_LIMIT_EXCEEDED" | "LIMIT_EXCEEDED" | "NOT_ENTITLED";
 
+export type CheckResult =
+  | { allowed: true; reason: "ENTITLED" | "SOFT_LIMIT_EXCEEDED" }
+  | { allowed: false; reason: "LIMIT_EXCEEDED" | "NOT_ENTITLED" };
+
 export interface UsageSummary {
   used: number;
   /** Null when unlimited; negative once a soft limit is exceeded. */
@@ -21,7 +25,7 @@ export function hasAccess(entitlement: Entitlement, used: number): boolean {
 }
 
 /** May the customer use `quantity` more? A null entitlement is a feature with no active source. */
-export function check(entitlement: Entitlement | null, used: number, quantity = 1): { allowed: boolean; reason: CheckReason } {
+export function check(entitlement: Entitlement | null, used: number, quantity = 1): CheckResult {
   if (!entitlement?.isEnabled) return { allowed: false, reason: "NOT_ENTITLED" };
   const limited = entitlement.feature.type === "METERED" && !entitlement.isUnlimited;
   if (limited && used + quantity > (entitlement.usageLimit ?? 0)) {

@@ -139,7 +139,8 @@ builder.mutationFields((t) => ({
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${customer.id}:${feature.id}`}, 0))`;
         if (input.idempotencyKey) {
           const previous = await recordForKey(tx, projectId, input.idempotencyKey);
-          if (previous) return { allowed: true, reason: "ENTITLED" as CheckReason, record: previous };
+          // A retry answers as the first call did (a key first used by recordUsage: ENTITLED).
+          if (previous) return { allowed: true, reason: (previous.consumeReason ?? "ENTITLED") as CheckReason, record: previous };
         }
         const [{ used } = { used: 0 }] = await tx.$queryRaw<{ used: number }[]>`
           SELECT COALESCE(SUM("quantity"), 0)::float8 AS used FROM "UsageRecord"
@@ -149,7 +150,7 @@ builder.mutationFields((t) => ({
         const decision = check(evaluated?.entitlement ?? null, Number(used), quantity);
         if (!decision.allowed) return { ...decision, record: null };
         const record = await tx.usageRecord.create({
-          data: { projectId, customerId: customer.id, featureId: feature.id, quantity, timestamp: now, idempotencyKey: input.idempotencyKey ?? null },
+          data: { projectId, customerId: customer.id, featureId: feature.id, quantity, timestamp: now, idempotencyKey: input.idempotencyKey ?? null, consumeReason: decision.reason },
         });
         return { ...decision, record };
       }));

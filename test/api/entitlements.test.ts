@@ -172,6 +172,25 @@ describe("usage, checks and consumption", () => {
     const used = (await ctx.run(CHECK, { c: "u2", f: "exports" })).checkEntitlement.entitlement.usage.used;
     expect(used).toBe(10);
   });
+
+  it("answers a retried consume over a soft limit as the first call did, and counts it once", async () => {
+    const { run } = await project();
+    const d = await run(`mutation {
+      f: createFeature(input: { key: "seats", name: "Seats", type: METERED }) { id }
+      p: createPlan(input: { key: "flex", name: "Flex" }) { id }
+      c: createCustomer(input: { externalId: "soft" }) { id }
+    }`);
+    await run(`mutation ($p: ID!) { setPlanEntitlement(input: { planId: $p, featureKey: "seats", usageLimit: 1, isSoftLimit: true }) { id } }`, { p: d.p.id });
+    await run(`mutation ($p: ID!) { createSubscription(input: { customer: { externalId: "soft" }, planId: $p }) { id } }`, { p: d.p.id });
+    const CONSUME = `mutation ($k: String!) { consumeEntitlement(input: { customer: { externalId: "soft" }, featureKey: "seats", idempotencyKey: $k }) {
+      allowed reason record { id } entitlement { usage { used } } } }`;
+    const within = (await run(CONSUME, { k: "seat-1" })).consumeEntitlement;
+    const over = (await run(CONSUME, { k: "seat-2" })).consumeEntitlement;
+    expect([within.reason, over.reason]).toEqual(["ENTITLED", "SOFT_LIMIT_EXCEEDED"]);
+    const [retriedOver, retriedWithin] = [(await run(CONSUME, { k: "seat-2" })).consumeEntitlement, (await run(CONSUME, { k: "seat-1" })).consumeEntitlement];
+    expect(retriedOver).toMatchObject({ allowed: true, reason: "SOFT_LIMIT_EXCEEDED", record: over.record, entitlement: { usage: { used: 2 } } });
+    expect(retriedWithin).toMatchObject({ allowed: true, reason: "ENTITLED", record: within.record, entitlement: { usage: { used: 2 } } });
+  });
 });
 
 describe("the rules' boundaries through GraphQL", () => {
