@@ -15,7 +15,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["test/domain/**/*.test.ts", "test/cache/**/*.test.ts", "test/db/**/*.test.ts", "test/schema/**/*.test.ts", "test/server/**/*.test.ts"] },
+        test: { name: "unit", include: ["test/domain/**/*.test.ts", "test/events/**/*.test.ts", "test/cache/**/*.test.ts", "test/db/**/*.test.ts", "test/schema/**/*.test.ts", "test/server/**/*.test.ts"] },
       },
       {
         extends: true,

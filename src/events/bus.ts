@@ -15,9 +15,15 @@ export interface EntitlementChange {
   occurredAt: string;
 }
 
-export const ENTITLEMENTS_CHANGED = "entitlements-changed";
-
-type Topics = { [ENTITLEMENTS_CHANGED]: [projectId: string, change: EntitlementChange] };
+// Each change goes to two topics: its project's, for subscribers of every customer, and its
+// customer's, so that a subscriber of one customer is not woken by every other customer's changes.
+const PROJECT_CHANGES = "project-changes";
+const CUSTOMER_CHANGES = "customer-changes";
+type Topics = {
+  [PROJECT_CHANGES]: [projectId: string, change: EntitlementChange];
+  [CUSTOMER_CHANGES]: [customerTopic: string, change: EntitlementChange];
+};
+const customerTopic = (projectId: string, customerId: string) => `${projectId}/${customerId}`;
 
 /** What a write changed in cached rows (src/cache/entitlement-cache.ts). */
 export interface Invalidation {
@@ -54,18 +60,25 @@ export function createEventBus({ eventTarget = new EventTarget() as PubSubEventT
   // Every subscriber of a project listens on one topic: thousands are expected, not a leak.
   if (eventTarget instanceof EventTarget) setMaxListeners(0, eventTarget);
   const local = createPubSub<Topics>({ eventTarget });
+  const publishLocally = (change: EntitlementChange) => {
+    local.publish(PROJECT_CHANGES, change.projectId, change);
+    local.publish(CUSTOMER_CHANGES, customerTopic(change.projectId, change.customerId), change);
+  };
   const invalidationListeners: ((invalidation: Invalidation) => void)[] = [];
   relay?.onReceive((message) => {
-    if ("change" in message) local.publish(ENTITLEMENTS_CHANGED, message.change.projectId, message.change);
+    if ("change" in message) publishLocally(message.change);
     else for (const listener of invalidationListeners) listener(message.invalidation);
   });
   return {
     /** Local subscribers first, so that they do not depend on the relay being up. */
-    publish(topic: typeof ENTITLEMENTS_CHANGED, projectId: string, change: EntitlementChange) {
-      local.publish(topic, projectId, change);
+    publish(change: EntitlementChange) {
+      publishLocally(change);
       relay?.send({ change });
     },
-    subscribe: local.subscribe,
+    /** The project's changes, or one customer's only. */
+    subscribe(projectId: string, customerId: string | null = null): AsyncIterable<EntitlementChange> {
+      return customerId === null ? local.subscribe(PROJECT_CHANGES, projectId) : local.subscribe(CUSTOMER_CHANGES, customerTopic(projectId, customerId));
+    },
     /** Tells the other instances what a write changed (this one has already dropped it). */
     broadcastInvalidation(invalidation: Invalidation) {
       relay?.send({ invalidation });

@@ -6,7 +6,7 @@ import { entitlementsAt, type CustomerState, type Entitlement, type PlanEntitlem
 import type { EntitlementValue } from "../domain/entitlement-value.ts";
 import { createLoaders, type Loaders } from "../loaders/index.ts";
 import { featureInfo, usageKeyOf } from "../loaders/customer-state.ts";
-import { ENTITLEMENTS_CHANGED, type ChangeCause, type EntitlementChange, type EventBus } from "./bus.ts";
+import type { ChangeCause, EntitlementChange, EventBus } from "./bus.ts";
 
 /** The observable state of a customer's evaluated entitlements, with usage for hasAccess. */
 export async function snapshotOfEntitlements(loaders: Loaders, customerId: string, entitlements: readonly Entitlement[]): Promise<EntitlementSnapshot> {
@@ -41,8 +41,7 @@ export function publishChange(
   change: Omit<EntitlementChange, "occurredAt"> & { occurredAt?: Date },
 ): boolean {
   if (change.changedFeatureKeys.length === 0) return false;
-  const { projectId } = change;
-  events.publish(ENTITLEMENTS_CHANGED, projectId, { ...change, occurredAt: (change.occurredAt ?? new Date()).toISOString() });
+  events.publish({ ...change, occurredAt: (change.occurredAt ?? new Date()).toISOString() });
   return true;
 }
 

@@ -8,7 +8,7 @@ import { catalogKey } from "./inputs.ts";
 import { projectIdOf, type Context } from "../context.ts";
 import { createLoaders } from "../loaders/index.ts";
 import { usageKeyOf } from "../loaders/customer-state.ts";
-import { ENTITLEMENTS_CHANGED, type EntitlementChange } from "../events/bus.ts";
+import type { EntitlementChange } from "../events/bus.ts";
 
 const ChangeCauseEnum = builder.enumType("ChangeCause", {
   values: {
@@ -82,14 +82,8 @@ builder.subscriptionField("entitlementsChanged", (t) =>
         ? (await resolveCustomerRef(context, args.customer, "customer")).id
         : (context.caller?.customerId ?? null);
       const keys = args.featureKeys ? new Set(args.featureKeys) : null;
-      return pipe(
-        context.events.subscribe(ENTITLEMENTS_CHANGED, projectId),
-        filter(
-          (change: EntitlementChange) =>
-            (customerId === null || change.customerId === customerId) &&
-            (keys === null || change.changedFeatureKeys.some((key) => keys.has(key))),
-        ),
-      );
+      const changes = context.events.subscribe(projectId, customerId);
+      return keys === null ? changes : pipe(changes, filter((change: EntitlementChange) => change.changedFeatureKeys.some((key) => keys.has(key))));
     },
     resolve: (change) => change,
   }),

@@ -4,7 +4,7 @@
 // driven with explicit clocks here; test/server/live-clients.test.ts shows the real timer.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, ok, type TestApp } from "../helpers/app.ts";
-import { createEventBus, ENTITLEMENTS_CHANGED, type EntitlementChange } from "../../src/events/bus.ts";
+import { createEventBus, type EntitlementChange } from "../../src/events/bus.ts";
 import { createTransitionScanner, type TransitionScanner } from "../../src/events/transitions.ts";
 import { createLogger } from "../../src/logger.ts";
 
@@ -22,7 +22,7 @@ const newScanner = () => createTransitionScanner({ prisma: t.database.prisma, ev
 
 beforeAll(async () => {
   t = await createTestApp({ events: bus });
-  const iterator = bus.subscribe(ENTITLEMENTS_CHANGED, t.projectId)[Symbol.asyncIterator]();
+  const iterator = bus.subscribe(t.projectId)[Symbol.asyncIterator]();
   let listening = true;
   stopListening = () => {
     listening = false;

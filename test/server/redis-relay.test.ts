@@ -5,7 +5,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEventBus, ENTITLEMENTS_CHANGED, type EntitlementChange, type EventBus } from "../../src/events/bus.ts";
+import { createEventBus, type EntitlementChange, type EventBus } from "../../src/events/bus.ts";
 import { connectRedisRelay, type RedisRelay } from "../../src/events/redis-relay.ts";
 import { createLogger } from "../../src/logger.ts";
 
@@ -67,7 +67,7 @@ const change = (customerId: string): EntitlementChange => ({
 /** Everything a bus delivers to a subscriber of the test project. */
 function listen(bus: EventBus) {
   const heard: string[] = [];
-  const iterator = bus.subscribe(ENTITLEMENTS_CHANGED, projectId)[Symbol.asyncIterator]();
+  const iterator = bus.subscribe(projectId)[Symbol.asyncIterator]();
   void (async () => {
     for (;;) {
       const next = await iterator.next();
@@ -106,8 +106,8 @@ describe("events across instances through Redis", () => {
   });
 
   it("delivers what one instance publishes to the other's subscribers, and its own once", async () => {
-    b.publish(ENTITLEMENTS_CHANGED, projectId, change("from-b"));
-    a.publish(ENTITLEMENTS_CHANGED, projectId, change("from-a"));
+    b.publish(change("from-b"));
+    a.publish(change("from-a"));
     await until(() => heardOnA.heard.length >= 2);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(heardOnA.heard.sort()).toEqual(["from-a", "from-b"]);
@@ -118,8 +118,8 @@ describe("events across instances through Redis", () => {
     await proxy.cut();
     // Give both clients a moment to notice the connection is gone.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    a.publish(ENTITLEMENTS_CHANGED, projectId, change("local-during-outage"));
-    b.publish(ENTITLEMENTS_CHANGED, projectId, change("lost-during-outage"));
+    a.publish(change("local-during-outage"));
+    b.publish(change("lost-during-outage"));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(heardOnA.heard).toEqual(["local-during-outage"]);
     expect(relays[1]!.dropped).toBeGreaterThanOrEqual(1);
@@ -131,7 +131,7 @@ describe("events across instances through Redis", () => {
     await proxy.listen();
     // Both relays retry on their own; once resubscribed, B's events reach A again.
     await until(() => {
-      b.publish(ENTITLEMENTS_CHANGED, projectId, change("after-outage"));
+      b.publish(change("after-outage"));
       return heardOnA.heard.includes("after-outage");
     }, 15_000);
     expect(unhandled).toEqual([]);

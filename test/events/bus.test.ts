@@ -1,0 +1,63 @@
+// The in-process event bus: who hears a change, and what a change costs with many subscribers.
+import { describe, expect, it } from "vitest";
+import { createEventBus, type EntitlementChange } from "../../src/events/bus.ts";
+
+/** An event target that counts the listener calls its dispatches make. */
+class CountingEventTarget extends EventTarget {
+  calls = 0;
+  private readonly wrapped = new Map<unknown, EventListener>();
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: AddEventListenerOptions | boolean) {
+    if (!listener) return;
+    const call = typeof listener === "function" ? listener : (event: Event) => listener.handleEvent(event);
+    const counted: EventListener = (event) => {
+      this.calls++;
+      call(event);
+    };
+    this.wrapped.set(listener, counted);
+    super.addEventListener(type, counted, options);
+  }
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: EventListenerOptions | boolean) {
+    super.removeEventListener(type, this.wrapped.get(listener) ?? null, options);
+    this.wrapped.delete(listener);
+  }
+}
+
+const change = (projectId: string, customerId: string): EntitlementChange => ({
+  projectId,
+  customerId,
+  cause: "GRANT_CHANGED",
+  changedFeatureKeys: ["exports"],
+  occurredAt: new Date().toISOString(),
+});
+
+/** Starts `iterable` (a subscription listens from its first read) and returns what it hears. */
+function listen(iterable: AsyncIterable<EntitlementChange>) {
+  const heard: string[] = [];
+  const iterator = iterable[Symbol.asyncIterator]();
+  void (async () => {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) heard.push(next.value.customerId);
+  })();
+  return { heard, stop: () => iterator.return?.() };
+}
+
+describe("the event bus", () => {
+  it("wakes only the changed customer's subscribers and the project's, however many other customers are watched", async () => {
+    const target = new CountingEventTarget();
+    const bus = createEventBus({ eventTarget: target });
+    const customers = Array.from({ length: 1_000 }, (_, i) => `customer-${i}`);
+    const perCustomer = customers.map((customerId) => listen(bus.subscribe("p1", customerId)));
+    const wholeProject = listen(bus.subscribe("p1"));
+    const otherProject = listen(bus.subscribe("p2", "customer-7"));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+
+    bus.publish(change("p1", "customer-7"));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+
+    expect(target.calls).toBe(2);
+    expect(perCustomer[7]!.heard).toEqual(["customer-7"]);
+    expect(perCustomer.filter(({ heard }) => heard.length > 0)).toHaveLength(1);
+    expect(wholeProject.heard).toEqual(["customer-7"]);
+    expect(otherProject.heard).toEqual([]);
+    await Promise.all([...perCustomer, wholeProject, otherProject].map(({ stop }) => stop()));
+  });
+});
