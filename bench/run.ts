@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--scale N] [--db postgres|pglite] [--keep] [--cpu-prof DIR] [--only q1,q3,…]
-//                [--seconds N] [--subscribers N]
+//                [--seconds N] [--subscribers N] [--compare GIT_REVISION [--rounds N]]
 // Generates the dataset into a fresh database (a new PostgreSQL database on DATABASE_URL's
 // server, else an embedded one in a temporary directory), measures the floor (bench/floor.ts)
 // and then the server (`npm start`'s entry) over HTTP with autocannon, both as child
@@ -7,7 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { Agent, request as httpRequest } from "node:http";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +38,10 @@ const { values: args } = parseArgs({
     /** The server's JavaScript heap limit (node --max-old-space-size); default: npm start's (HEAP_LIMIT_MB, else 256). */
     "heap-mb": { type: "string" },
     subscribers: { type: "string" },
+    /** Instead of the measures: this revision's server against the working tree's, Q1 and Q3 in alternate runs on the same data. */
+    compare: { type: "string" },
+    /** Rounds of --compare (each runs both servers once); default 4. */
+    rounds: { type: "string" },
   },
 });
 const quick = args.quick ?? false;
@@ -135,10 +139,10 @@ interface Child {
   stop(): Promise<void>;
 }
 
-function startChild(script: string, env: Record<string, string>, ready: RegExp, urlOf: (match: RegExpExecArray) => string, nodeArgs: string[] = []): Promise<Child> {
+function startChild(script: string, env: Record<string, string>, ready: RegExp, urlOf: (match: RegExpExecArray) => string, nodeArgs: string[] = [], cwd = root): Promise<Child> {
   // TypeScript runs through tsx; the built server (JavaScript) as it is.
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...(script.endsWith(".ts") ? ["--import", "tsx"] : []), script], {
-    cwd: root,
+    cwd,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -379,6 +383,94 @@ async function measureDelivery(serverUrl: string, key: string, customer: string,
   return { p50: at(0.5), p99: at(0.99), deliveries: latencies.length };
 }
 
+// ---------------------------------------------------------------- the server
+
+/** Builds the server as `npm run build` does, in `dir` (this checkout or another revision's). */
+function buildServer(dir: string) {
+  run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], dir);
+}
+
+function run(command: string, commandArgs: string[], cwd: string, env: Record<string, string> = {}) {
+  // Their output goes to stderr: stdout is the report.
+  const result = spawnSync(command, commandArgs, { cwd, stdio: ["ignore", 2, 2], env: { ...process.env, ...env } });
+  if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(" ")} failed in ${cwd}`);
+}
+
+/** The server as `npm start` runs it (built, with the same heap limit), from `dir`. */
+function startServer(env: Record<string, string>, dir = root) {
+  // The rate limiter counts every request (so its cost is measured) but never refuses: one key drives thousands a second.
+  return startChild("dist/src/server.js", { ...env, SEED_DEMO: "false", LOG_LEVEL: "info", RATE_LIMIT_REQUESTS: "1000000000", RATE_LIMIT_USAGE: "1000000000" }, /"url":"(http:\/\/[^"]+)\/graphql"/, (m) => m[1]!, [
+    ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`] : []),
+    `--max-old-space-size=${Number(args["heap-mb"] ?? process.env.HEAP_LIMIT_MB ?? 256)}`,
+  ], dir);
+}
+
+// ---------------------------------------------------------------- --compare
+
+/** Another revision's server, built in a temporary git worktree that shares this checkout's node_modules. */
+function checkOutRevision(revision: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "entitlements-base-"));
+  run("git", ["worktree", "add", "--detach", "--force", dir, revision], root);
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  // Its own Prisma client, from its own schema (the generated client is not committed).
+  run(process.execPath, [join(root, "node_modules/prisma/build/index.js"), "generate"], dir, { PRISMA_SCHEMA_ENGINE_BINARY: "./scripts/no-native-schema-engine.sh" });
+  buildServer(dir);
+  return { dir, remove: () => run("git", ["worktree", "remove", "--force", dir], root) };
+}
+
+/**
+ * Requests/s of Q3 (1 and 16 connections) and Q1 (16) for `revision`'s server and the working
+ * tree's, in alternating runs on the same data, so that a change is measured against its base
+ * in one run rather than across days; prints the medians and their ratios.
+ */
+async function compareWith(revision: string, env: Record<string, string>, checks: { c: string; f: string }[], auth: Record<string, string>) {
+  const rounds = Number(args.rounds ?? 4);
+  log(`compare: building ${revision} in a worktree, and the working tree`);
+  const base = checkOutRevision(revision);
+  try {
+    buildServer(root);
+    const q1Bodies = checks.map(({ c }) => gqlBody(Q1, { c }));
+    const q3Bodies = checks.map(({ c, f }) => gqlBody(Q3, { c, f }));
+    const variants = [{ name: revision, dir: base.dir }, { name: "working tree", dir: root }];
+    const runs = new Map(variants.map(({ name }) => [name, { q3rps1: [] as number[], q3rps16: [] as number[], q1rps16: [] as number[] }]));
+    for (let round = 0; round < rounds; round++) {
+      for (const { name, dir } of round % 2 === 0 ? variants : [...variants].reverse()) {
+        const server = await startServer(env, dir);
+        const url = `${server.url}/graphql`;
+        expectShape("Q1", await post(url, q1Bodies[0]!, auth), (data) => Array.isArray(data.customer?.entitlements));
+        expectShape("Q3", await post(url, q3Bodies[0]!, auth), (data) => typeof data.checkEntitlement?.allowed === "boolean");
+        // Warm-up, as the full run's Q3 follows Q1 and Q2: Q1 fills the cache with every customer's usage.
+        await load(server.url, "/graphql", q1Bodies, { connections: 16, headers: auth });
+        await load(server.url, "/graphql", q3Bodies, { connections: 16, headers: auth });
+        const measured = {
+          q3rps1: await load(server.url, "/graphql", q3Bodies, { connections: 1, headers: auth }),
+          q3rps16: await load(server.url, "/graphql", q3Bodies, { connections: 16, headers: auth }),
+          q1rps16: await load(server.url, "/graphql", q1Bodies, { connections: 16, headers: auth }),
+        };
+        await server.stop();
+        const failures = Object.values(measured).reduce((sum, result) => sum + result.failures, 0);
+        if (failures > 0) throw new Error(`compare: ${name}: ${failures} failed requests`);
+        for (const [measure, result] of Object.entries(measured)) runs.get(name)![measure as keyof typeof measured].push(result.rps);
+        log(`compare: round ${round + 1}/${rounds}, ${name}: Q3 ${measured.q3rps1.rps} rps@1, ${measured.q3rps16.rps} rps@16; Q1 ${measured.q1rps16.rps} rps@16`);
+      }
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const [before, after] = variants.map(({ name }) => runs.get(name)!);
+    const result: Record<string, { base: number; ours: number; ratio: number }> = {};
+    process.stdout.write(`\n| measure (median of ${rounds}) | ${revision} | working tree | ratio |\n|---|---|---|---|\n`);
+    for (const [measure, label] of [["q3rps1", "Q3 rps@1"], ["q3rps16", "Q3 rps@16"], ["q1rps16", "Q1 rps@16"]] as const) {
+      const entry = { base: median(before![measure]), ours: median(after![measure]), ratio: 0 };
+      entry.ratio = Math.round((entry.ours / entry.base) * 100) / 100;
+      result[measure] = entry;
+      process.stdout.write(`| ${label} | ${entry.base} | ${entry.ours} | **${entry.ratio}** |\n`);
+    }
+    process.stdout.write("\n");
+    return { revision, rounds, ...result };
+  } finally {
+    base.remove();
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -394,6 +486,11 @@ async function main() {
     const zipf = zipfSampler(index.customerExternalIds.length, 1.1, random.next);
     const sample = Array.from({ length: 5000 }, () => zipf()).filter((rank) => index.meteredKeysByCustomer[rank]!.length > 0);
     const checks = sample.map((rank) => ({ c: index.customerExternalIds[rank]!, f: random.pick(index.meteredKeysByCustomer[rank]!) }));
+
+    if (args.compare) {
+      process.stdout.write(`BENCH ${JSON.stringify({ db: dbKind, scale, quick, sizes: index.sizes, compare: await compareWith(args.compare, target.env, checks, auth) })}\n`);
+      return;
+    }
 
     // The floor, alone on the machine.
     const floorQ1Bodies = checks.map(({ c }) => JSON.stringify({ customer: c }));
@@ -415,15 +512,9 @@ async function main() {
     }
 
     // The server, on the same data.
-    // The server as `npm start` runs it: built first, with the same heap limit.
     log("building the server (npm run build)");
-    const build = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
-    if (build.status !== 0) throw new Error("npm run build failed");
-    // The rate limiter counts every request (so its cost is measured) but never refuses: one key drives thousands a second.
-    const server = await startChild("dist/src/server.js", { ...target.env, SEED_DEMO: "false", LOG_LEVEL: "info", RATE_LIMIT_REQUESTS: "1000000000", RATE_LIMIT_USAGE: "1000000000" }, /"url":"(http:\/\/[^"]+)\/graphql"/, (m) => m[1]!, [
-      ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`] : []),
-      `--max-old-space-size=${Number(args["heap-mb"] ?? process.env.HEAP_LIMIT_MB ?? 256)}`,
-    ]);
+    buildServer(root);
+    const server = await startServer(target.env);
     const graphqlUrl = `${server.url}/graphql`;
     const megabytes = async (name: string) => Math.round((await metric(server.url, name)) / 2 ** 20);
     const rssStart = await megabytes("process_resident_memory_bytes");
