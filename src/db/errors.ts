@@ -20,7 +20,7 @@ const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"])
 /** The driver adapter's kinds for a connection lost or never made (Prisma 7 wraps them in P2010 and others). */
 const UNAVAILABLE_ADAPTER_KINDS = new Set(["ConnectionClosed", "DatabaseNotReachable", "SocketTimeout"]);
 const UNAVAILABLE_MESSAGE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|timeout exceeded when trying to connect|Can't reach database|server closed the connection|the database system is (starting up|shutting down)|PGlite is closed|Query read timeout|Connection terminated unexpectedly|Server has closed the connection/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|timeout exceeded when trying to connect|Can't reach database|server closed the connection|the database system is (starting up|shutting down)|PGlite is closed|Query read timeout|Server has closed the connection/i;
 
 /** True when the database could not be reached (as opposed to a query going wrong). */
 export function isDatabaseUnavailable(error: unknown): boolean {

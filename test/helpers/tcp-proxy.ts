@@ -1,6 +1,6 @@
-// A TCP proxy the tests control, between the server and PostgreSQL: it forwards, refuses
+// A TCP proxy the tests control, between a server and PostgreSQL or Redis: it forwards, refuses
 // (every connection reset, new ones too) or blackholes (connections stay open, nothing
-// passes) — the database going away as a server sees it, without stopping PostgreSQL.
+// passes) — a service going away as a client sees it, without stopping the service.
 import { connect, createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 

@@ -1,51 +1,15 @@
 // Change events between instances through the machine's Redis, and what happens when Redis
 // goes away: each "instance" here is an event bus with its own relay, connected through a
-// TCP proxy this test can cut and restore.
-import { createServer, connect, type Server, type Socket } from "node:net";
-import type { AddressInfo } from "node:net";
+// TCP proxy this test can make refuse and forward again.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEventBus, type EntitlementChange, type EventBus } from "../../src/events/bus.ts";
 import { connectRedisRelay, type RedisRelay } from "../../src/events/redis-relay.ts";
 import { createLogger } from "../../src/logger.ts";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
 
 const redisUrl = new URL(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379");
 const REDIS = { host: redisUrl.hostname, port: Number(redisUrl.port || 6379) };
-
-/** A TCP proxy to Redis that can be cut (every connection dropped, no new ones) and restored. */
-function redisProxy() {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = connect(REDIS);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on("close", () => sockets.delete(socket));
-          socket.on("error", () => socket.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, "127.0.0.1", () => {
-        port = (server!.address() as AddressInfo).port;
-        resolve();
-      });
-    });
-  return {
-    listen,
-    get url() {
-      return `redis://127.0.0.1:${port}`;
-    },
-    async cut() {
-      await new Promise<void>((resolve) => {
-        server?.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-    },
-  };
-}
 
 const until = async (condition: () => boolean, timeoutMs = 10_000) => {
   const deadline = Date.now() + timeoutMs;
@@ -79,7 +43,7 @@ function listen(bus: EventBus) {
 }
 
 describe("events across instances through Redis", () => {
-  const proxy = redisProxy();
+  let proxy: TcpProxy;
   const channel = `entitlements:test:${randomUUID()}`;
   let relays: RedisRelay[];
   let a: EventBus;
@@ -90,9 +54,10 @@ describe("events across instances through Redis", () => {
 
   beforeAll(async () => {
     process.on("unhandledRejection", onUnhandled);
-    await proxy.listen();
+    proxy = await startTcpProxy(REDIS);
     const log = createLogger("silent");
-    relays = [connectRedisRelay({ url: proxy.url, log, channel }), connectRedisRelay({ url: proxy.url, log, channel })];
+    const url = `redis://127.0.0.1:${proxy.port}`;
+    relays = [connectRedisRelay({ url, log, channel }), connectRedisRelay({ url, log, channel })];
     await Promise.all(relays.map((relay) => relay.ready));
     a = createEventBus({ relay: relays[0] });
     b = createEventBus({ relay: relays[1] });
@@ -101,7 +66,7 @@ describe("events across instances through Redis", () => {
   afterAll(async () => {
     heardOnA.stop();
     await Promise.all([a.close(), b.close()]);
-    await proxy.cut();
+    await proxy.close();
     process.off("unhandledRejection", onUnhandled);
   });
 
@@ -115,7 +80,7 @@ describe("events across instances through Redis", () => {
 
   it("keeps local subscribers hearing while Redis is away, drops cross-instance sends, and does not crash", async () => {
     heardOnA.heard.length = 0;
-    await proxy.cut();
+    proxy.setMode("refuse"); // every connection reset, new ones too
     // Give both clients a moment to notice the connection is gone.
     await new Promise((resolve) => setTimeout(resolve, 100));
     a.publish(change("local-during-outage"));
@@ -128,7 +93,7 @@ describe("events across instances through Redis", () => {
 
   it("reconnects when Redis returns and carries events across again", async () => {
     heardOnA.heard.length = 0;
-    await proxy.listen();
+    proxy.setMode("forward");
     // Both relays retry on their own; once resubscribed, B's events reach A again.
     await until(() => {
       b.publish(change("after-outage"));
