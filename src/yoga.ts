@@ -20,6 +20,7 @@ import { DEFAULT_QUERY_LIMITS, useQueryLimits, type QueryLimits } from "./plugin
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
 import { requestIdOf, useRequestId } from "./plugins/request-id.ts";
+import { useSharedSubscriptionResults } from "./plugins/shared-subscription-results.ts";
 import { schema } from "./schema/index.ts";
 
 export interface AppOptions {
@@ -121,6 +122,7 @@ export function createApp({
       useMetricsEndpoint(metrics.registry),
       ...useQueryLimits({ ...DEFAULT_QUERY_LIMITS, ...limits }),
       useRateLimits(rateLimiter),
+      useSharedSubscriptionResults(),
       ...(introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin()]),
       useRequestErrorMasking(maskError),
       useErrorCodes(),
