@@ -38,7 +38,7 @@ const { values: args } = parseArgs({
     /** The server's JavaScript heap limit (node --max-old-space-size); default: npm start's (HEAP_LIMIT_MB, else 256). */
     "heap-mb": { type: "string" },
     subscribers: { type: "string" },
-    /** Instead of the measures: this revision's server against the working tree's, Q1 and Q3 in alternate runs on the same data. */
+    /** Instead of the measures: this revision's server against the working tree's, Q1, Q3 and S1 in alternate runs on the same data. */
     compare: { type: "string" },
     /** Rounds of --compare (each runs both servers once); default 4. */
     rounds: { type: "string" },
@@ -419,11 +419,18 @@ function checkOutRevision(revision: string): { dir: string; remove(): void } {
 }
 
 /**
- * Requests/s of Q3 (1 and 16 connections) and Q1 (16) for `revision`'s server and the working
- * tree's, in alternating runs on the same data, so that a change is measured against its base
- * in one run rather than across days; prints the medians and their ratios.
+ * Requests/s of Q3 (1 and 16 connections) and Q1 (16), and S1's delivery latency, for
+ * `revision`'s server and the working tree's, in alternating runs on the same data, so that a
+ * change is measured against its base in one run rather than across days; prints the medians
+ * and their ratios.
  */
-async function compareWith(revision: string, env: Record<string, string>, checks: { c: string; f: string }[], auth: Record<string, string>) {
+async function compareWith(
+  revision: string,
+  env: Record<string, string>,
+  checks: { c: string; f: string }[],
+  auth: Record<string, string>,
+  delivery: (serverUrl: string, customer: string) => Promise<{ p50: number; p99: number }>,
+) {
   const rounds = Number(args.rounds ?? 4);
   log(`compare: building ${revision} in a worktree, and the working tree`);
   const base = checkOutRevision(revision);
@@ -432,33 +439,55 @@ async function compareWith(revision: string, env: Record<string, string>, checks
     const q1Bodies = checks.map(({ c }) => gqlBody(Q1, { c }));
     const q3Bodies = checks.map(({ c, f }) => gqlBody(Q3, { c, f }));
     const variants = [{ name: revision, dir: base.dir }, { name: "working tree", dir: root }];
-    const runs = new Map(variants.map(({ name }) => [name, { q3rps1: [] as number[], q3rps16: [] as number[], q1rps16: [] as number[] }]));
-    for (let round = 0; round < rounds; round++) {
-      for (const { name, dir } of round % 2 === 0 ? variants : [...variants].reverse()) {
-        const server = await startServer(env, dir);
-        const url = `${server.url}/graphql`;
-        expectShape("Q1", await post(url, q1Bodies[0]!, auth), (data) => Array.isArray(data.customer?.entitlements));
-        expectShape("Q3", await post(url, q3Bodies[0]!, auth), (data) => typeof data.checkEntitlement?.allowed === "boolean");
-        // Warm-up, as the full run's Q3 follows Q1 and Q2: Q1 fills the cache with every customer's usage.
-        await load(server.url, "/graphql", q1Bodies, { connections: 16, headers: auth });
-        await load(server.url, "/graphql", q3Bodies, { connections: 16, headers: auth });
-        const measured = {
-          q3rps1: await load(server.url, "/graphql", q3Bodies, { connections: 1, headers: auth }),
-          q3rps16: await load(server.url, "/graphql", q3Bodies, { connections: 16, headers: auth }),
-          q1rps16: await load(server.url, "/graphql", q1Bodies, { connections: 16, headers: auth }),
-        };
-        await server.stop();
-        const failures = Object.values(measured).reduce((sum, result) => sum + result.failures, 0);
-        if (failures > 0) throw new Error(`compare: ${name}: ${failures} failed requests`);
-        for (const [measure, result] of Object.entries(measured)) runs.get(name)![measure as keyof typeof measured].push(result.rps);
-        log(`compare: round ${round + 1}/${rounds}, ${name}: Q3 ${measured.q3rps1.rps} rps@1, ${measured.q3rps16.rps} rps@16; Q1 ${measured.q1rps16.rps} rps@16`);
+    const runs = new Map(variants.map(({ name }) => [name, { q3rps1: [] as number[], q3rps16: [] as number[], q1rps16: [] as number[], s1p50: [] as number[], s1p99: [] as number[] }]));
+    /** Each round starts each variant's server in turn (alternating who goes first) and runs `measure` on it. */
+    const inRounds = async (phase: string, measure: (serverUrl: string, round: number, variant: number) => Promise<string>) => {
+      for (let round = 0; round < rounds; round++) {
+        for (const variant of round % 2 === 0 ? [0, 1] : [1, 0]) {
+          const server = await startServer(env, variants[variant]!.dir);
+          try {
+            log(`compare: ${phase}, round ${round + 1}/${rounds}, ${variants[variant]!.name}: ${await measure(server.url, round, variant)}`);
+          } finally {
+            await server.stop();
+          }
+        }
       }
-    }
+    };
+    // Requests first, then deliveries: a thousand WebSocket clients closing would weigh on the next requests' generator.
+    await inRounds("Q3, Q1", async (serverUrl, _round, variant) => {
+      const url = `${serverUrl}/graphql`;
+      expectShape("Q1", await post(url, q1Bodies[0]!, auth), (data) => Array.isArray(data.customer?.entitlements));
+      expectShape("Q3", await post(url, q3Bodies[0]!, auth), (data) => typeof data.checkEntitlement?.allowed === "boolean");
+      // Warm-up, as the full run's Q3 follows Q1 and Q2: Q1 fills the cache with every customer's usage.
+      await load(serverUrl, "/graphql", q1Bodies, { connections: 16, headers: auth });
+      await load(serverUrl, "/graphql", q3Bodies, { connections: 16, headers: auth });
+      const measured = {
+        q3rps1: await load(serverUrl, "/graphql", q3Bodies, { connections: 1, headers: auth }),
+        q3rps16: await load(serverUrl, "/graphql", q3Bodies, { connections: 16, headers: auth }),
+        q1rps16: await load(serverUrl, "/graphql", q1Bodies, { connections: 16, headers: auth }),
+      };
+      const failures = Object.values(measured).reduce((sum, result) => sum + result.failures, 0);
+      if (failures > 0) throw new Error(`compare: ${failures} failed requests`);
+      const results = runs.get(variants[variant]!.name)!;
+      for (const [measure, result] of Object.entries(measured)) results[measure as keyof typeof measured].push(result.rps);
+      return `Q3 ${measured.q3rps1.rps} rps@1, ${measured.q3rps16.rps} rps@16; Q1 ${measured.q1rps16.rps} rps@16`;
+    });
+    await inRounds("S1", async (serverUrl, round, variant) => {
+      // A customer of its own in each run (the subscribers all watch one customer).
+      const customer = `s1-${round}-${variant}`;
+      expectShape("S1 setup", await post(`${serverUrl}/graphql`, gqlBody(`mutation ($c: String!) { createCustomer(input: { externalId: $c }) { id } }`, { c: customer }), auth), (data) => Boolean(data.createCustomer));
+      const s1 = await delivery(serverUrl, customer);
+      const results = runs.get(variants[variant]!.name)!;
+      results.s1p50.push(s1.p50);
+      results.s1p99.push(s1.p99);
+      return `S1 p50/p99 ${s1.p50}/${s1.p99} ms`;
+    });
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const [before, after] = variants.map(({ name }) => runs.get(name)!);
     const result: Record<string, { base: number; ours: number; ratio: number }> = {};
-    process.stdout.write(`\n| measure (median of ${rounds}) | ${revision} | working tree | ratio |\n|---|---|---|---|\n`);
-    for (const [measure, label] of [["q3rps1", "Q3 rps@1"], ["q3rps16", "Q3 rps@16"], ["q1rps16", "Q1 rps@16"]] as const) {
+    process.stdout.write(`\n| measure (median of ${rounds}) | ${revision} | working tree | working tree / ${revision} |\n|---|---|---|---|\n`);
+    const measures = [["q3rps1", "Q3 rps@1"], ["q3rps16", "Q3 rps@16"], ["q1rps16", "Q1 rps@16"], ["s1p50", "S1 p50 ms (lower is better)"], ["s1p99", "S1 p99 ms (lower is better)"]] as const;
+    for (const [measure, label] of measures) {
       const entry = { base: median(before![measure]), ours: median(after![measure]), ratio: 0 };
       entry.ratio = Math.round((entry.ours / entry.base) * 100) / 100;
       result[measure] = entry;
@@ -488,7 +517,9 @@ async function main() {
     const checks = sample.map((rank) => ({ c: index.customerExternalIds[rank]!, f: random.pick(index.meteredKeysByCustomer[rank]!) }));
 
     if (args.compare) {
-      process.stdout.write(`BENCH ${JSON.stringify({ db: dbKind, scale, quick, sizes: index.sizes, compare: await compareWith(args.compare, target.env, checks, auth) })}\n`);
+      const meteredFeature = index.meteredKeysByCustomer.find((keys) => keys.length > 0)![0]!;
+      const compare = await compareWith(args.compare, target.env, checks, auth, (serverUrl, customer) => measureDelivery(serverUrl, key, customer, meteredFeature));
+      process.stdout.write(`BENCH ${JSON.stringify({ db: dbKind, scale, quick, sizes: index.sizes, compare })}\n`);
       return;
     }
 
