@@ -2,19 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { createEventBus } from "../../src/events/bus.ts";
-
-/** An in-process event target that counts its listeners. */
-class CountingEventTarget extends EventTarget {
-  listeners = 0;
-  override addEventListener(...args: Parameters<EventTarget["addEventListener"]>) {
-    this.listeners++;
-    super.addEventListener(...args);
-  }
-  override removeEventListener(...args: Parameters<EventTarget["removeEventListener"]>) {
-    this.listeners--;
-    super.removeEventListener(...args);
-  }
-}
+import { CountingEventTarget } from "../helpers/counting-event-target.ts";
 
 const target = new CountingEventTarget();
 let t: TestApp;

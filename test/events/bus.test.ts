@@ -1,26 +1,7 @@
 // The in-process event bus: who hears a change, and what a change costs with many subscribers.
 import { describe, expect, it } from "vitest";
 import { createEventBus, type EntitlementChange } from "../../src/events/bus.ts";
-
-/** An event target that counts the listener calls its dispatches make. */
-class CountingEventTarget extends EventTarget {
-  calls = 0;
-  private readonly wrapped = new Map<unknown, EventListener>();
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: AddEventListenerOptions | boolean) {
-    if (!listener) return;
-    const call = typeof listener === "function" ? listener : (event: Event) => listener.handleEvent(event);
-    const counted: EventListener = (event) => {
-      this.calls++;
-      call(event);
-    };
-    this.wrapped.set(listener, counted);
-    super.addEventListener(type, counted, options);
-  }
-  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: EventListenerOptions | boolean) {
-    super.removeEventListener(type, this.wrapped.get(listener) ?? null, options);
-    this.wrapped.delete(listener);
-  }
-}
+import { CountingEventTarget } from "../helpers/counting-event-target.ts";
 
 const change = (projectId: string, customerId: string): EntitlementChange => ({
   projectId,

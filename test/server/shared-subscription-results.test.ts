@@ -4,25 +4,14 @@ import { createPubSub, createSchema, createYoga } from "graphql-yoga";
 import { describe, expect, it } from "vitest";
 import { useSharedSubscriptionResults } from "../../src/plugins/shared-subscription-results.ts";
 import { subscribeSse } from "../helpers/sse.ts";
-
-class ListenerCountingTarget extends EventTarget {
-  listeners = 0;
-  override addEventListener(...args: Parameters<EventTarget["addEventListener"]>) {
-    this.listeners++;
-    super.addEventListener(...args);
-  }
-  override removeEventListener(...args: Parameters<EventTarget["removeEventListener"]>) {
-    this.listeners--;
-    super.removeEventListener(...args);
-  }
-}
+import { CountingEventTarget } from "../helpers/counting-event-target.ts";
 
 interface Tick {
   n: number;
 }
 
 function tickServer() {
-  const target = new ListenerCountingTarget();
+  const target = new CountingEventTarget();
   const pubsub = createPubSub<{ tick: [Tick] }>({ eventTarget: target });
   let executions = 0;
   const schema = createSchema<{ caller: { projectId: string; customerId: string | undefined; scopes: Set<string> } }>({
