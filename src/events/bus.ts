@@ -57,7 +57,7 @@ export interface EventBusOptions {
 }
 
 export function createEventBus({ eventTarget = new EventTarget() as PubSubEventTarget<Topics>, relay }: EventBusOptions = {}) {
-  // Every subscriber of a project listens on one topic: thousands are expected, not a leak.
+  // Thousands of subscribers on one topic (a project, or a much-watched customer) are expected, not a leak.
   if (eventTarget instanceof EventTarget) setMaxListeners(0, eventTarget);
   const local = createPubSub<Topics>({ eventTarget });
   const publishLocally = (change: EntitlementChange) => {
