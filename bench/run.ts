@@ -411,11 +411,17 @@ function startServer(env: Record<string, string>, dir = root) {
 function checkOutRevision(revision: string): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), "entitlements-base-"));
   run("git", ["worktree", "add", "--detach", "--force", dir, revision], root);
-  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-  // Its own Prisma client, from its own schema (the generated client is not committed).
-  run(process.execPath, [join(root, "node_modules/prisma/build/index.js"), "generate"], dir, { PRISMA_SCHEMA_ENGINE_BINARY: "./scripts/no-native-schema-engine.sh" });
-  buildServer(dir);
-  return { dir, remove: () => run("git", ["worktree", "remove", "--force", dir], root) };
+  const remove = () => run("git", ["worktree", "remove", "--force", dir], root);
+  try {
+    symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+    // Its own Prisma client, from its own schema (the generated client is not committed).
+    run(process.execPath, [join(root, "node_modules/prisma/build/index.js"), "generate"], dir, { PRISMA_SCHEMA_ENGINE_BINARY: "./scripts/no-native-schema-engine.sh" });
+    buildServer(dir);
+  } catch (error) {
+    remove(); // a revision that does not build leaves no worktree behind
+    throw error;
+  }
+  return { dir, remove };
 }
 
 /**
