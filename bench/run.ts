@@ -433,7 +433,7 @@ function checkOutRevision(revision: string): { dir: string; remove(): void } {
 async function compareWith(
   revision: string,
   env: Record<string, string>,
-  checks: { c: string; f: string }[],
+  { q1Bodies, q3Bodies }: { q1Bodies: string[]; q3Bodies: string[] },
   auth: Record<string, string>,
   delivery: (serverUrl: string, customer: string) => Promise<{ p50: number; p99: number }>,
 ) {
@@ -442,8 +442,6 @@ async function compareWith(
   const base = checkOutRevision(revision);
   try {
     buildServer(root);
-    const q1Bodies = checks.map(({ c }) => gqlBody(Q1, { c }));
-    const q3Bodies = checks.map(({ c, f }) => gqlBody(Q3, { c, f }));
     const variants = [{ name: revision, dir: base.dir }, { name: "working tree", dir: root }];
     const runs = new Map(variants.map(({ name }) => [name, { q3rps1: [] as number[], q3rps16: [] as number[], q1rps16: [] as number[], s1p50: [] as number[], s1p99: [] as number[] }]));
     /** Each round starts each variant's server in turn (alternating who goes first) and runs `measure` on it. */
@@ -522,9 +520,11 @@ async function main() {
     const sample = Array.from({ length: 5000 }, () => zipf()).filter((rank) => index.meteredKeysByCustomer[rank]!.length > 0);
     const checks = sample.map((rank) => ({ c: index.customerExternalIds[rank]!, f: random.pick(index.meteredKeysByCustomer[rank]!) }));
 
+    const q1Bodies = checks.map(({ c }) => gqlBody(Q1, { c }));
+    const q3Bodies = checks.map(({ c, f }) => gqlBody(Q3, { c, f }));
     if (args.compare) {
       const meteredFeature = index.meteredKeysByCustomer.find((keys) => keys.length > 0)![0]!;
-      const compare = await compareWith(args.compare, target.env, checks, auth, (serverUrl, customer) => measureDelivery(serverUrl, key, customer, meteredFeature));
+      const compare = await compareWith(args.compare, target.env, { q1Bodies, q3Bodies }, auth, (serverUrl, customer) => measureDelivery(serverUrl, key, customer, meteredFeature));
       process.stdout.write(`BENCH ${JSON.stringify({ db: dbKind, scale, quick, sizes: index.sizes, compare })}\n`);
       return;
     }
@@ -558,8 +558,6 @@ async function main() {
     const heapStart = await megabytes("nodejs_heap_size_used_bytes");
     /** RSS after each measure: growth shows here, a plateau too. */
     const rssAfter: Record<string, number> = {};
-    const q1Bodies = checks.map(({ c }) => gqlBody(Q1, { c }));
-    const q3Bodies = checks.map(({ c, f }) => gqlBody(Q3, { c, f }));
     for (const body of q1Bodies.slice(0, 20)) expectShape("Q1", await post(graphqlUrl, body, auth), (data) => Array.isArray(data.customer?.entitlements) && data.customer.entitlements.length > 0);
     for (const body of q3Bodies.slice(0, 20)) expectShape("Q3", await post(graphqlUrl, body, auth), (data) => typeof data.checkEntitlement?.allowed === "boolean");
 
