@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import type { QueryLimits } from "./plugins/query-limits.ts";
+import { defaultCacheCapacity } from "./cache/capacity.ts";
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./limits/rate-limits.ts";
 
 const booleanFlag = z
@@ -63,7 +64,7 @@ export type Config = {
   /** How often scheduled transitions (a trial ending, a grant expiring) are looked for. */
   transitionScanIntervalMs: number;
   /** The per-instance entitlement cache; several instances also need REDIS_URL to stay correct. */
-  cache: { enabled: boolean; ttlMs: number; maxCustomers: number | undefined };
+  cache: { enabled: boolean; ttlMs: number; maxCustomers: number };
   /** What one request may ask; unset ones keep DEFAULT_QUERY_LIMITS. */
   limits: Partial<QueryLimits>;
   /** Operations per window per credential, for everything but usage and for usage; 0 turns one off. */
@@ -112,7 +113,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     databaseQueryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     transitionScanIntervalMs: env.TRANSITION_SCAN_INTERVAL_MS,
-    cache: { enabled: env.ENTITLEMENT_CACHE, ttlMs: env.ENTITLEMENT_CACHE_TTL_MS, maxCustomers: env.ENTITLEMENT_CACHE_MAX_CUSTOMERS },
+    cache: { enabled: env.ENTITLEMENT_CACHE, ttlMs: env.ENTITLEMENT_CACHE_TTL_MS, maxCustomers: env.ENTITLEMENT_CACHE_MAX_CUSTOMERS ?? defaultCacheCapacity() },
     limits: Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)),
     batchLimit: env.GRAPHQL_BATCH_LIMIT,
     rateLimits: {

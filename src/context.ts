@@ -1,13 +1,15 @@
-// The per-request context: who is asking, the database, and the request's DataLoaders.
+// The per-request context: who is asking, and the scope the services work in for them.
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { Caller } from "./auth/api-keys.ts";
 import { createLoaders, type Loaders } from "./loaders/index.ts";
 import type { Logger } from "./logger.ts";
-import type { EventBus, Invalidation } from "./events/bus.ts";
+import type { EventBus } from "./events/bus.ts";
 import type { EntitlementCache } from "./cache/entitlement-cache.ts";
-import { ApiError, ErrorCode, unauthenticated } from "./errors.ts";
+import type { ProjectScope } from "./services/scope.ts";
+import { unauthenticated } from "./errors.ts";
 
 export interface Context {
+  /** For plugin-prisma's selection-aware reads; writes go through src/services. */
   readonly prisma: PrismaClient;
   readonly caller: Caller | null;
   readonly requestId: string;
@@ -18,6 +20,8 @@ export interface Context {
   readonly events: EventBus;
   /** This instance's cache of catalogs, customers' rows and API keys. */
   readonly cache: EntitlementCache;
+  /** The caller's project as the services see it; null without a credential. */
+  readonly scope: ProjectScope | null;
 }
 
 export function createContext(input: {
@@ -29,39 +33,17 @@ export function createContext(input: {
   events: EventBus;
   cache: EntitlementCache;
 }): Context {
-  return {
-    ...input,
-    loaders: createLoaders(input.prisma, input.caller?.projectId ?? null, input.cache),
-  };
+  const { prisma, caller, cache, events, log } = input;
+  const loaders = createLoaders(prisma, caller?.projectId ?? null, cache);
+  const scope = caller ? { prisma, projectId: caller.projectId, loaders, cache, events, log, visibleCustomerId: caller.customerId } : null;
+  return { ...input, loaders, scope };
 }
 
-/**
- * Runs a write, then (committed or not) drops what it may have changed from this instance's
- * cache and tells the other instances to do the same.
- */
-export async function cachedRowsWrite<T>(context: Context, change: Omit<Invalidation, "projectId">, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } finally {
-    const invalidation = { projectId: projectIdOf(context), ...change };
-    context.cache.invalidate(invalidation);
-    context.events.broadcastInvalidation(invalidation);
-  }
+/** The caller's scope; every query and write is confined to its project. */
+export function scopeOf(context: Pick<Context, "scope">): ProjectScope {
+  if (!context.scope) throw unauthenticated();
+  return context.scope;
 }
 
-/**
- * A customer token may only see its own customer: any other one, found or not, is
- * PERMISSION_DENIED (so a token learns nothing of other customers). API keys pass.
- */
-export function requireVisibleCustomer(context: Context, customerId: string | undefined): void {
-  const allowed = context.caller?.customerId;
-  if (allowed !== undefined && allowed !== customerId) {
-    throw new ApiError(ErrorCode.PERMISSION_DENIED, "This customer token may only read its own customer.");
-  }
-}
-
-/** The caller's project; every query and write is scoped to it. */
-export function projectIdOf(context: Pick<Context, "caller">): string {
-  if (!context.caller) throw unauthenticated();
-  return context.caller.projectId;
-}
+/** The caller's project. */
+export const projectIdOf = (context: Pick<Context, "scope">): string => scopeOf(context).projectId;

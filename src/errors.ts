@@ -1,6 +1,7 @@
 // The errors this API answers with: GraphQL errors whose extensions.code is one of the
 // contract's ErrorCode values, naming the input field at fault where there is one.
 import { GraphQLError } from "graphql";
+import type { FieldProblem } from "./domain/entitlement-value.ts";
 
 export const ErrorCode = {
   UNAUTHENTICATED: "UNAUTHENTICATED",
@@ -17,10 +18,7 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+export type { FieldProblem };
 
 export class ApiError extends GraphQLError {
   readonly code: ErrorCode;

@@ -14,7 +14,7 @@ import { createApp } from "./yoga.ts";
 import { attachWebSocket } from "./websocket.ts";
 import { createEventBus } from "./events/bus.ts";
 import { connectRedisRelay } from "./events/redis-relay.ts";
-import { startTransitionScheduler } from "./events/transitions.ts";
+import { startTransitionScheduler } from "./workers/transition-scan.ts";
 import { connectRateStore, createRateLimiter } from "./limits/rate-limits.ts";
 
 export interface RunningServer {

@@ -5,6 +5,7 @@ import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { apiKeyFromHeaders, authenticateApiKey, type Caller } from "./auth/api-keys.ts";
 import { createEventBus, type EventBus } from "./events/bus.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
+import { defaultCacheCapacity } from "./cache/capacity.ts";
 import { createEntitlementCache, type CacheOptions, type EntitlementCache } from "./cache/entitlement-cache.ts";
 import { useMetricsEndpoint } from "./plugins/metrics.ts";
 import { looksLikeCustomerToken, verifyCustomerToken } from "./auth/customer-tokens.ts";
@@ -12,7 +13,7 @@ import { createContext, type Context } from "./context.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
 import type { Readiness } from "./db/readiness.ts";
-import { createErrorMasker, useErrorCodes, useRequestErrorMasking } from "./plugins/errors.ts";
+import { createErrorMapper, useErrorCodes, useRequestErrorMasking } from "./plugins/errors.ts";
 import { useHealthEndpoints } from "./plugins/health.ts";
 import { useRateLimits } from "./plugins/rate-limits.ts";
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimiter } from "./limits/rate-limits.ts";
@@ -46,7 +47,7 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Default: a cache of this app's own, made with `cacheSettings`, its counters on `metrics`. */
   cache?: EntitlementCache;
-  cacheSettings?: Omit<CacheOptions, "registry">;
+  cacheSettings?: Partial<Omit<CacheOptions, "registry">>;
 }
 
 /** graphql-ws connection parameters such as `{ authorization: "Bearer …" }`, as headers. */
@@ -70,7 +71,7 @@ export function createApp({
   rateLimiter = createRateLimiter(DEFAULT_RATE_LIMITS),
   metrics = createMetrics({ statementCount: database.statementCount }),
   cacheSettings,
-  cache = createEntitlementCache({ ...cacheSettings, registry: metrics.registry }),
+  cache = createEntitlementCache({ ...cacheSettings, maxCustomers: cacheSettings?.maxCustomers ?? defaultCacheCapacity(), registry: metrics.registry }),
 }: AppOptions): App {
   // Other instances' writes reach this cache through the bus (Redis when configured).
   events.onRemoteInvalidation(
@@ -82,7 +83,7 @@ export function createApp({
     const claims = await verifyCustomerToken(customerTokenSecret, credential);
     return claims && { projectId: claims.projectId, customerId: claims.customerId, scopes: new Set() };
   };
-  const maskError = createErrorMasker(log);
+  const mapError = createErrorMapper(log);
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -96,7 +97,7 @@ export function createApp({
       defaultQuery: "# Set the header `Authorization: Bearer <your API key>` below, then run:\n{ features(first: 10) { totalCount edges { node { key name type } } } }\n",
       headers: JSON.stringify({ Authorization: "Bearer <your API key>" }, null, 2),
     },
-    maskedErrors: { maskError: (error) => maskError(error) },
+    maskedErrors: { maskError: (error) => mapError(error) },
     logging: {
       debug: (...args) => log.debug(args.map(String).join(" ")),
       info: (...args) => log.info(args.map(String).join(" ")),
@@ -112,7 +113,7 @@ export function createApp({
       try {
         caller = credential ? await authenticate(credential) : null;
       } catch (error) {
-        throw maskError(error, requestId); // the database away while checking the key: SERVICE_UNAVAILABLE with this id
+        throw mapError(error, requestId); // the database away while checking the key: SERVICE_UNAVAILABLE with this id
       }
       return createContext({ prisma: database.prisma, caller, requestId, log, customerTokenSecret, events, cache });
     },
@@ -124,8 +125,8 @@ export function createApp({
       useRateLimits(rateLimiter),
       useSharedSubscriptionResults(),
       ...(introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin()]),
-      useRequestErrorMasking(maskError),
-      useErrorCodes(),
+      useRequestErrorMasking(mapError),
+      useErrorCodes(mapError),
     ],
   });
 }

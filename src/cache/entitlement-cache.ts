@@ -6,14 +6,14 @@
 // Correctness rests on invalidation, not on expiry:
 // - every write that touches cached rows or records usage invalidates after it commits: this instance
 //   drops the entries at once, and the event bus relays the invalidation to the others;
-// - a load that started before an invalidation does not store what it read (an epoch guard);
+// - a load that started before an invalidation does not store what it read (the epoch guard
+//   in readThrough);
 // - while the relay to other instances is down, invalidations from them could be missed, so
 //   the cache steps aside (reads go to the database) and starts empty when the relay returns;
 // - a TTL bounds what a lost message could leave behind.
-import { getHeapStatistics } from "node:v8";
+// How many customers it holds is the caller's choice (src/config.ts sizes it to the heap).
 import { LRUCache } from "lru-cache";
 import { Counter, type Registry } from "prom-client";
-import type { Invalidation } from "../events/bus.ts";
 import type { FeatureInfo, PlanEntitlementRow, PlanInfo } from "../domain/entitlements.ts";
 import type { ApiKey, Customer, CustomerSubscription, Feature, Grant, Plan, PlanEntitlement, SubscriptionAddon, SubscriptionOverride, SubscriptionPhase } from "../generated/prisma/client.ts";
 
@@ -36,21 +36,34 @@ export interface Catalog {
   };
 }
 
+/** What a write changed in cached rows; relayed to the other instances as it is. */
+export interface Invalidation {
+  projectId: string;
+  /** Customers whose subscriptions, grants or record changed. */
+  customerIds?: string[];
+  /** Customers who recorded usage. */
+  usageOf?: string[];
+  catalog?: boolean;
+  apiKeys?: boolean;
+}
 
-/** What one cached customer costs, measured with about 30 entitlements (docs/performance.md), with room. */
-export const BYTES_PER_CACHED_CUSTOMER = 40 * 1024;
+/** A customer record looked up by its id or by the project's own externalId. */
+export interface CustomerKey {
+  by: "id" | "externalId";
+  value: string;
+}
 
-/**
- * How many customers the cache keeps by default: a third of the JavaScript heap's limit
- * (`--max-old-space-size`, HEAP_LIMIT_MB under `npm start`), between 500 and 20,000.
- */
-export function defaultCacheCapacity(heapLimitBytes = getHeapStatistics().heap_size_limit): number {
-  return Math.max(500, Math.min(20_000, Math.floor(heapLimitBytes / 3 / BYTES_PER_CACHED_CUSTOMER)));
+/** The usage that counts against an entitlement: its customer, feature and period. */
+export interface UsageKey {
+  customerId: string;
+  featureId: string;
+  start: Date | null;
+  end: Date | null;
 }
 
 export interface CacheOptions {
-  /** Customers whose rows are kept (least recently used go first); default: defaultCacheCapacity(). */
-  maxCustomers?: number;
+  /** Customers whose rows are kept (least recently used go first); see defaultCacheCapacity. */
+  maxCustomers: number;
   /** How long any entry may live at most. */
   ttlMs?: number;
   /** Registers hit and miss counters here. */
@@ -61,7 +74,16 @@ export interface CacheOptions {
 
 type Kind = "catalog" | "customer_rows" | "customer" | "api_key" | "usage";
 
-export function createEntitlementCache({ maxCustomers = defaultCacheCapacity(), ttlMs = 300_000, registry, enabled = true }: CacheOptions = {}) {
+/** Where one kind of entry is kept, under keys of type K. */
+interface Region<K, V> {
+  kind: Kind;
+  get(key: K): V | undefined;
+  set(key: K, value: V): void;
+  /** Bumped by every invalidation of this region: a load that saw another value stores nothing. */
+  epoch(): number;
+}
+
+export function createEntitlementCache({ maxCustomers, ttlMs = 300_000, registry, enabled = true }: CacheOptions) {
   const lookups = new Counter({
     name: "entitlements_cache_lookups_total",
     help: "Entitlement cache lookups, by kind of entry and result (hit, miss).",
@@ -72,7 +94,7 @@ export function createEntitlementCache({ maxCustomers = defaultCacheCapacity(), 
   const customers = new LRUCache<string, Customer>({ max: maxCustomers * 2, ttl: ttlMs });
   const catalogs = new LRUCache<string, Catalog>({ max: 1_000, ttl: ttlMs });
   const apiKeys = new LRUCache<string, ApiKey>({ max: 10_000, ttl: ttlMs });
-  /** Per customer: usage sums by usage key (customer, feature, period). */
+  /** Per customer: usage sums by period, so that one usage write drops that customer's alone. */
   const usage = new LRUCache<string, Map<string, number>>({ max: maxCustomers, ttl: ttlMs });
   let epoch = 0;
   // Usage is written far more often than anything else: its own epoch keeps those writes
@@ -80,134 +102,104 @@ export function createEntitlementCache({ maxCustomers = defaultCacheCapacity(), 
   let usageEpoch = 0;
   let active = enabled;
 
-  /** Reads `keys` through `lru`, loading the missing ones with one call to `load`. */
-  async function readThrough<V extends object>(
-    kind: Kind,
-    lru: LRUCache<string, V>,
-    keys: readonly string[],
-    load: (missing: string[]) => Promise<ReadonlyMap<string, V>>,
-  ): Promise<Map<string, V>> {
-    if (!active) return new Map(await load([...keys]));
-    const found = new Map<string, V>();
-    const missing: string[] = [];
-    for (const key of keys) {
-      const value = lru.get(key);
-      if (value === undefined) missing.push(key);
-      else found.set(key, value);
-    }
-    lookups.inc({ kind, result: "hit" }, found.size);
-    if (missing.length === 0) return found;
-    lookups.inc({ kind, result: "miss" }, missing.length);
-    const startedAt = epoch;
-    const loaded = await load(missing);
-    for (const [key, value] of loaded) {
-      // Stored only if nothing was invalidated meanwhile: what was read may predate a write.
-      if (epoch === startedAt && active) lru.set(key, value);
-      found.set(key, value);
-    }
-    return found;
-  }
-
-  const scoped = (projectId: string, key: string) => `${projectId}:${key}`;
-  const unscope = (projectId: string, map: ReadonlyMap<string, unknown>) => {
-    const prefix = `${projectId}:`;
-    return (key: string) => (key.startsWith(prefix) ? map.get(key.slice(prefix.length)) : undefined);
-  };
-
-  /** Values for `keys` of one project, through `lru` keyed by project. */
-  async function readProject<V extends object>(
-    kind: Kind,
-    lru: LRUCache<string, V>,
-    projectId: string,
-    keys: readonly string[],
-    load: (missing: string[]) => Promise<ReadonlyMap<string, V>>,
-  ): Promise<Map<string, V>> {
-    const found = await readThrough(kind, lru, keys.map((key) => scoped(projectId, key)), async (missing) => {
-      const loaded = await load(missing.map((key) => key.slice(projectId.length + 1)));
-      const valueOf = unscope(projectId, loaded);
-      return new Map(missing.flatMap((key) => (valueOf(key) === undefined ? [] : [[key, valueOf(key) as V]])));
+  /**
+   * Values for `keys`, in their order (undefined: unknown, and not cached), loading the
+   * missing ones with one call to `load`, which answers them in the order asked.
+   */
+  async function readThrough<K, V>(
+    region: Region<K, V>,
+    keys: readonly K[],
+    load: (missing: K[]) => Promise<readonly (V | undefined)[]>,
+  ): Promise<(V | undefined)[]> {
+    if (!active) return [...(await load([...keys]))];
+    const values = keys.map((key) => region.get(key));
+    const missingAt = values.flatMap((value, index) => (value === undefined ? [index] : []));
+    lookups.inc({ kind: region.kind, result: "hit" }, keys.length - missingAt.length);
+    if (missingAt.length === 0) return values;
+    lookups.inc({ kind: region.kind, result: "miss" }, missingAt.length);
+    const startedAt = region.epoch();
+    const loaded = await load(missingAt.map((index) => keys[index]!));
+    // Stored only if nothing was invalidated meanwhile: what was read may predate a write.
+    const store = region.epoch() === startedAt && active;
+    missingAt.forEach((index, position) => {
+      const value = loaded[position];
+      values[index] = value;
+      if (store && value !== undefined) region.set(keys[index]!, value);
     });
-    return new Map(keys.flatMap((key) => (found.has(scoped(projectId, key)) ? [[key, found.get(scoped(projectId, key))!]] : [])));
+    return values;
   }
+
+  const rowsEpoch = () => epoch;
+  const inLru = <K, V extends object>(kind: Kind, lru: LRUCache<string, V>, keyOf: (key: K) => string): Region<K, V> => ({
+    kind,
+    get: (key) => lru.get(keyOf(key)),
+    set: (key, value) => lru.set(keyOf(key), value),
+    epoch: rowsEpoch,
+  });
+  const customerRowsKey = (projectId: string, customerId: string) => `${projectId}/${customerId}`;
+  const customerKey = (projectId: string, key: CustomerKey) => `${projectId}/${key.by}/${key.value}`;
+  const periodKey = (key: UsageKey) => `${key.featureId}/${key.start?.getTime() ?? ""}/${key.end?.getTime() ?? ""}`;
+  const usageRegion = (projectId: string): Region<UsageKey, number> => ({
+    kind: "usage",
+    get: (key) => usage.get(customerRowsKey(projectId, key.customerId))?.get(periodKey(key)),
+    set: (key, value) => {
+      const customer = customerRowsKey(projectId, key.customerId);
+      const sums = usage.get(customer) ?? new Map<string, number>();
+      if (sums.size === 0) usage.set(customer, sums);
+      sums.set(periodKey(key), value);
+    },
+    epoch: () => usageEpoch,
+  });
+  const catalogRegion = inLru<string, Catalog>("catalog", catalogs, (projectId) => projectId);
+  const apiKeyRegion = inLru<string, ApiKey>("api_key", apiKeys, (hash) => hash);
 
   return {
-    /** Each customer's own rows (customers without rows get empty ones). */
-    customerRows: (projectId: string, customerIds: readonly string[], load: (missing: string[]) => Promise<ReadonlyMap<string, CustomerRows>>) =>
-      readProject("customer_rows", rows, projectId, customerIds, load),
+    /** Each customer's own rows, in the order of `customerIds`. */
+    customerRows: (projectId: string, customerIds: readonly string[], load: (missing: string[]) => Promise<readonly (CustomerRows | undefined)[]>) =>
+      readThrough(inLru<string, CustomerRows>("customer_rows", rows, (id) => customerRowsKey(projectId, id)), customerIds, load),
 
-    /** Customer records by `id:<id>` or `externalId:<externalId>`; unknown ones are not cached. */
-    customers: (projectId: string, keys: readonly string[], load: (missing: string[]) => Promise<ReadonlyMap<string, Customer>>) =>
-      readProject("customer", customers, projectId, keys, load),
+    /** Customer records, in the order of `keys`; unknown ones are not cached. */
+    customers: (projectId: string, keys: readonly CustomerKey[], load: (missing: CustomerKey[]) => Promise<readonly (Customer | undefined)[]>) =>
+      readThrough(inLru<CustomerKey, Customer>("customer", customers, (key) => customerKey(projectId, key)), keys, load),
 
     async catalog(projectId: string, load: () => Promise<Catalog>): Promise<Catalog> {
-      const found = await readThrough("catalog", catalogs, [projectId], async () => new Map([[projectId, await load()]]));
-      return found.get(projectId)!;
+      const [catalog] = await readThrough(catalogRegion, [projectId], async () => [await load()]);
+      return catalog!;
     },
 
     /** The stored key with this hash, revoked or not; unknown hashes are not cached. */
     async apiKey(hash: string, load: () => Promise<ApiKey | null>): Promise<ApiKey | null> {
-      const found = await readThrough("api_key", apiKeys, [hash], async () => {
-        const key = await load();
-        return new Map(key ? [[hash, key]] : []);
-      });
-      return found.get(hash) ?? null;
+      const [key] = await readThrough(apiKeyRegion, [hash], async () => [(await load()) ?? undefined]);
+      return key ?? null;
     },
 
-    /**
-     * Usage sums for `keys` (each names one customer, `customerOf`), loading the missing ones
-     * with one call. Sums change with every usage write, so every one invalidates them.
-     */
-    async usage(
-      projectId: string,
-      keys: readonly string[],
-      customerOf: (key: string) => string,
-      load: (missing: string[]) => Promise<ReadonlyMap<string, number>>,
-    ): Promise<Map<string, number>> {
-      if (!active) return new Map(await load([...keys]));
-      const found = new Map<string, number>();
-      const missing: string[] = [];
-      for (const key of keys) {
-        const value = usage.get(scoped(projectId, customerOf(key)))?.get(key);
-        if (value === undefined) missing.push(key);
-        else found.set(key, value);
-      }
-      lookups.inc({ kind: "usage", result: "hit" }, found.size);
-      if (missing.length === 0) return found;
-      lookups.inc({ kind: "usage", result: "miss" }, missing.length);
-      const startedAt = usageEpoch;
-      const loaded = await load(missing);
-      const store = usageEpoch === startedAt && active;
-      for (const key of missing) {
-        const value = loaded.get(key) ?? 0;
-        found.set(key, value);
-        if (!store) continue;
-        const customerKey = scoped(projectId, customerOf(key));
-        const sums = usage.get(customerKey) ?? new Map<string, number>();
-        if (sums.size === 0) usage.set(customerKey, sums);
-        sums.set(key, value);
-      }
-      return found;
+    /** Usage sums, in the order of `keys`. Sums change with every usage write, so every one invalidates them. */
+    async usage(projectId: string, keys: readonly UsageKey[], load: (missing: UsageKey[]) => Promise<readonly number[]>): Promise<number[]> {
+      const sums = await readThrough(usageRegion(projectId), keys, load);
+      return sums.map((sum) => sum ?? 0);
     },
 
     /** Drops what `change` names, on this instance. */
     invalidate(change: Invalidation) {
+      const { projectId } = change;
       if (change.usageOf?.length) {
         usageEpoch++;
-        for (const customerId of change.usageOf) usage.delete(scoped(change.projectId, customerId));
+        for (const customerId of change.usageOf) usage.delete(customerRowsKey(projectId, customerId));
       }
       if (!change.customerIds?.length && !change.catalog && !change.apiKeys) return;
       epoch++;
       for (const customerId of change.customerIds ?? []) {
-        rows.delete(scoped(change.projectId, customerId));
-        customers.delete(scoped(change.projectId, `id:${customerId}`));
+        rows.delete(customerRowsKey(projectId, customerId));
+        customers.delete(customerKey(projectId, { by: "id", value: customerId }));
       }
       if (change.customerIds?.length) {
         // Records by externalId are few per customer; drop the project's rather than index them.
-        for (const key of customers.keys()) if (key.startsWith(`${change.projectId}:externalId:`)) customers.delete(key);
+        const byExternalId = customerKey(projectId, { by: "externalId", value: "" });
+        for (const key of customers.keys()) if (key.startsWith(byExternalId)) customers.delete(key);
       }
-      if (change.catalog) catalogs.delete(change.projectId);
+      if (change.catalog) catalogs.delete(projectId);
       if (change.apiKeys) {
-        for (const [hash, key] of apiKeys.entries()) if (key.projectId === change.projectId) apiKeys.delete(hash);
+        for (const [hash, key] of apiKeys.entries()) if (key.projectId === projectId) apiKeys.delete(hash);
       }
     },
 

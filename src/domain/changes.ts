@@ -1,4 +1,4 @@
-// What a subscriber is told about (SPEC §6): an entitlement changed when any of isEnabled,
+// What a subscriber is told about (docs/rules.md §6): an entitlement changed when any of isEnabled,
 // usageLimit, isUnlimited, isSoftLimit, resetPeriod, staticValues or hasAccess changed, or
 // when the feature appeared or went.
 import type { Entitlement } from "./entitlements.ts";

@@ -1,4 +1,4 @@
-// Usage against a limit, access, and checks (SPEC §5).
+// Usage against a limit, access, and checks (docs/rules.md §5).
 import type { Entitlement } from "./entitlements.ts";
 
 export type CheckReason = "ENTITLED" | "SOFT_LIMIT_EXCEEDED" | "LIMIT_EXCEEDED" | "NOT_ENTITLED";

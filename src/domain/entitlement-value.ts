@@ -1,6 +1,11 @@
 // What a plan entitlement, a subscription override or a grant gives for one feature, and
 // the rules that make such a value complete and meaningful for the feature's type.
-import type { FieldProblem } from "../errors.ts";
+
+/** What is wrong with one input field, named by its path (e.g. `usageLimit`). */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
 
 export type FeatureType = "BOOLEAN" | "METERED" | "STATIC";
 export type ResetPeriod = "DAILY" | "WEEKLY" | "MONTHLY" | "QUARTERLY" | "HALF_YEARLY" | "ANNUAL" | "NEVER";

@@ -1,4 +1,4 @@
-// A customer's entitlements at an instant (SPEC §3–§5): the sources active at t, their
+// A customer's entitlements at an instant (docs/rules.md §3–§5): the sources active at t, their
 // precedence, the aggregate per feature, the usage period, access and checks.
 // Pure: no GraphQL, no database. The loaders hand it rows; the schema maps what it returns.
 import {
@@ -89,7 +89,7 @@ export interface Entitlement {
   staticValues: string[];
   activeFrom: Date | null;
   activeTo: Date | null;
-  /** Best first (SPEC §4 precedence). */
+  /** Best first (docs/rules.md §4 precedence). */
   sources: Source[];
   /** METERED only. */
   period: Period | null;
@@ -104,7 +104,7 @@ export interface EntitlementFilters {
 
 const TYPE_RANK: Record<SourceType, number> = { SUBSCRIPTION: 0, GRANT: 1, PLAN: 2, ADDON: 3 };
 
-/** SPEC §4 precedence, best first: SUBSCRIPTION, GRANT (higher priority first), PLAN, ADDON; then earlier activeFrom, then id. */
+/** docs/rules.md §4 precedence, best first: SUBSCRIPTION, GRANT (higher priority first), PLAN, ADDON; then earlier activeFrom, then id. */
 export function compareSources(a: Source, b: Source): number {
   return (
     TYPE_RANK[a.type] - TYPE_RANK[b.type] ||
@@ -152,6 +152,11 @@ function makeSource(
     isSoftLimit: value.isSoftLimit,
     staticValue: value.staticValue,
   };
+}
+
+/** A grant is in force from effectiveAt until the first of expiresAt and voidedAt (half-open). */
+export function grantInForce(grant: Pick<GrantRow, "effectiveAt" | "expiresAt" | "voidedAt">, t: Date): boolean {
+  return windowCovers({ start: grant.effectiveAt, end: firstEnd(grant.expiresAt, grant.voidedAt) }, t);
 }
 
 /** Every source active at t, for every feature, in no particular order. */
@@ -216,7 +221,7 @@ export function activeSources(state: CustomerState, t: Date): Source[] {
   for (const grant of state.grants) {
     const end = firstEnd(grant.expiresAt, grant.voidedAt);
     const feature = state.features.get(grant.featureId);
-    if (!feature || !windowCovers({ start: grant.effectiveAt, end }, t)) continue;
+    if (!feature || !grantInForce(grant, t)) continue;
     sources.push(
       makeSource(feature, grant.value, {
         type: "GRANT",
@@ -242,7 +247,7 @@ function rankStaticValues(feature: FeatureInfo, enabled: readonly Source[]): str
   return values.sort((a, b) => levelOf(b) - levelOf(a));
 }
 
-/** One feature's aggregate from its active sources (SPEC §4), or null when it has none. */
+/** One feature's aggregate from its active sources (docs/rules.md §4), or null when it has none. */
 export function aggregate(feature: FeatureInfo, sources: readonly Source[], t: Date): Entitlement | null {
   if (sources.length === 0) return null;
   const ordered = [...sources].sort(compareSources);

@@ -1,4 +1,4 @@
-// Usage periods (SPEC §5): period k starts at anchor + k × resetPeriod in UTC calendar
+// Usage periods (docs/rules.md §5): period k starts at anchor + k × resetPeriod in UTC calendar
 // units, computed from the anchor each time, months clamped to their last day
 // (anchor Jan 31 → Feb 28 → Mar 31 → Apr 30). NEVER: one period, all time.
 import type { ResetPeriod } from "./entitlement-value.ts";

@@ -1,4 +1,4 @@
-// A subscription's status at an instant (SPEC §2), checked in this order.
+// A subscription's status at an instant (docs/rules.md §2), checked in this order.
 export type SubscriptionStatus = "SCHEDULED" | "TRIALING" | "ACTIVE" | "NON_RENEWING" | "CANCELED" | "EXPIRED";
 
 export interface SubscriptionTimes {

@@ -1,4 +1,4 @@
-// Scheduled transitions (SPEC §6): a source's start or end time being reached changes a
+// Scheduled transitions (docs/rules.md §6): a source's start or end time being reached changes a
 // customer's entitlements with no write happening. A scan covers the instants in
 // (from, to]; what it finds there is announced unless the write that set it already was.
 import type { Entitlement } from "./entitlements.ts";

@@ -3,6 +3,7 @@
 // (Redis, when REDIS_URL is set) every other instance hears it too.
 import { setMaxListeners } from "node:events";
 import { createPubSub, type PubSubEventTarget } from "graphql-yoga";
+import type { Invalidation } from "../cache/entitlement-cache.ts";
 
 export type ChangeCause = "CATALOG_CHANGED" | "SUBSCRIPTION_CHANGED" | "GRANT_CHANGED" | "USAGE_CHANGED" | "SCHEDULED_TRANSITION";
 
@@ -24,17 +25,6 @@ type Topics = {
   [CUSTOMER_CHANGES]: [customerTopic: string, change: EntitlementChange];
 };
 const customerTopic = (projectId: string, customerId: string) => `${projectId}/${customerId}`;
-
-/** What a write changed in cached rows (src/cache/entitlement-cache.ts). */
-export interface Invalidation {
-  projectId: string;
-  /** Customers whose subscriptions, grants or record changed. */
-  customerIds?: string[];
-  /** Customers who recorded usage. */
-  usageOf?: string[];
-  catalog?: boolean;
-  apiKeys?: boolean;
-}
 
 /** What crosses instances. */
 export type RelayedMessage = { change: EntitlementChange } | { invalidation: Invalidation };

@@ -118,10 +118,13 @@ export function createCustomerStateLoader(prisma: PrismaClient, projectId: strin
   return new DataLoader<string, LoadedCustomerState>(async (customerIds) => {
     if (!projectId) return customerIds.map(() => customerStateOf(NO_ROWS, EMPTY_CATALOG));
     const [rows, catalog] = await Promise.all([
-      cache.customerRows(projectId, customerIds, (missing) => loadCustomerRows(prisma, projectId, missing)),
+      cache.customerRows(projectId, customerIds, async (missing) => {
+        const loaded = await loadCustomerRows(prisma, projectId, missing);
+        return missing.map((customerId) => loaded.get(customerId));
+      }),
       cache.catalog(projectId, () => loadCatalog(prisma, projectId)),
     ]);
-    return customerIds.map((customerId) => memoizedStateOf(rows.get(customerId) ?? NO_ROWS, catalog));
+    return customerIds.map((customerId, index) => memoizedStateOf(rows[index] ?? NO_ROWS, catalog));
   });
 }
 
@@ -132,56 +135,3 @@ const EMPTY_CATALOG: Catalog = {
   entitlementsByPlan: new Map(),
   engine: { features: new Map(), plans: new Map(), entitlementsByPlan: new Map() },
 };
-
-export interface UsageKey {
-  customerId: string;
-  featureId: string;
-  start: Date | null;
-  end: Date | null;
-}
-
-/** The usage that counts against an entitlement: its customer, feature and current period. */
-export const usageKeyOf = (customerId: string, entitlement: Entitlement): UsageKey => ({
-  customerId,
-  featureId: entitlement.feature.id,
-  start: entitlement.period?.start ?? null,
-  end: entitlement.period?.end ?? null,
-});
-
-const usageCacheKey = (key: UsageKey) => `${key.customerId}|${key.featureId}|${key.start?.getTime() ?? ""}|${key.end?.getTime() ?? ""}`;
-
-/** Sums of usage per (customer, feature, period), all in one statement with five array parameters. */
-async function loadUsage(prisma: PrismaClient, keys: readonly UsageKey[]): Promise<number[]> {
-  const sums = await prisma.$queryRaw<{ index: number; used: number }[]>`
-    SELECT k.index, COALESCE(SUM(u."quantity"), 0)::float8 AS used
-    FROM unnest(
-      ${keys.map((_key, index) => index)}::int[],
-      ${keys.map((key) => key.customerId)}::uuid[],
-      ${keys.map((key) => key.featureId)}::uuid[],
-      ${keys.map((key) => key.start)}::timestamptz[],
-      ${keys.map((key) => key.end)}::timestamptz[]
-    ) AS k(index, customer_id, feature_id, start_at, end_at)
-    LEFT JOIN "UsageRecord" u
-      ON u."customerId" = k.customer_id AND u."featureId" = k.feature_id
-      -- A range the (customerId, featureId, timestamp) index can bound, open ends as infinities.
-      AND u."timestamp" >= COALESCE(k.start_at, '-infinity') AND u."timestamp" < COALESCE(k.end_at, 'infinity')
-    GROUP BY k.index`;
-  const byIndex = new Map(sums.map((row) => [Number(row.index), Number(row.used)]));
-  return keys.map((_key, index) => byIndex.get(index) ?? 0);
-}
-
-/** Usage sums per (customer, feature, period), through the cache: the misses in one statement. */
-export function createUsageLoader(prisma: PrismaClient, projectId: string | null, cache: EntitlementCache) {
-  return new DataLoader<UsageKey, number, string>(
-    async (keys) => {
-      if (!projectId) return loadUsage(prisma, keys);
-      const byCacheKey = new Map(keys.map((key) => [usageCacheKey(key), key]));
-      const sums = await cache.usage(projectId, [...byCacheKey.keys()], (cacheKey) => byCacheKey.get(cacheKey)!.customerId, async (missing) => {
-        const loaded = await loadUsage(prisma, missing.map((cacheKey) => byCacheKey.get(cacheKey)!));
-        return new Map(missing.map((cacheKey, index) => [cacheKey, loaded[index]!]));
-      });
-      return keys.map((key) => sums.get(usageCacheKey(key)) ?? 0);
-    },
-    { cacheKeyFn: usageCacheKey },
-  );
-}

@@ -2,11 +2,17 @@
 // one is scoped to the caller's project.
 import DataLoader from "dataloader";
 import type { Customer, Feature, PlanEntitlement, PrismaClient, SubscriptionPhase } from "../generated/prisma/client.ts";
-import { createCustomerStateLoader, createUsageLoader, loadCatalog } from "./customer-state.ts";
-import { createEntitlementCache, type EntitlementCache } from "../cache/entitlement-cache.ts";
+import { createCustomerStateLoader, loadCatalog } from "./customer-state.ts";
+import { createUsageLoader } from "./usage.ts";
+import { createEntitlementCache, type CustomerKey, type EntitlementCache } from "../cache/entitlement-cache.ts";
 
 /** For jobs and tests that must read the database itself. */
-const NO_CACHE = createEntitlementCache({ enabled: false });
+const NO_CACHE = createEntitlementCache({ enabled: false, maxCustomers: 1 });
+
+export interface PlanFeature {
+  planId: string;
+  featureId: string;
+}
 
 export interface Loaders {
   featureByKey: DataLoader<string, Feature | null>;
@@ -15,15 +21,13 @@ export interface Loaders {
   phasesBySubscriptionId: DataLoader<string, SubscriptionPhase[]>;
   customerByExternalId: DataLoader<string, Customer | null>;
   customerById: DataLoader<string, Customer | null>;
-  /** Key: `${planId}:${featureId}`; removed entitlements are absent. */
-  planEntitlement: DataLoader<string, PlanEntitlement | null>;
+  /** What a plan gives for a feature; removed entitlements are absent. */
+  planEntitlement: DataLoader<PlanFeature, PlanEntitlement | null, string>;
   /** What the entitlement engine needs about a customer (by customer id). */
   customerState: ReturnType<typeof createCustomerStateLoader>;
   /** Usage sums per (customer, feature, period). */
   usage: ReturnType<typeof createUsageLoader>;
 }
-
-const byKey = <T, K extends string>(rows: T[], keyOf: (row: T) => K) => new Map(rows.map((row) => [keyOf(row), row]));
 
 /**
  * The loaders of one request (or one job) in one project, each made on first use: a check
@@ -81,16 +85,14 @@ class ProjectLoaders implements Loaders {
     return (this.#customerById ??= this.customers("id"));
   }
   get planEntitlement() {
-    return (this.#planEntitlement ??= this.scoped(async (keys, projectId) => {
-      const { entitlementsByPlan } = await this.catalog(projectId);
-      const found = new Map<string, PlanEntitlement>();
-      for (const key of keys) {
-        const [planId = "", featureId = ""] = key.split(":");
-        const row = entitlementsByPlan.get(planId)?.find((candidate) => candidate.featureId === featureId);
-        if (row) found.set(key, row);
-      }
-      return found;
-    }));
+    return (this.#planEntitlement ??= new DataLoader<PlanFeature, PlanEntitlement | null, string>(
+      async (keys) => {
+        if (!this.projectId) return keys.map(() => null);
+        const { entitlementsByPlan } = await this.catalog(this.projectId);
+        return keys.map(({ planId, featureId }) => entitlementsByPlan.get(planId)?.find((row) => row.featureId === featureId) ?? null);
+      },
+      { cacheKeyFn: ({ planId, featureId }) => `${planId}/${featureId}` },
+    ));
   }
 
   private scoped<V>(load: (keys: readonly string[], projectId: string) => Promise<ReadonlyMap<string, V>>) {
@@ -105,15 +107,17 @@ class ProjectLoaders implements Loaders {
     return this.cache.catalog(projectId, () => loadCatalog(this.prisma, projectId));
   }
 
-  /** Customer records by `id:<id>` or `externalId:<externalId>`. */
-  private customers(field: "id" | "externalId") {
-    return this.scoped(async (keys, projectId) => {
-      const found = await this.cache.customers(projectId, keys.map((key) => `${field}:${key}`), async (missing) => {
-        const values = missing.map((key) => key.slice(field.length + 1));
-        const rows = await this.prisma.customer.findMany({ where: { projectId, [field]: { in: values } } });
-        return byKey(rows, (row) => `${field}:${row[field]}`);
+  /** Customer records by id or by externalId, through the cache. */
+  private customers(by: CustomerKey["by"]) {
+    return new DataLoader<string, Customer | null>(async (values) => {
+      const projectId = this.projectId;
+      if (!projectId) return values.map(() => null);
+      const found = await this.cache.customers(projectId, values.map((value) => ({ by, value })), async (missing) => {
+        const rows = await this.prisma.customer.findMany({ where: { projectId, [by]: { in: missing.map((key) => key.value) } } });
+        const byValue = new Map(rows.map((row) => [row[by], row]));
+        return missing.map((key) => byValue.get(key.value));
       });
-      return new Map([...found].map(([key, row]) => [key.slice(field.length + 1), row]));
+      return found.map((customer) => customer ?? null);
     });
   }
 }

@@ -3,10 +3,10 @@ import { z } from "zod";
 import { builder } from "./builder.ts";
 import { ApiKeyScopeEnum } from "./enums.ts";
 import { globalId, text } from "./inputs.ts";
-import { cachedRowsWrite, projectIdOf } from "../context.ts";
-import { generateApiKeySecret, hashApiKey, visiblePrefix } from "../auth/api-keys.ts";
-import { invalidOperation, notFound } from "../errors.ts";
+import { asSelected } from "./lookup.ts";
+import { projectIdOf, scopeOf } from "../context.ts";
 import type { ApiKey } from "../generated/prisma/client.ts";
+import * as access from "../services/access.ts";
 
 const ApiKeyNode = builder.prismaNode("ApiKey", {
   id: { field: "id" },
@@ -53,40 +53,14 @@ builder.mutationFields((t) => ({
     type: CreatedApiKey,
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
-    resolve: async (_root, { input }, context) => {
-      const secret = generateApiKeySecret();
-      const apiKey = await context.prisma.apiKey.create({
-        data: {
-          projectId: projectIdOf(context),
-          name: input.name,
-          prefix: visiblePrefix(secret),
-          hash: hashApiKey(secret),
-          scopes: [...new Set(input.scopes)],
-        },
-      });
-      return { apiKey, secret };
-    },
+    resolve: (_root, { input }, context) => access.createApiKey(scopeOf(context), input),
   }),
   revokeApiKey: t.prismaField({
     type: "ApiKey",
     authScopes: { admin: true },
     description: "Revokes a key at once. The project's last active ADMIN key cannot be revoked.",
     args: { id: t.arg.id({ required: true }).validate(globalId("ApiKey")) },
-    resolve: async (query, _root, args, context) => {
-      const projectId = projectIdOf(context);
-      // Every instance forgets the project's cached keys: the revoked one stops working at once.
-      return cachedRowsWrite(context, { apiKeys: true }, () => context.prisma.$transaction(async (tx) => {
-        const key = await tx.apiKey.findFirst({ where: { id: args.id, projectId } });
-        if (!key) throw notFound("API key", "id");
-        if (key.revokedAt) throw invalidOperation("The API key is already revoked", "id");
-        if (key.scopes.includes("ADMIN")) {
-          const activeKeys = await tx.apiKey.findMany({ where: { projectId, revokedAt: null, id: { not: key.id } } });
-          if (!activeKeys.some((other) => other.scopes.includes("ADMIN"))) {
-            throw invalidOperation("This is the project's last active ADMIN key", "id");
-          }
-        }
-        return tx.apiKey.update({ ...query, where: { id: key.id }, data: { revokedAt: new Date() } });
-      }));
-    },
+    resolve: async (query, _root, args, context) =>
+      asSelected(query, await access.revokeApiKey(scopeOf(context), args.id), (selected) => context.prisma.apiKey.findUniqueOrThrow(selected)),
   }),
 }));

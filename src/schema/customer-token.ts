@@ -1,12 +1,9 @@
 // Customer tokens for frontend apps: they read one customer's entitlements, nothing else.
 import { z } from "zod";
 import { builder } from "./builder.ts";
-import { CustomerRef, resolveCustomerRef } from "./customer.ts";
-import { projectIdOf } from "../context.ts";
-import { issueCustomerToken } from "../auth/customer-tokens.ts";
-
-const DEFAULT_TTL_SECONDS = 3600;
-const MAX_TTL_SECONDS = 7 * 24 * 3600;
+import { CustomerRef } from "./customer.ts";
+import { scopeOf } from "../context.ts";
+import { createCustomerToken, DEFAULT_TOKEN_TTL_SECONDS as DEFAULT_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS as MAX_TTL_SECONDS } from "../services/access.ts";
 
 const CustomerTokenType = builder.objectRef<{ token: string; expiresAt: Date }>("CustomerToken").implement({
   fields: (t) => ({
@@ -24,13 +21,6 @@ builder.mutationField("createCustomerToken", (t) =>
       customer: t.arg({ type: CustomerRef, required: true }),
       ttlSeconds: t.arg.int().validate(z.number().int().min(60, "must be at least 60").max(MAX_TTL_SECONDS, `must be at most ${MAX_TTL_SECONDS}`).nullish()),
     },
-    resolve: async (_root, args, context) => {
-      const customer = await resolveCustomerRef(context, args.customer, "customer");
-      return issueCustomerToken(
-        context.customerTokenSecret,
-        { projectId: projectIdOf(context), customerId: customer.id },
-        args.ttlSeconds ?? DEFAULT_TTL_SECONDS,
-      );
-    },
+    resolve: (_root, args, context) => createCustomerToken(scopeOf(context), context.customerTokenSecret, args.customer, args.ttlSeconds),
   }),
 );

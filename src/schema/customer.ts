@@ -1,11 +1,11 @@
 // Customers: addressed by global ID or by the caller's own externalId.
 import { builder } from "./builder.ts";
 import { email, externalId, globalId, text } from "./inputs.ts";
-import { cachedRowsWrite, projectIdOf, requireVisibleCustomer, type Context } from "../context.ts";
-import { alreadyExists, invalidInput, notFound } from "../errors.ts";
-import { byIdOrKey, foundOrThrow } from "./lookup.ts";
-import { uniqueViolationFields } from "../db/errors.ts";
-import type { Customer, Prisma } from "../generated/prisma/client.ts";
+import { projectIdOf, scopeOf, type Context } from "../context.ts";
+import { asSelected, byIdOrKey, foundOrThrow } from "./lookup.ts";
+import type { Prisma } from "../generated/prisma/client.ts";
+import * as customers from "../services/customers.ts";
+import { requireVisibleCustomer } from "../services/scope.ts";
 
 export const CustomerNode = builder.prismaNode("Customer", {
   id: { field: "id" },
@@ -32,28 +32,6 @@ export const CustomerRef = builder.inputType("CustomerRef", {
     externalId: t.string().validate(externalId.nullish()),
   }),
 });
-
-/** A customer the engine already knows exists (by id, batched). */
-export async function loadedCustomer(context: Context, customerId: string): Promise<Customer> {
-  const customer = await context.loaders.customerById.load(customerId);
-  if (!customer) throw new Error(`Customer ${customerId} vanished`);
-  return customer;
-}
-
-/** The referenced customer of the caller's project, or NOT_FOUND / VALIDATION_ERROR naming `field`. */
-export async function resolveCustomerRef(
-  context: Context,
-  ref: { id?: string | null; externalId?: string | null },
-  field: string,
-): Promise<Customer> {
-  if (!ref.id === !ref.externalId) throw invalidInput(field, "give exactly one of id or externalId");
-  const customer = ref.externalId
-    ? await context.loaders.customerByExternalId.load(ref.externalId)
-    : await context.loaders.customerById.load(ref.id ?? "");
-  requireVisibleCustomer(context, customer?.id);
-  if (!customer) throw notFound("Customer", `${field}.${ref.externalId ? "externalId" : "id"}`, ref.externalId ?? undefined);
-  return customer;
-}
 
 const CreateCustomerInput = builder.inputType("CreateCustomerInput", {
   fields: (t) => ({
@@ -109,7 +87,7 @@ builder.queryFields((t) => ({
       const customer = Object.keys(query).length === 0
         ? await (args.id ? context.loaders.customerById.load(args.id) : context.loaders.customerByExternalId.load(String(args.externalId)))
         : await context.prisma.customer.findFirst({ ...query, where: { projectId: projectIdOf(context), ...lookup.where } });
-      requireVisibleCustomer(context, customer?.id);
+      requireVisibleCustomer(scopeOf(context), customer?.id);
       return foundOrThrow("Customer", lookup, customer);
     },
   }),
@@ -133,37 +111,14 @@ builder.mutationFields((t) => ({
     type: "Customer",
     authScopes: { write: true },
     args: { input: t.arg({ type: CreateCustomerInput, required: true }) },
-    resolve: async (query, _root, { input }, context) => {
-      try {
-        return await context.prisma.customer.create({
-          ...query,
-          data: {
-            projectId: projectIdOf(context),
-            externalId: input.externalId,
-            name: input.name ?? null,
-            email: input.email ?? null,
-            metadata: input.metadata ?? undefined,
-          },
-        });
-      } catch (error) {
-        if (uniqueViolationFields(error)) throw alreadyExists("customer", "input.externalId", input.externalId);
-        throw error;
-      }
-    },
+    resolve: async (query, _root, { input }, context) =>
+      asSelected(query, await customers.createCustomer(scopeOf(context), input), (selected) => context.prisma.customer.findUniqueOrThrow(selected)),
   }),
   updateCustomer: t.prismaField({
     type: "Customer",
     authScopes: { write: true },
     args: { input: t.arg({ type: UpdateCustomerInput, required: true }) },
-    resolve: async (query, _root, { input }, context) => {
-      // Found first, then updated: an update that changes nothing still answers the customer.
-      const owned = await context.prisma.customer.findFirst({ where: { id: input.id, projectId: projectIdOf(context) }, select: { id: true } });
-      if (!owned) throw notFound("Customer", "input.id");
-      return cachedRowsWrite(context, { customerIds: [owned.id] }, () => context.prisma.customer.update({
-        ...query,
-        where: { id: owned.id },
-        data: { name: input.name, email: input.email, metadata: input.metadata ?? undefined },
-      }));
-    },
+    resolve: async (query, _root, { input }, context) =>
+      asSelected(query, await customers.updateCustomer(scopeOf(context), input), (selected) => context.prisma.customer.findUniqueOrThrow(selected)),
   }),
 }));

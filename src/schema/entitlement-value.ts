@@ -1,18 +1,10 @@
 // The value fields shared by plan entitlements, subscription overrides and grants: the
-// same input fields, the same output fields, and the same checks (src/domain/entitlement-value.ts).
+// same input fields and the same output fields (their checks: src/services/catalog.ts).
 import type { InputFieldBuilder, SchemaTypes } from "@pothos/core";
 import { builder } from "./builder.ts";
 import { ResetPeriodEnum } from "./enums.ts";
-import { featureLevels } from "./feature.ts";
 import { text, usageLimit } from "./inputs.ts";
-import { validationFailed } from "../errors.ts";
-import {
-  checkEntitlementValue,
-  MAX_STATIC_VALUE_LENGTH,
-  type EntitlementValue,
-  type EntitlementValueInput,
-} from "../domain/entitlement-value.ts";
-import type { Feature } from "../generated/prisma/client.ts";
+import { MAX_STATIC_VALUE_LENGTH, type EntitlementValue } from "../domain/entitlement-value.ts";
 import type { Context } from "../context.ts";
 
 export function entitlementValueInputFields<Types extends SchemaTypes>(t: InputFieldBuilder<Types, "InputObject">) {
@@ -48,22 +40,3 @@ export function entitlementValueOutputFields<Shape>(
     staticValue: t.string({ nullable: true, description: "STATIC only.", resolve: field("staticValue") }),
   };
 }
-
-/** Checks a complete value (plan entitlement, grant) for the feature, or throws VALIDATION_ERROR on `input.*`. */
-export function requireCompleteValue(feature: Feature, input: EntitlementValueInput): EntitlementValue {
-  const checked = checkEntitlementValue({ key: feature.key, type: feature.type, levels: featureLevels(feature) }, input);
-  if (!checked.ok) {
-    throw validationFailed(checked.problems.map((problem) => ({ ...problem, field: `input.${problem.field}` })));
-  }
-  return checked.value;
-}
-
-export const pickValueInput = (input: EntitlementValueInput): EntitlementValueInput => ({
-  isEnabled: input.isEnabled,
-  usageLimit: input.usageLimit,
-  isUnlimited: input.isUnlimited,
-  resetPeriod: input.resetPeriod,
-  isSoftLimit: input.isSoftLimit,
-  staticValue: input.staticValue,
-});
-

@@ -1,27 +1,21 @@
 // A customer's aggregated entitlements, their sources and usage, and checks. The rules live
-// in src/domain/entitlements.ts and checks.ts; this module only maps them.
+// in src/domain/entitlements.ts and checks.ts, the reading in src/services/entitlements.ts;
+// this module only maps them.
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "./builder.ts";
 import { FeatureTypeEnum, ResetPeriodEnum } from "./enums.ts";
-import { CustomerNode, CustomerRef, loadedCustomer, resolveCustomerRef } from "./customer.ts";
-import { FeatureNode, featureByKey } from "./feature.ts";
+import { CustomerNode, CustomerRef } from "./customer.ts";
+import { FeatureNode } from "./feature.ts";
 import { SubscriptionNode } from "./subscription.ts";
 import { catalogKey, globalId } from "./inputs.ts";
-import type { Context } from "../context.ts";
-import { usageKeyOf } from "../loaders/customer-state.ts";
-import { type Entitlement, type EntitlementFilters, type Source } from "../domain/entitlements.ts";
+import { scopeOf } from "../context.ts";
+import type { Source } from "../domain/entitlements.ts";
 import { check, hasAccess, usageSummary, type CheckReason } from "../domain/checks.ts";
+import { featureByKey } from "../services/catalog.ts";
+import { loadedCustomer, resolveCustomerRef } from "../services/customers.ts";
+import { readEntitlement, readEntitlements, type EvaluatedEntitlement } from "../services/entitlements.ts";
 import type { FeatureType } from "../domain/entitlement-value.ts";
-
-/** An aggregate as evaluated for one customer at one instant. */
-export interface EvaluatedEntitlement {
-  customerId: string;
-  at: Date;
-  entitlement: Entitlement;
-  /** Usage loaded once for many readers (one change event, many subscribers). */
-  used?: () => Promise<number>;
-}
 
 export const EntitlementSourceTypeEnum = builder.enumType("EntitlementSourceType", {
   description: "Where an entitlement comes from.",
@@ -41,24 +35,6 @@ export const CheckReasonEnum = builder.enumType("CheckReason", {
     NOT_ENTITLED: { description: "No active source enables the feature for this customer." },
   } as const,
 });
-
-/** The usage of a METERED entitlement in its current period. */
-export async function usedIn(context: Context, evaluated: EvaluatedEntitlement): Promise<number> {
-  const { entitlement } = evaluated;
-  if (entitlement.feature.type !== "METERED") return 0;
-  return evaluated.used ? evaluated.used() : context.loaders.usage.load(usageKeyOf(evaluated.customerId, entitlement));
-}
-
-/** The customer's entitlements at `at` (default now), filtered. */
-export async function evaluateEntitlements(
-  context: Context,
-  customerId: string,
-  at: Date,
-  filters: EntitlementFilters = {},
-): Promise<EvaluatedEntitlement[]> {
-  const loaded = await context.loaders.customerState.load(customerId);
-  return loaded.entitlementsAt(at, filters).map((entitlement) => ({ customerId, at, entitlement }));
-}
 
 const EntitlementSourceType = builder.objectRef<{ customerId: string; source: Source }>("EntitlementSource").implement({
   fields: (t) => ({
@@ -111,7 +87,7 @@ export const CustomerEntitlementType = builder.objectRef<EvaluatedEntitlement>("
   fields: (t) => ({
     customer: t.field({
       type: CustomerNode,
-      resolve: ({ customerId }, _args, context) => loadedCustomer(context, customerId),
+      resolve: ({ customerId }, _args, context) => loadedCustomer(context.loaders, customerId),
     }),
     feature: t.field({
       type: FeatureNode,
@@ -126,7 +102,7 @@ export const CustomerEntitlementType = builder.objectRef<EvaluatedEntitlement>("
     isEnabled: t.boolean({ resolve: ({ entitlement }) => entitlement.isEnabled }),
     hasAccess: t.boolean({
       description: "Enabled and, for METERED, unlimited, soft, or used < limit.",
-      resolve: async (evaluated, _args, context) => hasAccess(evaluated.entitlement, await usedIn(context, evaluated)),
+      resolve: async (evaluated) => hasAccess(evaluated.entitlement, await evaluated.used()),
     }),
     usageLimit: t.int({
       nullable: true,
@@ -149,10 +125,10 @@ export const CustomerEntitlementType = builder.objectRef<EvaluatedEntitlement>("
       type: UsageType,
       nullable: true,
       description: "METERED only.",
-      resolve: async (evaluated, _args, context) => {
+      resolve: async (evaluated) => {
         const { entitlement } = evaluated;
         if (entitlement.feature.type !== "METERED") return null;
-        const summary = usageSummary(entitlement, await usedIn(context, evaluated));
+        const summary = usageSummary(entitlement, await evaluated.used());
         return { ...summary, periodStart: entitlement.period?.start ?? null, periodEnd: entitlement.period?.end ?? null };
       },
     }),
@@ -178,11 +154,13 @@ builder.prismaObjectFields(CustomerNode, (t) => ({
       types: t.arg({ type: [FeatureTypeEnum] }),
     },
     resolve: (customer, args, context) =>
-      evaluateEntitlements(context, customer.id, args.at ?? new Date(), {
-        featureKeys: args.featureKeys,
-        featureIds: args.featureIds,
-        subscriptionIds: args.subscriptionIds,
-        types: args.types as FeatureType[] | null | undefined,
+      readEntitlements(context.loaders, customer.id, args.at ?? new Date(), {
+        filters: {
+          featureKeys: args.featureKeys,
+          featureIds: args.featureIds,
+          subscriptionIds: args.subscriptionIds,
+          types: args.types as FeatureType[] | null | undefined,
+        },
       }),
   }),
   entitlement: t.field({
@@ -191,9 +169,8 @@ builder.prismaObjectFields(CustomerNode, (t) => ({
     description: "One feature's aggregated entitlement; null when no source is active at `at`.",
     args: { featureKey: t.arg.string({ required: true }).validate(catalogKey), at: t.arg({ type: "DateTime" }) },
     resolve: async (customer, args, context) => {
-      await featureByKey(context, args.featureKey, "featureKey");
-      const [evaluated] = await evaluateEntitlements(context, customer.id, args.at ?? new Date(), { featureKeys: [args.featureKey] });
-      return evaluated ?? null;
+      await featureByKey(scopeOf(context), args.featureKey, "featureKey");
+      return (await readEntitlement(context.loaders, customer.id, args.featureKey, args.at ?? new Date())).evaluated;
     },
   }),
 }));
@@ -214,12 +191,6 @@ const EntitlementCheckType = builder
     }),
   });
 
-/** Evaluates one feature of one customer: the aggregate (or null) and its usage. */
-export async function evaluateFeature(context: Context, customerId: string, featureKey: string, at: Date) {
-  const [evaluated] = await evaluateEntitlements(context, customerId, at, { featureKeys: [featureKey] });
-  return { evaluated: evaluated ?? null, used: evaluated ? await usedIn(context, evaluated) : 0 };
-}
-
 builder.queryField("checkEntitlement", (t) =>
   t.field({
     type: EntitlementCheckType,
@@ -232,9 +203,10 @@ builder.queryField("checkEntitlement", (t) =>
       at: t.arg({ type: "DateTime" }),
     },
     resolve: async (_root, args, context) => {
-      const customer = await resolveCustomerRef(context, args.customer, "customer");
-      await featureByKey(context, args.featureKey, "featureKey");
-      const { evaluated, used } = await evaluateFeature(context, customer.id, args.featureKey, args.at ?? new Date());
+      const scope = scopeOf(context);
+      const customer = await resolveCustomerRef(scope, args.customer, "customer");
+      await featureByKey(scope, args.featureKey, "featureKey");
+      const { evaluated, used } = await readEntitlement(context.loaders, customer.id, args.featureKey, args.at ?? new Date());
       return { ...check(evaluated?.entitlement ?? null, used, args.quantity ?? 1), entitlement: evaluated };
     },
   }),

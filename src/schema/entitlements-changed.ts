@@ -1,14 +1,14 @@
-// Subscription.entitlementsChanged: a customer's entitlements as they change (SPEC §6).
+// Subscription.entitlementsChanged: a customer's entitlements as they change (docs/rules.md §6).
 import { filter, pipe } from "graphql-yoga";
 import { z } from "zod";
 import { builder } from "./builder.ts";
-import { CustomerNode, CustomerRef, loadedCustomer, resolveCustomerRef } from "./customer.ts";
-import { CustomerEntitlementType, type EvaluatedEntitlement } from "./entitlement.ts";
+import { CustomerNode, CustomerRef } from "./customer.ts";
+import { CustomerEntitlementType } from "./entitlement.ts";
 import { catalogKey } from "./inputs.ts";
-import { projectIdOf, type Context } from "../context.ts";
-import { createLoaders } from "../loaders/index.ts";
-import { usageKeyOf } from "../loaders/customer-state.ts";
+import { scopeOf } from "../context.ts";
 import type { EntitlementChange } from "../events/bus.ts";
+import { loadedCustomer, resolveCustomerRef } from "../services/customers.ts";
+import { entitlementsAfterChange } from "../services/entitlements.ts";
 
 const ChangeCauseEnum = builder.enumType("ChangeCause", {
   values: {
@@ -24,7 +24,7 @@ const EntitlementsChangedEvent = builder.objectRef<EntitlementChange>("Entitleme
   fields: (t) => ({
     customer: t.field({
       type: CustomerNode,
-      resolve: ({ customerId }, _args, context) => loadedCustomer(context, customerId),
+      resolve: ({ customerId }, _args, context) => loadedCustomer(context.loaders, customerId),
     }),
     cause: t.field({ type: ChangeCauseEnum, resolve: (change) => change.cause }),
     changedFeatureKeys: t.exposeStringList("changedFeatureKeys"),
@@ -32,37 +32,10 @@ const EntitlementsChangedEvent = builder.objectRef<EntitlementChange>("Entitleme
     entitlements: t.field({
       type: [CustomerEntitlementType],
       description: "The customer's entitlements after the change.",
-      resolve: (change, _args, context) => entitlementsAfter(change, context),
+      resolve: (change, _args, context) => entitlementsAfterChange(context, change),
     }),
   }),
 });
-
-/**
- * The entitlements an event carries, evaluated once per event on this instance however many
- * subscribers it has: every subscriber of an event receives the same event object.
- */
-const evaluatedEvents = new WeakMap<EntitlementChange, Promise<EvaluatedEntitlement[]>>();
-function entitlementsAfter(change: EntitlementChange, context: Context): Promise<EvaluatedEntitlement[]> {
-  let evaluated = evaluatedEvents.get(change);
-  if (!evaluated) {
-    // Fresh loaders: a subscription's context outlives its events.
-    const loaders = createLoaders(context.prisma, change.projectId, context.cache);
-    evaluated = loaders.customerState.load(change.customerId).then((loaded) => {
-      const at = new Date();
-      return loaded.entitlementsAt(at).map((entitlement) => {
-        let used: Promise<number> | undefined;
-        return {
-          customerId: change.customerId,
-          at,
-          entitlement,
-          used: () => (used ??= loaders.usage.load(usageKeyOf(change.customerId, entitlement))),
-        };
-      });
-    });
-    evaluatedEvents.set(change, evaluated);
-  }
-  return evaluated;
-}
 
 builder.subscriptionType({});
 
@@ -77,9 +50,10 @@ builder.subscriptionField("entitlementsChanged", (t) =>
       featureKeys: t.arg.stringList().validate(z.array(catalogKey).max(200).nullish()),
     },
     subscribe: async (_root, args, context) => {
-      const projectId = projectIdOf(context);
+      const scope = scopeOf(context);
+      const projectId = scope.projectId;
       const customerId = args.customer
-        ? (await resolveCustomerRef(context, args.customer, "customer")).id
+        ? (await resolveCustomerRef(scope, args.customer, "customer")).id
         : (context.caller?.customerId ?? null);
       const keys = args.featureKeys ? new Set(args.featureKeys) : null;
       const changes = context.events.subscribe(projectId, customerId);

@@ -3,12 +3,11 @@ import { z } from "zod";
 import { builder } from "./builder.ts";
 import { CatalogStatusEnum, FeatureTypeEnum } from "./enums.ts";
 import { catalogKey, globalId, longText, text } from "./inputs.ts";
-import { cachedRowsWrite, projectIdOf, type Context } from "../context.ts";
-import { alreadyExists, notFound, validationFailed } from "../errors.ts";
-import { byIdOrKey, foundOrThrow } from "./lookup.ts";
-import { uniqueViolationFields } from "../db/errors.ts";
-import { checkFeatureLevels, type FeatureLevel } from "../domain/entitlement-value.ts";
+import { projectIdOf, scopeOf, type Context } from "../context.ts";
+import { asSelected, byIdOrKey, foundOrThrow } from "./lookup.ts";
+import type { FeatureLevel } from "../domain/entitlement-value.ts";
 import type { Feature, Prisma } from "../generated/prisma/client.ts";
+import * as catalog from "../services/catalog.ts";
 
 export const FeatureLevelType = builder.objectRef<FeatureLevel>("FeatureLevel").implement({
   fields: (t) => ({
@@ -18,9 +17,6 @@ export const FeatureLevelType = builder.objectRef<FeatureLevel>("FeatureLevel").
     isUnlimited: t.exposeBoolean("isUnlimited"),
   }),
 });
-
-export const featureLevels = (feature: Pick<Feature, "levels">): FeatureLevel[] =>
-  (feature.levels as unknown as FeatureLevel[] | null) ?? [];
 
 export const FeatureNode = builder.prismaNode("Feature", {
   id: { field: "id" },
@@ -35,7 +31,7 @@ export const FeatureNode = builder.prismaNode("Feature", {
     levels: t.field({
       type: [FeatureLevelType],
       description: "Ordered levels (lowest first), optional, for STATIC and METERED features.",
-      resolve: featureLevels,
+      resolve: catalog.featureLevels,
     }),
     status: t.expose("status", { type: CatalogStatusEnum }),
     metadata: t.expose("metadata", { type: "JSON", nullable: true }),
@@ -48,13 +44,6 @@ export const FeatureConnection = builder.connectionObject(
   { type: FeatureNode, name: "FeatureConnection" },
   { name: "FeatureEdge" },
 );
-
-/** The feature with this key in the caller's project, or NOT_FOUND naming `field`. */
-export async function featureByKey(context: Context, key: string, field: string): Promise<Feature> {
-  const feature = await context.loaders.featureByKey.load(key);
-  if (!feature) throw notFound("Feature", field, key);
-  return feature;
-}
 
 const FeatureLevelInput = builder.inputType("FeatureLevelInput", {
   fields: (t) => ({
@@ -90,15 +79,6 @@ const UpdateFeatureInput = builder.inputType("UpdateFeatureInput", {
   }),
 });
 
-function normalisedLevels(levels: readonly { level: number; name: string; value: string; isUnlimited?: boolean | null }[] | null | undefined) {
-  if (!levels) return undefined;
-  const checked = checkFeatureLevels(levels.map((level) => ({ ...level, isUnlimited: level.isUnlimited ?? false })));
-  if (!checked.ok) {
-    throw validationFailed(checked.problems.map((problem) => ({ ...problem, field: `input.${problem.field}` })));
-  }
-  return checked.levels as unknown as Prisma.InputJsonValue;
-}
-
 const featureFilter = (
   args: { types?: Feature["type"][] | null; status?: Feature["status"] | null },
   context: Context,
@@ -107,13 +87,6 @@ const featureFilter = (
   ...(args.types ? { type: { in: args.types } } : {}),
   ...(args.status ? { status: args.status } : {}),
 });
-
-/** The feature with this id in the caller's project, or NOT_FOUND. */
-async function ownedFeature(context: Context, id: string, field: string) {
-  const feature = await context.prisma.feature.findFirst({ where: { id, projectId: projectIdOf(context) } });
-  if (!feature) throw notFound("Feature", field);
-  return feature;
-}
 
 builder.queryFields((t) => ({
   feature: t.prismaField({
@@ -153,58 +126,22 @@ builder.mutationFields((t) => ({
     type: "Feature",
     authScopes: { write: true },
     args: { input: t.arg({ type: CreateFeatureInput, required: true }) },
-    resolve: async (query, _root, { input }, context) => {
-      try {
-        return await cachedRowsWrite(context, { catalog: true }, () => context.prisma.feature.create({
-          ...query,
-          data: {
-            projectId: projectIdOf(context),
-            key: input.key,
-            name: input.name,
-            description: input.description ?? null,
-            type: input.type,
-            unitSingular: input.unitSingular ?? null,
-            unitPlural: input.unitPlural ?? null,
-            levels: normalisedLevels(input.levels) ?? [],
-            metadata: input.metadata ?? undefined,
-          },
-        }));
-      } catch (error) {
-        if (uniqueViolationFields(error)) throw alreadyExists("feature", "input.key", input.key);
-        throw error;
-      }
-    },
+    resolve: async (query, _root, { input }, context) =>
+      asSelected(query, await catalog.createFeature(scopeOf(context), input), (selected) => context.prisma.feature.findUniqueOrThrow(selected)),
   }),
   updateFeature: t.prismaField({
     type: "Feature",
     authScopes: { write: true },
     args: { input: t.arg({ type: UpdateFeatureInput, required: true }) },
-    resolve: async (query, _root, { input }, context) => {
-      await ownedFeature(context, input.id, "input.id");
-      return cachedRowsWrite(context, { catalog: true }, () => context.prisma.feature.update({
-        ...query,
-        where: { id: input.id },
-        data: {
-          name: input.name ?? undefined,
-          description: input.description,
-          unitSingular: input.unitSingular,
-          unitPlural: input.unitPlural,
-          levels: normalisedLevels(input.levels),
-          metadata: input.metadata ?? undefined,
-        },
-      }));
-    },
+    resolve: async (query, _root, { input }, context) =>
+      asSelected(query, await catalog.updateFeature(scopeOf(context), input), (selected) => context.prisma.feature.findUniqueOrThrow(selected)),
   }),
   archiveFeature: t.prismaField({
     type: "Feature",
     authScopes: { write: true },
     description: "Stops the feature being added anywhere new; what already uses it keeps working.",
     args: { id: t.arg.id({ required: true }).validate(globalId("Feature")) },
-    resolve: async (query, _root, args, context) => {
-      await ownedFeature(context, args.id, "id");
-      return cachedRowsWrite(context, { catalog: true }, () =>
-        context.prisma.feature.update({ ...query, where: { id: args.id }, data: { status: "ARCHIVED" } }),
-      );
-    },
+    resolve: async (query, _root, args, context) =>
+      asSelected(query, await catalog.archiveFeature(scopeOf(context), args.id), (selected) => context.prisma.feature.findUniqueOrThrow(selected)),
   }),
 }));

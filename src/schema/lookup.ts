@@ -1,4 +1,5 @@
-// Root lookups by global ID or by the caller's own key (feature key, plan key, externalId).
+// Root lookups by global ID or by the caller's own key (feature key, plan key, externalId),
+// and answering a written row with what the client selected of it.
 import { invalidInput, notFound } from "../errors.ts";
 
 export interface Lookup {
@@ -18,4 +19,16 @@ export function byIdOrKey(args: { id?: string | null } & Record<string, unknown>
 export function foundOrThrow<T>(what: string, lookup: Lookup, row: T | null): T {
   if (!row) throw notFound(what, lookup.field, lookup.value);
   return row;
+}
+
+/**
+ * A row a service wrote, as the client asked for it: the row itself when the selection
+ * needs nothing stored beside it, else read again with plugin-prisma's `query` (relations).
+ */
+export async function asSelected<Row extends { id: string }, Query extends object>(
+  query: Query,
+  row: Row,
+  reread: (args: Query & { where: { id: string } }) => Promise<Row>,
+): Promise<Row> {
+  return Object.keys(query).length === 0 ? row : reread({ ...query, where: { id: row.id } });
 }

@@ -1,24 +1,17 @@
 // Customer subscriptions: a customer on a plan over time, with phases, add-ons and overrides.
 import { builder } from "./builder.ts";
 import { SubscriptionStatusEnum } from "./enums.ts";
-import { CustomerNode, CustomerRef, resolveCustomerRef } from "./customer.ts";
-import { featureByKey, featureLevels } from "./feature.ts";
-import { PlanNode, usablePlan } from "./plan.ts";
+import { CustomerNode, CustomerRef } from "./customer.ts";
+import { PlanNode } from "./plan.ts";
 import { catalogKey, globalId, quantity } from "./inputs.ts";
-import { entitlementValueInputFields, entitlementValueOutputFields, pickValueInput } from "./entitlement-value.ts";
-import { projectIdOf, type Context } from "../context.ts";
-import { withChangeEvents } from "../events/track.ts";
-import { invalidInput, invalidOperation, notFound, validationFailed } from "../errors.ts";
-import { planChange, representativePhase, sortPhases } from "../domain/phases.ts";
+import { entitlementValueInputFields, entitlementValueOutputFields } from "./entitlement-value.ts";
+import { asSelected } from "./lookup.ts";
+import { projectIdOf, scopeOf, type Context } from "../context.ts";
+import { representativePhase } from "../domain/phases.ts";
 import { subscriptionStatus, type SubscriptionStatus } from "../domain/subscription-status.ts";
-import { isBefore, latest } from "../domain/time.ts";
-import {
-  checkEntitlementValue,
-  mergeEntitlementValue,
-  resolveOverrideValue,
-  type EntitlementValue,
-} from "../domain/entitlement-value.ts";
-import type { CustomerSubscription, Prisma, SubscriptionOverride } from "../generated/prisma/client.ts";
+import { notEndedByWhere, subscriptionStatusWhere } from "../db/rules-in-sql.ts";
+import type { CustomerSubscription, Prisma, SubscriptionAddon } from "../generated/prisma/client.ts";
+import * as subscriptions from "../services/subscriptions.ts";
 
 // ---- Types -------------------------------------------------------------------------------
 
@@ -112,42 +105,14 @@ const OverrideNode = builder.prismaNode("SubscriptionOverride", {
     feature: t.relation("feature"),
   }),
 });
-builder.objectFields(OverrideNode, (t) => entitlementValueOutputFields(t, overrideValueNow));
-
-/** An override's value now: its own fields, the rest inherited from the current plan's entitlement. */
-async function overrideValueNow(override: SubscriptionOverride, context: Context): Promise<EntitlementValue> {
-  const [feature, phases] = await Promise.all([
-    context.loaders.featureById.load(override.featureId),
-    context.loaders.phasesBySubscriptionId.load(override.subscriptionId),
-  ]);
-  if (!feature) throw new Error(`Override ${override.id} refers to a missing feature`);
-  const phase = representativePhase(phases, new Date());
-  const planEntitlement = phase ? await context.loaders.planEntitlement.load(`${phase.planId}:${feature.id}`) : null;
-  return resolveOverrideValue({ key: feature.key, type: feature.type, levels: featureLevels(feature) }, override, planEntitlement);
-}
+builder.objectFields(OverrideNode, (t) =>
+  entitlementValueOutputFields(t, (override, context) => subscriptions.overrideValueNow(context.loaders, override)),
+);
 
 // ---- Status filters ----------------------------------------------------------------------
 
-/** The SQL form of SPEC §2's status rules (src/domain/subscription-status.ts) at instant t. */
-export function statusWhere(statuses: readonly SubscriptionStatus[], t: Date): Prisma.CustomerSubscriptionWhereInput {
-  const started = { startsAt: { lte: t } };
-  const notCanceled = { OR: [{ canceledAt: null }, { canceledAt: { gt: t } }] };
-  const notEnded = { OR: [{ endsAt: null }, { endsAt: { gt: t } }] };
-  const notTrialing = { OR: [{ trialEndsAt: null }, { trialEndsAt: { lte: t } }] };
-  const running = [started, notCanceled, notEnded];
-  const conditions: Record<SubscriptionStatus, Prisma.CustomerSubscriptionWhereInput> = {
-    SCHEDULED: { startsAt: { gt: t } },
-    CANCELED: { AND: [started, { canceledAt: { lte: t } }] },
-    EXPIRED: { AND: [started, notCanceled, { endsAt: { lte: t } }] },
-    TRIALING: { AND: [...running, { trialEndsAt: { gt: t } }] },
-    NON_RENEWING: { AND: [...running, notTrialing, { OR: [{ canceledAt: { not: null } }, { endsAt: { not: null } }] }] },
-    ACTIVE: { AND: [...running, notTrialing, { canceledAt: null }, { endsAt: null }] },
-  };
-  return { OR: statuses.map((status) => conditions[status]) };
-}
-
 const statusFilter = (statuses: readonly SubscriptionStatus[] | null | undefined, at: Date | null | undefined) =>
-  statuses && statuses.length > 0 ? statusWhere(statuses, at ?? new Date()) : {};
+  statuses && statuses.length > 0 ? subscriptionStatusWhere(statuses, at ?? new Date()) : {};
 
 builder.prismaObjectField(CustomerNode, "subscriptions", (t) =>
   t.relatedConnection(
@@ -170,7 +135,7 @@ const planSubscriptionsWhere = (
   context: Context,
 ): Prisma.CustomerSubscriptionWhereInput => ({
   projectId: projectIdOf(context),
-  phases: { some: { planId, OR: [{ endsAt: null }, { endsAt: { gt: new Date() } }] } },
+  phases: { some: { planId, ...notEndedByWhere(new Date()) } },
   ...statusFilter(statuses, null),
 });
 
@@ -249,125 +214,42 @@ const SetSubscriptionOverrideInput = builder.inputType("SetSubscriptionOverrideI
   }),
 });
 
-// ---- Helpers -----------------------------------------------------------------------------
-
-async function ownedSubscription(context: Context, id: string, field: string) {
-  const subscription = await context.prisma.customerSubscription.findFirst({
-    where: { id, projectId: projectIdOf(context) },
-    include: { phases: true },
-  });
-  if (!subscription) throw notFound("Subscription", field);
-  return subscription;
-}
-
-/** Refuses a change to a subscription that has already ended (canceled or expired) at `at`. */
-function requireRunning(subscription: CustomerSubscription, at: Date, field: string) {
-  const status = subscriptionStatus(subscription, at);
-  if (status === "CANCELED" || status === "EXPIRED") {
-    throw invalidOperation(`The subscription is ${status} at ${at.toISOString()}`, field);
-  }
-}
-
-/** An end must come after its start; `field` names the end in errors. */
-function requireAfter(start: Date, end: Date | null | undefined, field: string, startName: string) {
-  if (end && !isBefore(start, end)) throw invalidInput(field, `must be after ${startName} (${start.toISOString()})`);
-}
-
 // ---- Mutations ---------------------------------------------------------------------------
+
+const asSelectedSubscription = (query: object, context: Context, row: CustomerSubscription) =>
+  asSelected(query, row, (selected) => context.prisma.customerSubscription.findUniqueOrThrow(selected));
+const asSelectedAddon = (query: object, context: Context, row: SubscriptionAddon) =>
+  asSelected(query, row, (selected) => context.prisma.subscriptionAddon.findUniqueOrThrow(selected));
 
 builder.mutationFields((t) => ({
   createSubscription: t.prismaField({
     type: "CustomerSubscription",
     authScopes: { write: true },
     args: { input: t.arg({ type: CreateSubscriptionInput, required: true }) },
-    resolve: async (query, _root, { input }, context) => {
-      const startsAt = input.startsAt ?? new Date();
-      requireAfter(startsAt, input.endsAt, "input.endsAt", "startsAt");
-      requireAfter(startsAt, input.trialEndsAt, "input.trialEndsAt", "startsAt");
-      if (input.trialEndsAt && input.endsAt && isBefore(input.endsAt, input.trialEndsAt)) {
-        throw invalidInput("input.trialEndsAt", "must not be after endsAt");
-      }
-      const customer = await resolveCustomerRef(context, input.customer, "input.customer");
-      const plan = await usablePlan(context, input.planId, "input.planId", "PLAN");
-      const addons = await Promise.all(
-        (input.addons ?? []).map(async (addon, index) => {
-          const field = `input.addons.${index}`;
-          const addonPlan = await usablePlan(context, addon.addonId, `${field}.addonId`, "ADDON");
-          const addonStart = addon.startsAt ?? startsAt;
-          requireAfter(addonStart, addon.endsAt, `${field}.endsAt`, "startsAt");
-          return { addonId: addonPlan.id, quantity: addon.quantity ?? 1, startsAt: addonStart, endsAt: addon.endsAt ?? null };
-        }),
-      );
-      return withChangeEvents(context, [customer.id], "SUBSCRIPTION_CHANGED", () => context.prisma.customerSubscription.create({
-        ...query,
-        data: {
-          projectId: projectIdOf(context),
-          customerId: customer.id,
-          startsAt,
-          endsAt: input.endsAt ?? null,
-          trialEndsAt: input.trialEndsAt ?? null,
-          billingAnchor: input.billingAnchor ?? startsAt,
-          metadata: input.metadata ?? undefined,
-          phases: { create: { planId: plan.id, quantity: input.quantity ?? 1, startsAt } },
-          addons: { create: addons },
-        },
-      }));
-    },
+    resolve: async (query, _root, { input }, context) =>
+      asSelectedSubscription(query, context, await subscriptions.createSubscription(scopeOf(context), input)),
   }),
   changeSubscriptionPlan: t.prismaField({
     type: "CustomerSubscription",
     authScopes: { write: true },
     description: "Closes the phase in force at `at` and opens one on the new plan from `at`.",
     args: { input: t.arg({ type: ChangeSubscriptionPlanInput, required: true }) },
-    resolve: async (query, _root, { input }, context) => {
-      const subscription = await ownedSubscription(context, input.subscriptionId, "input.subscriptionId");
-      const plan = await usablePlan(context, input.planId, "input.planId", "PLAN");
-      const at = latest(input.at ?? new Date(), subscription.startsAt);
-      requireRunning(subscription, at, "input.at");
-      const change = planChange(sortPhases(subscription.phases), { planId: plan.id, quantity: input.quantity, at });
-      return withChangeEvents(context, [subscription.customerId], "SUBSCRIPTION_CHANGED", () => context.prisma.$transaction(async (tx) => {
-        await tx.subscriptionPhase.deleteMany({ where: { id: { in: change.removePhaseIds } } });
-        if (change.closePhase) {
-          await tx.subscriptionPhase.update({ where: { id: change.closePhase.id }, data: { endsAt: change.closePhase.endsAt } });
-        }
-        await tx.subscriptionPhase.create({ data: { subscriptionId: subscription.id, ...change.newPhase } });
-        return tx.customerSubscription.update({ ...query, where: { id: subscription.id }, data: { updatedAt: new Date() } });
-      }));
-    },
+    resolve: async (query, _root, { input }, context) =>
+      asSelectedSubscription(query, context, await subscriptions.changeSubscriptionPlan(scopeOf(context), input)),
   }),
   cancelSubscription: t.prismaField({
     type: "CustomerSubscription",
     authScopes: { write: true },
     args: { input: t.arg({ type: CancelSubscriptionInput, required: true }) },
-    resolve: async (query, _root, { input }, context) => {
-      const subscription = await ownedSubscription(context, input.subscriptionId, "input.subscriptionId");
-      requireRunning(subscription, new Date(), "input.subscriptionId");
-      return withChangeEvents(context, [subscription.customerId], "SUBSCRIPTION_CHANGED", () =>
-        context.prisma.customerSubscription.update({ ...query, where: { id: subscription.id }, data: { canceledAt: input.at ?? new Date() } }),
-      );
-    },
+    resolve: async (query, _root, { input }, context) =>
+      asSelectedSubscription(query, context, await subscriptions.cancelSubscription(scopeOf(context), input)),
   }),
   addSubscriptionAddon: t.prismaField({
     type: "SubscriptionAddon",
     authScopes: { write: true },
     args: { input: t.arg({ type: AddSubscriptionAddonInput, required: true }) },
-    resolve: async (query, _root, { input }, context) => {
-      const subscription = await ownedSubscription(context, input.subscriptionId, "input.subscriptionId");
-      const addon = await usablePlan(context, input.addonId, "input.addonId", "ADDON");
-      const startsAt = input.startsAt ?? latest(new Date(), subscription.startsAt);
-      requireAfter(startsAt, input.endsAt, "input.endsAt", "startsAt");
-      requireRunning(subscription, startsAt, "input.startsAt");
-      return withChangeEvents(context, [subscription.customerId], "SUBSCRIPTION_CHANGED", () => context.prisma.subscriptionAddon.create({
-        ...query,
-        data: {
-          subscriptionId: subscription.id,
-          addonId: addon.id,
-          quantity: input.quantity ?? 1,
-          startsAt,
-          endsAt: input.endsAt ?? null,
-        },
-      }));
-    },
+    resolve: async (query, _root, { input }, context) =>
+      asSelectedAddon(query, context, await subscriptions.addSubscriptionAddon(scopeOf(context), input)),
   }),
   removeSubscriptionAddon: t.prismaField({
     type: "SubscriptionAddon",
@@ -377,61 +259,18 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true }).validate(globalId("SubscriptionAddon")),
       at: t.arg({ type: "DateTime" }),
     },
-    resolve: async (query, _root, args, context) => {
-      const addon = await context.prisma.subscriptionAddon.findFirst({
-        where: { id: args.id, subscription: { projectId: projectIdOf(context) } },
-        include: { subscription: { select: { customerId: true } } },
-      });
-      if (!addon) throw notFound("Subscription add-on", "id");
-      const at = args.at ?? new Date();
-      if (addon.endsAt && !isBefore(at, addon.endsAt)) {
-        throw invalidOperation(`The add-on already ends at ${addon.endsAt.toISOString()}`, "at");
-      }
-      return withChangeEvents(context, [addon.subscription.customerId], "SUBSCRIPTION_CHANGED", () =>
-        context.prisma.subscriptionAddon.update({ ...query, where: { id: addon.id }, data: { endsAt: latest(at, addon.startsAt) } }),
-      );
-    },
+    resolve: async (query, _root, args, context) =>
+      asSelectedAddon(query, context, await subscriptions.removeSubscriptionAddon(scopeOf(context), args.id, args.at)),
   }),
   setSubscriptionOverride: t.prismaField({
     type: "SubscriptionOverride",
     authScopes: { write: true },
     description: "Replaces the plan's value for one feature on this subscription; unset fields inherit from the plan.",
     args: { input: t.arg({ type: SetSubscriptionOverrideInput, required: true }) },
-    resolve: async (query, _root, { input }, context) => {
-      const subscription = await ownedSubscription(context, input.subscriptionId, "input.subscriptionId");
-      const feature = await featureByKey(context, input.featureKey, "input.featureKey");
-      const key = { subscriptionId_featureId: { subscriptionId: subscription.id, featureId: feature.id } };
-      const existing = await context.prisma.subscriptionOverride.findUnique({ where: key });
-      if (feature.status === "ARCHIVED" && (!existing || existing.removedAt)) {
-        throw invalidOperation(`Feature "${feature.key}" is archived and cannot be overridden anew`, "input.featureKey");
-      }
-      const phase = representativePhase(subscription.phases, new Date());
-      const planValue = phase ? await context.loaders.planEntitlement.load(`${phase.planId}:${feature.id}`) : null;
-      const given = pickValueInput(input);
-      const checked = checkEntitlementValue(
-        { key: feature.key, type: feature.type, levels: featureLevels(feature) },
-        mergeEntitlementValue(planValue, given),
-      );
-      if (!checked.ok) {
-        throw validationFailed(checked.problems.map((problem) => ({ ...problem, field: `input.${problem.field}` })));
-      }
-      const stored = {
-        isEnabled: given.isEnabled ?? null,
-        usageLimit: given.usageLimit ?? null,
-        isUnlimited: given.isUnlimited ?? (given.usageLimit !== null && given.usageLimit !== undefined ? false : null),
-        resetPeriod: given.resetPeriod ?? null,
-        isSoftLimit: given.isSoftLimit ?? null,
-        staticValue: given.staticValue ?? null,
-      };
-      return withChangeEvents(context, [subscription.customerId], "SUBSCRIPTION_CHANGED", () =>
-        context.prisma.subscriptionOverride.upsert({
-          ...query,
-          where: key,
-          create: { subscriptionId: subscription.id, featureId: feature.id, ...stored },
-          update: { ...stored, removedAt: null },
-        }),
-      );
-    },
+    resolve: async (query, _root, { input }, context) =>
+      asSelected(query, await subscriptions.setSubscriptionOverride(scopeOf(context), input), (selected) =>
+        context.prisma.subscriptionOverride.findUniqueOrThrow(selected),
+      ),
   }),
   removeSubscriptionOverride: t.prismaField({
     type: "CustomerSubscription",
@@ -440,17 +279,11 @@ builder.mutationFields((t) => ({
       subscriptionId: t.arg.id({ required: true }).validate(globalId("CustomerSubscription")),
       featureKey: t.arg.string({ required: true }).validate(catalogKey),
     },
-    resolve: async (query, _root, args, context) => {
-      const subscription = await ownedSubscription(context, args.subscriptionId, "subscriptionId");
-      const feature = await featureByKey(context, args.featureKey, "featureKey");
-      const { count } = await withChangeEvents(context, [subscription.customerId], "SUBSCRIPTION_CHANGED", () =>
-        context.prisma.subscriptionOverride.updateMany({
-          where: { subscriptionId: subscription.id, featureId: feature.id, removedAt: null },
-          data: { removedAt: new Date() },
-        }),
-      );
-      if (count === 0) throw notFound("Override for feature", "featureKey", feature.key);
-      return context.prisma.customerSubscription.findUniqueOrThrow({ ...query, where: { id: subscription.id } });
-    },
+    resolve: async (query, _root, args, context) =>
+      // Read again whatever was selected: the subscription's overrides just changed.
+      context.prisma.customerSubscription.findUniqueOrThrow({
+        ...query,
+        where: { id: (await subscriptions.removeSubscriptionOverride(scopeOf(context), args)).id },
+      }),
   }),
 }));

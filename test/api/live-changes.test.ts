@@ -1,10 +1,10 @@
 // Subscription.entitlementsChanged over GraphQL-over-SSE: events follow committed writes
-// that change what a customer may use, and only those (SPEC §6).
+// that change what a customer may use, and only those (docs/rules.md §6).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { subscribeSse, type SseSubscription } from "../helpers/sse.ts";
 import { createEventBus } from "../../src/events/bus.ts";
-import { fanOutPlanChange } from "../../src/events/track.ts";
+import { fanOutPlanChange } from "../../src/services/changes.ts";
 
 let t: TestApp;
 let planId: string;

@@ -1,11 +1,11 @@
-// Scheduled transitions (SPEC §6): instants set ahead of time — a trial ending, a plan
+// Scheduled transitions (docs/rules.md §6): instants set ahead of time — a trial ending, a plan
 // change, a grant expiring or starting, an add-on starting, a cancellation taking effect —
 // are announced once when a scan passes them, with no write at that instant. The scans are
 // driven with explicit clocks here; test/server/live-clients.test.ts shows the real timer.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, ok, type TestApp } from "../helpers/app.ts";
 import { createEventBus, type EntitlementChange } from "../../src/events/bus.ts";
-import { createTransitionScanner, type TransitionScanner } from "../../src/events/transitions.ts";
+import { createTransitionScanner, type TransitionScanner } from "../../src/workers/transition-scan.ts";
 import { createLogger } from "../../src/logger.ts";
 
 const bus = createEventBus();

@@ -3,7 +3,10 @@
 // while other instances' invalidations cannot arrive.
 import { describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
-import { createEntitlementCache, defaultCacheCapacity, type CustomerRows } from "../../src/cache/entitlement-cache.ts";
+import { defaultCacheCapacity } from "../../src/cache/capacity.ts";
+import { createEntitlementCache as createCache, type CacheOptions, type CustomerRows, type UsageKey } from "../../src/cache/entitlement-cache.ts";
+
+const createEntitlementCache = (options: Partial<CacheOptions> = {}) => createCache({ maxCustomers: 100, ...options });
 
 const rowsOf = (label: string): CustomerRows => ({ subscriptions: [], grants: [{ id: label } as CustomerRows["grants"][number]] });
 const labelOf = (rows: CustomerRows | undefined) => rows?.grants[0]?.id;
@@ -15,7 +18,7 @@ function loader(label: string) {
     calls,
     load: async (missing: string[]) => {
       calls.push(missing);
-      return new Map(missing.map((id) => [id, rowsOf(`${label}-${id}`)]));
+      return missing.map((id) => rowsOf(`${label}-${id}`));
     },
   };
 }
@@ -27,15 +30,14 @@ describe("entitlement cache", () => {
     await cache.customerRows("p1", ["a", "b"], first.load);
     const again = await cache.customerRows("p1", ["a", "b", "c"], first.load);
     expect(first.calls).toEqual([["a", "b"], ["c"]]);
-    expect([...again.keys()]).toEqual(["a", "b", "c"]);
-    expect(labelOf(again.get("a"))).toBe("v1-a");
+    expect(again.map(labelOf)).toEqual(["v1-a", "v1-b", "v1-c"]);
   });
 
   it("keeps projects apart", async () => {
     const cache = createEntitlementCache();
     await cache.customerRows("p1", ["a"], loader("one").load);
     const other = await cache.customerRows("p2", ["a"], loader("two").load);
-    expect(labelOf(other.get("a"))).toBe("two-a");
+    expect(labelOf(other[0])).toBe("two-a");
   });
 
   it("reloads a customer after its rows were invalidated, and only that customer", async () => {
@@ -45,7 +47,7 @@ describe("entitlement cache", () => {
     const second = loader("v2");
     const after = await cache.customerRows("p1", ["a", "b"], second.load);
     expect(second.calls).toEqual([["a"]]);
-    expect([labelOf(after.get("a")), labelOf(after.get("b"))]).toEqual(["v2-a", "v1-b"]);
+    expect(after.map(labelOf)).toEqual(["v2-a", "v1-b"]);
   });
 
   it("does not store what a load read before an invalidation that happened meanwhile", async () => {
@@ -53,14 +55,14 @@ describe("entitlement cache", () => {
     let release: () => void = () => {};
     const slow = cache.customerRows("p1", ["a"], async (missing) => {
       await new Promise<void>((resolve) => (release = resolve));
-      return new Map(missing.map((id) => [id, rowsOf(`stale-${id}`)]));
+      return missing.map((id) => rowsOf(`stale-${id}`));
     });
     await Promise.resolve();
     cache.invalidate({ projectId: "p1", customerIds: ["a"] });
     release();
-    expect(labelOf((await slow).get("a"))).toBe("stale-a");
+    expect(labelOf((await slow)[0])).toBe("stale-a");
     const fresh = loader("fresh");
-    expect(labelOf((await cache.customerRows("p1", ["a"], fresh.load)).get("a"))).toBe("fresh-a");
+    expect(labelOf((await cache.customerRows("p1", ["a"], fresh.load))[0])).toBe("fresh-a");
     expect(fresh.calls).toEqual([["a"]]);
   });
 
@@ -121,37 +123,45 @@ describe("entitlement cache", () => {
   });
 
   describe("usage sums", () => {
-    const customerOf = (key: string) => key.split("|")[0]!;
+    const period = (customerId: string): UsageKey => ({ customerId, featureId: "f", start: new Date("2026-01-01T00:00:00Z"), end: null });
     const sums = (value: number) => {
       const calls: string[][] = [];
-      return { calls, load: async (missing: string[]) => (calls.push(missing), new Map(missing.map((key) => [key, value]))) };
+      return { calls, load: async (missing: UsageKey[]) => (calls.push(missing.map((key) => key.customerId)), missing.map(() => value)) };
     };
 
     it("are served from memory until that customer records usage, here or on another instance", async () => {
       const cache = createEntitlementCache();
-      await cache.usage("p1", ["a|f|2026", "b|f|2026"], customerOf, sums(1).load);
+      await cache.usage("p1", [period("a"), period("b")], sums(1).load);
       const cached = sums(2);
-      expect([...(await cache.usage("p1", ["a|f|2026", "b|f|2026"], customerOf, cached.load)).values()]).toEqual([1, 1]);
+      expect(await cache.usage("p1", [period("a"), period("b")], cached.load)).toEqual([1, 1]);
       expect(cached.calls).toEqual([]);
       cache.invalidate({ projectId: "p1", usageOf: ["a"] });
-      const after = await cache.usage("p1", ["a|f|2026", "b|f|2026"], customerOf, cached.load);
-      expect(cached.calls).toEqual([["a|f|2026"]]);
-      expect([after.get("a|f|2026"), after.get("b|f|2026")]).toEqual([2, 1]);
+      expect(await cache.usage("p1", [period("a"), period("b")], cached.load)).toEqual([2, 1]);
+      expect(cached.calls).toEqual([["a"]]);
+    });
+
+    it("are kept per period: another period of the same customer is summed on its own", async () => {
+      const cache = createEntitlementCache();
+      await cache.usage("p1", [period("a")], sums(1).load);
+      const other = sums(7);
+      const february = { ...period("a"), start: new Date("2026-02-01T00:00:00Z") };
+      expect(await cache.usage("p1", [period("a"), february], other.load)).toEqual([1, 7]);
+      expect(other.calls).toEqual([["a"]]);
     });
 
     it("are not stored when usage was recorded while they were being summed", async () => {
       const cache = createEntitlementCache();
       let release: () => void = () => {};
-      const slow = cache.usage("p1", ["a|f|2026"], customerOf, async (missing) => {
+      const slow = cache.usage("p1", [period("a")], async (missing) => {
         await new Promise<void>((resolve) => (release = resolve));
-        return new Map(missing.map((key) => [key, 5]));
+        return missing.map(() => 5);
       });
       await Promise.resolve();
       cache.invalidate({ projectId: "p1", usageOf: ["a"] });
       release();
-      expect((await slow).get("a|f|2026")).toBe(5);
+      expect(await slow).toEqual([5]);
       const fresh = sums(6);
-      expect((await cache.usage("p1", ["a|f|2026"], customerOf, fresh.load)).get("a|f|2026")).toBe(6);
+      expect(await cache.usage("p1", [period("a")], fresh.load)).toEqual([6]);
       expect(fresh.calls).toHaveLength(1);
     });
 

@@ -1,4 +1,4 @@
-// Scheduled transitions (SPEC §6): a trial ending, a cancellation or grant expiry taking
+// Scheduled transitions (docs/rules.md §6): a trial ending, a cancellation or grant expiry taking
 // effect, a scheduled subscription, phase or add-on starting. No write happens at that
 // instant, so a scanner looks for it: every `intervalMs`, one instance claims the next
 // window of time (a compare-and-set on a cursor row, so each window is scanned once across
@@ -7,11 +7,11 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
 import { changedFeatureKeys } from "../domain/changes.ts";
-import { entitlementsAt } from "../domain/entitlements.ts";
 import { boundariesToAnnounce, featuresFedBy, nextScanWindow, type ScanWindow } from "../domain/transitions.ts";
+import type { EventBus } from "../events/bus.ts";
 import { createLoaders } from "../loaders/index.ts";
-import type { EventBus } from "./bus.ts";
-import { publishChange, snapshotOfEntitlements } from "./track.ts";
+import { publishChange } from "../services/changes.ts";
+import { observed, readEntitlements } from "../services/entitlements.ts";
 
 export interface TransitionScannerOptions {
   prisma: PrismaClient;
@@ -97,13 +97,12 @@ async function announce(prisma: PrismaClient, events: EventBus, window: ScanWind
       const results = await Promise.all(
         customers.slice(index, index + BATCH).map(async (entry) => {
           const { state } = await loaders.customerState.load(entry.customerId);
-          const before = entitlementsAt(state, window.from);
-          const after = entitlementsAt(state, window.to);
-          const [beforeSnapshot, afterSnapshot] = await Promise.all([
-            snapshotOfEntitlements(loaders, entry.customerId, before),
-            snapshotOfEntitlements(loaders, entry.customerId, after),
+          const [before, after] = await Promise.all([
+            readEntitlements(loaders, entry.customerId, window.from, { state }),
+            readEntitlements(loaders, entry.customerId, window.to, { state }),
           ]);
-          const explained = featuresFedBy([...before, ...after], entry);
+          const [beforeSnapshot, afterSnapshot] = await Promise.all([observed(before), observed(after)]);
+          const explained = featuresFedBy([...before, ...after].map((evaluated) => evaluated.entitlement), entry);
           const changed = changedFeatureKeys(beforeSnapshot, afterSnapshot).filter((key) => explained.has(key));
           return publishChange(events, {
             projectId,

@@ -1,0 +1,83 @@
+// The entitlements reader: "this customer's entitlements and usage at t", the one path by
+// which queries, checks, consume, subscriptions, change tracking and the transition scan
+// evaluate a customer. The rules are src/domain/entitlements.ts's; this module gives them
+// the loaded rows and the usage of each entitlement's current period.
+import { snapshotOf, type EntitlementSnapshot } from "../domain/changes.ts";
+import { entitlementsAt, type CustomerState, type Entitlement, type EntitlementFilters } from "../domain/entitlements.ts";
+import type { EntitlementChange } from "../events/bus.ts";
+import { createLoaders, type Loaders } from "../loaders/index.ts";
+import { usageKeyOf } from "../loaders/usage.ts";
+import type { Infrastructure } from "./scope.ts";
+
+/** An aggregate as evaluated for one customer at one instant. */
+export interface EvaluatedEntitlement {
+  customerId: string;
+  at: Date;
+  entitlement: Entitlement;
+  /** Usage in the entitlement's current period (0 unless METERED), loaded on first ask, once. */
+  used: () => Promise<number>;
+}
+
+function evaluated(loaders: Loaders, customerId: string, at: Date, entitlement: Entitlement): EvaluatedEntitlement {
+  let used: Promise<number> | undefined;
+  return {
+    customerId,
+    at,
+    entitlement,
+    used: () =>
+      (used ??= entitlement.feature.type === "METERED" ? loaders.usage.load(usageKeyOf(customerId, entitlement)) : Promise.resolve(0)),
+  };
+}
+
+export interface ReadOptions {
+  filters?: EntitlementFilters;
+  /** Evaluate this state instead of the customer's stored one (what it was, or would be, after an edit). */
+  state?: CustomerState;
+}
+
+/** The customer's entitlements at `at`, ordered by feature key. */
+export async function readEntitlements(
+  loaders: Loaders,
+  customerId: string,
+  at: Date,
+  { filters = {}, state }: ReadOptions = {},
+): Promise<EvaluatedEntitlement[]> {
+  const entitlements = state ? entitlementsAt(state, at, filters) : (await loaders.customerState.load(customerId)).entitlementsAt(at, filters);
+  return entitlements.map((entitlement) => evaluated(loaders, customerId, at, entitlement));
+}
+
+/** One feature's entitlement at `at` (null: no active source) and its usage. */
+export async function readEntitlement(loaders: Loaders, customerId: string, featureKey: string, at: Date) {
+  const [found] = await readEntitlements(loaders, customerId, at, { filters: { featureKeys: [featureKey] } });
+  return { evaluated: found ?? null, used: found ? await found.used() : 0 };
+}
+
+/** What a subscriber can observe of these entitlements (hasAccess needs their usage). */
+export async function observed(entitlements: readonly EvaluatedEntitlement[]): Promise<EntitlementSnapshot> {
+  const used = new Map(await Promise.all(entitlements.map(async (entry) => [entry.entitlement, await entry.used()] as const)));
+  return snapshotOf(
+    entitlements.map((entry) => entry.entitlement),
+    (entitlement) => used.get(entitlement) ?? 0,
+  );
+}
+
+/** What a subscriber can observe of the customer's entitlements at `at`. */
+export async function observedAt(loaders: Loaders, customerId: string, at: Date, options: ReadOptions = {}): Promise<EntitlementSnapshot> {
+  return observed(await readEntitlements(loaders, customerId, at, options));
+}
+
+/**
+ * The entitlements an event carries, evaluated once per event on this instance however many
+ * subscribers hear it (every subscriber of an event receives the same event object), with
+ * loaders of its own: a subscriber's request context outlives its events.
+ */
+const evaluatedEvents = new WeakMap<EntitlementChange, Promise<EvaluatedEntitlement[]>>();
+export function entitlementsAfterChange(infrastructure: Pick<Infrastructure, "prisma" | "cache">, change: EntitlementChange): Promise<EvaluatedEntitlement[]> {
+  let found = evaluatedEvents.get(change);
+  if (!found) {
+    const loaders = createLoaders(infrastructure.prisma, change.projectId, infrastructure.cache);
+    found = readEntitlements(loaders, change.customerId, new Date());
+    evaluatedEvents.set(change, found);
+  }
+  return found;
+}
