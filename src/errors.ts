@@ -28,10 +28,6 @@ export class ApiError extends GraphQLError {
   }
 }
 
-export function isApiError(error: unknown): error is ApiError {
-  return error instanceof ApiError;
-}
-
 export const unauthenticated = () =>
   new ApiError(
     ErrorCode.UNAUTHENTICATED,

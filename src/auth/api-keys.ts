@@ -28,7 +28,7 @@ export function visiblePrefix(secret: string): string {
   return secret.slice(0, VISIBLE_PREFIX_LENGTH);
 }
 
-export function effectiveScopes(granted: readonly ApiKeyScope[]): Set<ApiKeyScope> {
+function effectiveScopes(granted: readonly ApiKeyScope[]): Set<ApiKeyScope> {
   const scopes = new Set<ApiKeyScope>(granted);
   if (scopes.has("ADMIN")) scopes.add("WRITE");
   if (scopes.has("WRITE")) scopes.add("READ");

@@ -38,3 +38,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 /** Prisma's "required record not found" (P2025): a row that vanished or was never ours. */
 export const isRecordNotFound = (error: unknown) => (error as PrismaLikeError | null)?.code === "P2025";
+
+/** Runs a write that inserts a unique value; a duplicate becomes `duplicate()`'s error. */
+export async function refusingDuplicates<T>(write: () => Promise<T>, duplicate: () => Error): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (uniqueViolationFields(error)) throw duplicate();
+    throw error;
+  }
+}

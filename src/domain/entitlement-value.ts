@@ -36,7 +36,7 @@ export interface FeatureShape {
   levels: readonly FeatureLevel[];
 }
 
-export const DEFAULT_RESET_PERIOD: ResetPeriod = "MONTHLY";
+const DEFAULT_RESET_PERIOD: ResetPeriod = "MONTHLY";
 export const MAX_STATIC_VALUE_LENGTH = 500;
 
 const METERED_ONLY = ["usageLimit", "isUnlimited", "resetPeriod", "isSoftLimit"] as const;

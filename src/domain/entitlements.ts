@@ -14,7 +14,7 @@ import { periodAt, type Period } from "./periods.ts";
 import { subscriptionEntitles, type SubscriptionTimes } from "./subscription-status.ts";
 import { windowCovers } from "./time.ts";
 
-export type SourceType = "PLAN" | "ADDON" | "SUBSCRIPTION" | "GRANT";
+type SourceType = "PLAN" | "ADDON" | "SUBSCRIPTION" | "GRANT";
 
 export interface FeatureInfo {
   id: string;
@@ -105,7 +105,7 @@ export interface EntitlementFilters {
 const TYPE_RANK: Record<SourceType, number> = { SUBSCRIPTION: 0, GRANT: 1, PLAN: 2, ADDON: 3 };
 
 /** docs/rules.md §4 precedence, best first: SUBSCRIPTION, GRANT (higher priority first), PLAN, ADDON; then earlier activeFrom, then id. */
-export function compareSources(a: Source, b: Source): number {
+function compareSources(a: Source, b: Source): number {
   return (
     TYPE_RANK[a.type] - TYPE_RANK[b.type] ||
     b.priority - a.priority ||
@@ -160,7 +160,7 @@ export function grantInForce(grant: Pick<GrantRow, "effectiveAt" | "expiresAt" |
 }
 
 /** Every source active at t, for every feature, in no particular order. */
-export function activeSources(state: CustomerState, t: Date): Source[] {
+function activeSources(state: CustomerState, t: Date): Source[] {
   const sources: Source[] = [];
   const planValue = new Map(state.planEntitlements.map((row) => [`${row.planId}:${row.featureId}`, row.value]));
   const planFeatures = (planId: string) => state.planEntitlements.filter((row) => row.planId === planId);
@@ -248,7 +248,7 @@ function rankStaticValues(feature: FeatureInfo, enabled: readonly Source[]): str
 }
 
 /** One feature's aggregate from its active sources (docs/rules.md §4), or null when it has none. */
-export function aggregate(feature: FeatureInfo, sources: readonly Source[], t: Date): Entitlement | null {
+function aggregate(feature: FeatureInfo, sources: readonly Source[], t: Date): Entitlement | null {
   if (sources.length === 0) return null;
   const ordered = [...sources].sort(compareSources);
   const enabled = ordered.filter((source) => source.isEnabled);

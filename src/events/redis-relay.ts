@@ -12,7 +12,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "../logger.ts";
 import type { EventRelay, RelayedMessage } from "./bus.ts";
 
-export const CHANGES_CHANNEL = "entitlements:changes";
+const CHANGES_CHANNEL = "entitlements:changes";
 
 interface Envelope {
   origin: string;

@@ -26,7 +26,7 @@ export interface PageSizeLimits {
   maxPageSize: number;
 }
 
-export interface OversizedPage {
+interface OversizedPage {
   /** Where, as the client wrote it: `customers.first`, `customer.subscriptions.last`. */
   field: string;
   value: number;

@@ -9,7 +9,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 
 export type RateBucket = "requests" | "usage";
 
-export interface Budget {
+interface Budget {
   /** Operations allowed per window; 0 turns the limit off. */
   points: number;
   windowSeconds: number;

@@ -9,7 +9,7 @@ import { createEntitlementCache, type CustomerKey, type EntitlementCache } from 
 /** For jobs and tests that must read the database itself. */
 const NO_CACHE = createEntitlementCache({ enabled: false, maxCustomers: 1 });
 
-export interface PlanFeature {
+interface PlanFeature {
   planId: string;
   featureId: string;
 }

@@ -20,7 +20,7 @@ export const CustomerNode = builder.prismaNode("Customer", {
   }),
 });
 
-export const CustomerConnection = builder.connectionObject(
+const CustomerConnection = builder.connectionObject(
   { type: CustomerNode, name: "CustomerConnection" },
   { name: "CustomerEdge" },
 );

@@ -17,7 +17,7 @@ import { loadedCustomer, resolveCustomerRef } from "../services/customers.ts";
 import { readEntitlement, readEntitlements, type EvaluatedEntitlement } from "../services/entitlements.ts";
 import type { FeatureType } from "../domain/entitlement-value.ts";
 
-export const EntitlementSourceTypeEnum = builder.enumType("EntitlementSourceType", {
+const EntitlementSourceTypeEnum = builder.enumType("EntitlementSourceType", {
   description: "Where an entitlement comes from.",
   values: {
     PLAN: {},

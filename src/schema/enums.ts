@@ -3,7 +3,7 @@ import { builder } from "./builder.ts";
 import { ErrorCode } from "../errors.ts";
 import { ApiKeyScope, CatalogStatus, FeatureType, PlanKind, ResetPeriod } from "../generated/prisma/enums.ts";
 
-export const ErrorCodeEnum = builder.enumType("ErrorCode", {
+const ErrorCodeEnum = builder.enumType("ErrorCode", {
   description: "The values of extensions.code on every error this API returns.",
   values: Object.values(ErrorCode),
 });

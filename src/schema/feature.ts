@@ -9,7 +9,7 @@ import type { FeatureLevel } from "../domain/entitlement-value.ts";
 import type { Feature, Prisma } from "../generated/prisma/client.ts";
 import * as catalog from "../services/catalog.ts";
 
-export const FeatureLevelType = builder.objectRef<FeatureLevel>("FeatureLevel").implement({
+const FeatureLevelType = builder.objectRef<FeatureLevel>("FeatureLevel").implement({
   fields: (t) => ({
     level: t.exposeInt("level"),
     name: t.exposeString("name"),
@@ -40,7 +40,7 @@ export const FeatureNode = builder.prismaNode("Feature", {
   }),
 });
 
-export const FeatureConnection = builder.connectionObject(
+const FeatureConnection = builder.connectionObject(
   { type: FeatureNode, name: "FeatureConnection" },
   { name: "FeatureEdge" },
 );

@@ -69,14 +69,3 @@ export const globalId = (type: NodeTypeName) =>
     }
     return decoded.id;
   });
-
-/** Refines an object so that an optional end comes after its start. */
-export const endAfterStart =
-  <T extends Record<string, unknown>>(startField: keyof T & string, endField: keyof T & string) =>
-  (value: T, context: z.RefinementCtx) => {
-    const start = value[startField];
-    const end = value[endField];
-    if (start instanceof Date && end instanceof Date && end.getTime() <= start.getTime()) {
-      context.addIssue({ code: "custom", path: [endField], message: `must be after ${startField}` });
-    }
-  };

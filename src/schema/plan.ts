@@ -28,7 +28,7 @@ export const PlanNode = builder.prismaNode("Plan", {
   }),
 });
 
-export const PlanConnection = builder.connectionObject({ type: PlanNode, name: "PlanConnection" }, { name: "PlanEdge" });
+const PlanConnection = builder.connectionObject({ type: PlanNode, name: "PlanConnection" }, { name: "PlanEdge" });
 
 const PlanEntitlementNode = builder.prismaNode("PlanEntitlement", {
   id: { field: "id" },

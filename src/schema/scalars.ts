@@ -9,7 +9,7 @@ const MAX_METADATA_BYTES = 16_384;
 const invalidScalar = (message: string) =>
   new GraphQLError(message, { extensions: { code: ErrorCode.VALIDATION_ERROR } });
 
-export function parseDateTime(value: unknown): Date {
+function parseDateTime(value: unknown): Date {
   if (typeof value !== "string" || !RFC3339.test(value)) {
     throw invalidScalar(`DateTime must be an RFC 3339 instant with an offset, e.g. 2026-01-15T10:30:00Z`);
   }
@@ -50,7 +50,7 @@ function literalToJson(node: ValueNode): unknown {
   }
 }
 
-export function parseJsonObject(value: unknown): JsonObject {
+function parseJsonObject(value: unknown): JsonObject {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw invalidScalar("JSON must be an object");
   }

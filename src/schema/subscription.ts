@@ -78,7 +78,7 @@ function currentPhase<P extends { planId: string; quantity: number; startsAt: Da
   return phase;
 }
 
-export const SubscriptionConnection = builder.connectionObject(
+const SubscriptionConnection = builder.connectionObject(
   { type: SubscriptionNode, name: "CustomerSubscriptionConnection" },
   { name: "CustomerSubscriptionEdge" },
 );

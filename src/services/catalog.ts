@@ -1,7 +1,7 @@
 // The catalog: features, plans and add-ons, and what each plan gives per feature. Its rules
 // (keys unique per project, archived things not used anew, complete values) and its writes.
 import { checkEntitlementValue, checkFeatureLevels, mergeEntitlementValue, type EntitlementValue, type EntitlementValueInput, type FeatureLevel } from "../domain/entitlement-value.ts";
-import { uniqueViolationFields } from "../db/errors.ts";
+import { refusingDuplicates } from "../db/errors.ts";
 import type { Feature, Plan, PlanEntitlement, Prisma } from "../generated/prisma/client.ts";
 import { valueOf } from "../loaders/customer-state.ts";
 import { alreadyExists, invalidOperation, notFound, validationFailed, type FieldProblem } from "../errors.ts";
@@ -16,7 +16,7 @@ export const featureLevels = (feature: Pick<Feature, "levels">): FeatureLevel[] 
 const featureRules = (feature: Feature) => ({ key: feature.key, type: feature.type, levels: featureLevels(feature) });
 
 /** Problems found in `input.*` fields, as one VALIDATION_ERROR naming each. */
-export const inputProblems = (problems: readonly FieldProblem[]) =>
+const inputProblems = (problems: readonly FieldProblem[]) =>
   validationFailed(problems.map((problem) => ({ ...problem, field: `input.${problem.field}` })));
 
 /** The feature with this key in the scope's project, or NOT_FOUND naming `field`. */
@@ -76,26 +76,21 @@ async function ownedFeature(scope: ProjectScope, id: string, field: string): Pro
 const catalogWrite = <T>(scope: ProjectScope, write: () => Promise<T>) => invalidatingWrite(scope, { catalog: true }, write);
 
 export async function createFeature(scope: ProjectScope, input: FeatureInput & { key: string; name: string; type: Feature["type"] }): Promise<Feature> {
-  try {
-    return await catalogWrite(scope, () =>
-      scope.prisma.feature.create({
-        data: {
-          projectId: scope.projectId,
-          key: input.key,
-          name: input.name,
-          description: input.description ?? null,
-          type: input.type,
-          unitSingular: input.unitSingular ?? null,
-          unitPlural: input.unitPlural ?? null,
-          levels: normalisedLevels(input.levels) ?? [],
-          metadata: input.metadata ?? undefined,
-        },
-      }),
-    );
-  } catch (error) {
-    if (uniqueViolationFields(error)) throw alreadyExists("feature", "input.key", input.key);
-    throw error;
-  }
+  const create = () =>
+    scope.prisma.feature.create({
+      data: {
+        projectId: scope.projectId,
+        key: input.key,
+        name: input.name,
+        description: input.description ?? null,
+        type: input.type,
+        unitSingular: input.unitSingular ?? null,
+        unitPlural: input.unitPlural ?? null,
+        levels: normalisedLevels(input.levels) ?? [],
+        metadata: input.metadata ?? undefined,
+      },
+    });
+  return refusingDuplicates(() => catalogWrite(scope, create), () => alreadyExists("feature", "input.key", input.key));
 }
 
 export async function updateFeature(scope: ProjectScope, input: FeatureInput & { id: string }): Promise<Feature> {
@@ -122,7 +117,7 @@ export async function archiveFeature(scope: ProjectScope, id: string): Promise<F
 }
 
 /** The plan with this id in the scope's project, or NOT_FOUND naming `field`. */
-export async function ownedPlan(scope: ProjectScope, id: string, field: string): Promise<Plan> {
+async function ownedPlan(scope: ProjectScope, id: string, field: string): Promise<Plan> {
   const plan = await scope.prisma.plan.findFirst({ where: { id, projectId: scope.projectId } });
   if (!plan) throw notFound("Plan", field);
   return plan;
@@ -145,23 +140,18 @@ export interface PlanInput {
 }
 
 export async function createPlan(scope: ProjectScope, input: PlanInput & { key: string; name: string; kind?: Plan["kind"] | null }): Promise<Plan> {
-  try {
-    return await catalogWrite(scope, () =>
-      scope.prisma.plan.create({
-        data: {
-          projectId: scope.projectId,
-          key: input.key,
-          name: input.name,
-          description: input.description ?? null,
-          kind: input.kind ?? "PLAN",
-          metadata: input.metadata ?? undefined,
-        },
-      }),
-    );
-  } catch (error) {
-    if (uniqueViolationFields(error)) throw alreadyExists("plan", "input.key", input.key);
-    throw error;
-  }
+  const create = () =>
+    scope.prisma.plan.create({
+      data: {
+        projectId: scope.projectId,
+        key: input.key,
+        name: input.name,
+        description: input.description ?? null,
+        kind: input.kind ?? "PLAN",
+        metadata: input.metadata ?? undefined,
+      },
+    });
+  return refusingDuplicates(() => catalogWrite(scope, create), () => alreadyExists("plan", "input.key", input.key));
 }
 
 export async function updatePlan(scope: ProjectScope, input: PlanInput & { id: string }): Promise<Plan> {

@@ -21,7 +21,7 @@ export function publishChange(
 }
 
 /** Publishes what differs between two observations of one customer; true when something did. */
-export const publishDifference = (
+const publishDifference = (
   events: EventBus,
   change: Pick<EntitlementChange, "projectId" | "customerId" | "cause"> & { occurredAt?: Date },
   before: EntitlementSnapshot,
@@ -59,7 +59,7 @@ export interface PlanEntitlementChange {
 }
 
 /** How many customers one step of a catalog fan-out evaluates. */
-export const FAN_OUT_BATCH = 200;
+const FAN_OUT_BATCH = 200;
 
 /**
  * After a plan entitlement was edited: every customer on the plan (now or scheduled, as a

@@ -1,5 +1,5 @@
 // Customers: addressed by id or by the project's own externalId; created and updated here.
-import { uniqueViolationFields } from "../db/errors.ts";
+import { refusingDuplicates } from "../db/errors.ts";
 import type { Customer, Prisma } from "../generated/prisma/client.ts";
 import type { Loaders } from "../loaders/index.ts";
 import { alreadyExists, invalidInput, notFound } from "../errors.ts";
@@ -35,8 +35,8 @@ export interface CustomerInput {
 }
 
 export async function createCustomer(scope: ProjectScope, input: CustomerInput & { externalId: string }): Promise<Customer> {
-  try {
-    return await scope.prisma.customer.create({
+  const create = () =>
+    scope.prisma.customer.create({
       data: {
         projectId: scope.projectId,
         externalId: input.externalId,
@@ -45,10 +45,7 @@ export async function createCustomer(scope: ProjectScope, input: CustomerInput &
         metadata: input.metadata ?? undefined,
       },
     });
-  } catch (error) {
-    if (uniqueViolationFields(error)) throw alreadyExists("customer", "input.externalId", input.externalId);
-    throw error;
-  }
+  return refusingDuplicates(create, () => alreadyExists("customer", "input.externalId", input.externalId));
 }
 
 export async function updateCustomer(scope: ProjectScope, input: CustomerInput & { id: string }): Promise<Customer> {

@@ -4,7 +4,7 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { EntitlementCache, Invalidation } from "../cache/entitlement-cache.ts";
 import type { EventBus } from "../events/bus.ts";
-import { createLoaders, type Loaders } from "../loaders/index.ts";
+import type { Loaders } from "../loaders/index.ts";
 import type { Logger } from "../logger.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
 
@@ -22,11 +22,6 @@ export interface ProjectScope {
 
 /** The instance-wide parts a scope is made of. */
 export type Infrastructure = Pick<ProjectScope, "prisma" | "cache" | "events" | "log">;
-
-/** A scope with loaders of its own: for work outside a request, and for reads that must not see a request's memo. */
-export function jobScope(infrastructure: Infrastructure, projectId: string): ProjectScope {
-  return { ...infrastructure, projectId, loaders: createLoaders(infrastructure.prisma, projectId, infrastructure.cache) };
-}
 
 /**
  * A customer token may only see its own customer: any other one, found or not, is
