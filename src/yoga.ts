@@ -10,6 +10,7 @@ import { createEntitlementCache, type CacheOptions, type EntitlementCache } from
 import { useMetricsEndpoint } from "./plugins/metrics.ts";
 import { looksLikeCustomerToken, verifyCustomerToken } from "./auth/customer-tokens.ts";
 import { createContext, type Context } from "./context.ts";
+import { graphiqlOptions, renderGraphiQLOffline } from "./graphiql.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
 import type { Readiness } from "./db/readiness.ts";
@@ -92,11 +93,8 @@ export function createApp({
     // too); yoga's own limit would pipe every body through a TransformStream on top.
     maxRequestBodySize: false,
     landingPage: false,
-    graphiql: graphiql && {
-      title: "Entitlements API",
-      defaultQuery: "# Set the header `Authorization: Bearer <your API key>` below, then run:\n{ features(first: 10) { totalCount edges { node { key name type } } } }\n",
-      headers: JSON.stringify({ Authorization: "Bearer <your API key>" }, null, 2),
-    },
+    graphiql: graphiql && graphiqlOptions,
+    renderGraphiQL: renderGraphiQLOffline,
     maskedErrors: { maskError: (error) => mapError(error) },
     logging: {
       debug: (...args) => log.debug(args.map(String).join(" ")),

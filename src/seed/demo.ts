@@ -1,13 +1,45 @@
 // A small, realistic demo catalog and customers, loaded on the embedded database's first
-// start so that GraphiQL has something to show at once.
+// start so that GraphiQL has something to show at once: every kind of source (plans, an
+// add-on, grants, one expiring within weeks), a trial, a STATIC feature with levels, and
+// usage this period — one customer near its hard limit, one over its soft limit.
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import { periodAt, periodStart } from "../domain/periods.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
+
+const startOfUtcDay = (t: Date) => new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), t.getUTCDate()));
+
+/**
+ * A monthly billing anchor `months` periods back from `daysIntoPeriod` days ago, so that the
+ * current period began about that many days ago: usage recorded in it is what `usage.used`
+ * shows, and the period does not roll over moments after the demo is loaded.
+ */
+const anchorBefore = (now: Date, months: number, daysIntoPeriod: number) =>
+  periodStart(startOfUtcDay(new Date(now.getTime() - daysIntoPeriod * DAY)), "MONTHLY", -months);
+
+/** `total` in `count` uneven parts, as calls arrive. */
+function split(total: number, count: number): number[] {
+  const weights = Array.from({ length: count }, (_, index) => 2 + ((index * 7) % 5));
+  const weightSum = weights.reduce((sum, weight) => sum + weight, 0);
+  const parts = weights.map((weight) => Math.round((total * weight) / weightSum));
+  parts[count - 1]! += total - parts.reduce((sum, part) => sum + part, 0);
+  return parts;
+}
+
+/** Records of these quantities spaced evenly from `from` to `to`, in the table recordUsage writes. */
+function usageRecords(
+  ids: { projectId: string; customerId: string; featureId: string },
+  quantities: number[],
+  from: Date,
+  to: Date,
+): Prisma.UsageRecordCreateManyInput[] {
+  const step = quantities.length > 1 ? (to.getTime() - from.getTime()) / (quantities.length - 1) : 0;
+  return quantities.map((quantity, index) => ({ ...ids, quantity, timestamp: new Date(from.getTime() + index * step) }));
+}
 
 /** Loads the demo into `projectId` unless the project already has features. Returns true when loaded. */
 export async function seedDemo(prisma: PrismaClient, projectId: string, now = new Date()): Promise<boolean> {
   if ((await prisma.feature.count({ where: { projectId } })) > 0) return false;
-  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   await prisma.$transaction(async (tx) => {
     const feature = (key: string, data: Omit<Prisma.FeatureUncheckedCreateInput, "projectId" | "key">) =>
       tx.feature.create({ data: { projectId, key, ...data } });
@@ -56,33 +88,66 @@ export async function seedDemo(prisma: PrismaClient, projectId: string, now = ne
     const globex = await customer("globex", "Globex", "it@globex.example");
     const initech = await customer("initech", "Initech", "ops@initech.example");
 
-    const subscribe = (customerId: string, planId: string, quantity: number, extra: { trialEndsAt?: Date } = {}) =>
+    const subscribe = (customerId: string, planId: string, quantity: number, anchor: Date, extra: { trialEndsAt?: Date } = {}) =>
       tx.customerSubscription.create({
         data: {
           projectId,
           customerId,
-          startsAt: monthStart,
-          billingAnchor: monthStart,
+          startsAt: anchor,
+          billingAnchor: anchor,
           ...extra,
-          phases: { create: { planId, quantity, startsAt: monthStart } },
+          phases: { create: { planId, quantity, startsAt: anchor } },
         },
       });
-    const acmeSubscription = await subscribe(acme.id, pro.id, 2);
+    // Acme: Pro at quantity 2 (2 × 100,000 calls, a soft limit) plus the add-on (50,000, hard)
+    // since its third month, and more used this period than all of it: over, yet allowed.
+    const acmeAnchor = anchorBefore(now, 5, 12);
+    const acmeSubscription = await subscribe(acme.id, pro.id, 2, acmeAnchor);
     await tx.subscriptionAddon.create({
-      data: { subscriptionId: acmeSubscription.id, addonId: extraCalls.id, quantity: 1, startsAt: monthStart },
+      data: { subscriptionId: acmeSubscription.id, addonId: extraCalls.id, quantity: 1, startsAt: periodStart(acmeAnchor, "MONTHLY", 2) },
     });
-    await subscribe(globex.id, starter.id, 1);
-    await subscribe(initech.id, starter.id, 1, { trialEndsAt: new Date(now.getTime() + 14 * DAY) });
+    // Globex: Starter's hard 10,000 calls, 9,800 used; single sign-on granted for a few weeks.
+    const globexAnchor = anchorBefore(now, 2, 20);
+    await subscribe(globex.id, starter.id, 1, globexAnchor);
+    // Initech: a 30-day trial of Starter, with phone support (the highest level) while it lasts.
+    const initechAnchor = startOfUtcDay(new Date(now.getTime() - 16 * DAY));
+    const trialEndsAt = new Date(initechAnchor.getTime() + 30 * DAY);
+    await subscribe(initech.id, starter.id, 1, initechAnchor, { trialEndsAt });
 
-    await tx.grant.create({
-      data: {
-        projectId,
-        customerId: globex.id,
-        featureId: sso.id,
-        effectiveAt: now,
-        expiresAt: new Date(now.getTime() + 30 * DAY),
-        reason: "Trial of single sign-on",
-      },
+    await tx.grant.createMany({
+      data: [
+        {
+          projectId,
+          customerId: globex.id,
+          featureId: sso.id,
+          effectiveAt: startOfUtcDay(new Date(now.getTime() - 9 * DAY)),
+          expiresAt: startOfUtcDay(new Date(now.getTime() + 21 * DAY)),
+          reason: "Trial of single sign-on",
+        },
+        {
+          projectId,
+          customerId: initech.id,
+          featureId: support.id,
+          staticValue: "phone",
+          effectiveAt: initechAnchor,
+          expiresAt: trialEndsAt,
+          reason: "Phone support during the trial",
+        },
+      ],
+    });
+
+    const thisPeriod = (anchor: Date) => periodAt(anchor, "MONTHLY", now).start!;
+    const ids = (customerId: string, featureId: string) => ({ projectId, customerId, featureId });
+    await tx.usageRecord.createMany({
+      data: [
+        ...usageRecords(ids(acme.id, apiCalls.id), split(262_480, 24), thisPeriod(acmeAnchor), now),
+        ...usageRecords(ids(globex.id, apiCalls.id), split(9_800, 20), thisPeriod(globexAnchor), now),
+        ...usageRecords(ids(initech.id, apiCalls.id), split(1_240, 8), thisPeriod(initechAnchor), now),
+        // Seats never reset: one record per seat taken since the subscription began.
+        ...usageRecords(ids(acme.id, seats.id), [1, 1, 1, 1, 1, 1, 1], acmeAnchor, now),
+        ...usageRecords(ids(globex.id, seats.id), [1, 1], globexAnchor, now),
+        ...usageRecords(ids(initech.id, seats.id), [1], initechAnchor, now),
+      ],
     });
   });
   return true;
