@@ -8,7 +8,7 @@ interface PrismaLikeError {
 /** The columns of a violated unique constraint, or null when `error` is something else. */
 export function uniqueViolationFields(error: unknown): string[] | null {
   const prismaError = error as PrismaLikeError | null;
-  if (!prismaError || prismaError.code !== "P2002") return null;
+  if (prismaError?.code !== "P2002") return null;
   const constraint = prismaError.meta?.driverAdapterError?.cause?.constraint as
     | { fields?: string[]; index?: string }
     | undefined;

@@ -51,7 +51,7 @@ let engineModule: Promise<{ SchemaEngine: { new: (...args: unknown[]) => Promise
 
 /** Loads and starts the WebAssembly module once (it is built for bundlers, so by hand). */
 function loadEngineModule() {
-  return (engineModule ??= (async () => {
+  engineModule ??= (async () => {
     const require = createRequire(import.meta.url);
     const bindings = await import("@prisma/schema-engine-wasm/schema_engine_bg");
     const wasmPath = join(dirname(require.resolve("@prisma/schema-engine-wasm/schema_engine_bg")), "schema_engine_bg.wasm");
@@ -60,7 +60,8 @@ function loadEngineModule() {
     (bindings as unknown as { __wbg_set_wasm(exports: unknown): void }).__wbg_set_wasm(exports);
     exports.__wbindgen_start();
     return bindings as unknown as { SchemaEngine: { new: (...args: unknown[]) => Promise<SchemaEngine> } };
-  })());
+  })();
+  return engineModule;
 }
 
 async function withEngine<T>(

@@ -3,7 +3,7 @@
 // and the project's catalog. A fixed number of statements whatever the number of customers,
 // none when the cache has them.
 import DataLoader from "dataloader";
-import { Prisma, type CustomerSubscription, type Feature, type PrismaClient } from "../generated/prisma/client.ts";
+import type { CustomerSubscription, Feature, PrismaClient } from "../generated/prisma/client.ts";
 import { createEntitlementsMemo, type CustomerState, type Entitlement, type EntitlementFilters, type FeatureInfo } from "../domain/entitlements.ts";
 import type { Catalog, CustomerRows, EntitlementCache } from "../cache/entitlement-cache.ts";
 import type { EntitlementValue, EntitlementValueInput, FeatureLevel } from "../domain/entitlement-value.ts";
@@ -18,7 +18,7 @@ export interface LoadedCustomerState {
 }
 
 /** The value fields of a stored plan entitlement or grant. */
-export const valueOf = (row: EntitlementValue): EntitlementValue => ({
+export const storedValue = (row: EntitlementValue): EntitlementValue => ({
   isEnabled: row.isEnabled,
   usageLimit: row.usageLimit,
   isUnlimited: row.isUnlimited,
@@ -29,7 +29,7 @@ export const valueOf = (row: EntitlementValue): EntitlementValue => ({
 
 /** An override keeps only the fields it sets; the rest are inherited (null in storage). */
 const overrideValueOf = (row: { [K in keyof EntitlementValue]: EntitlementValue[K] | null }): EntitlementValueInput =>
-  Object.fromEntries(Object.entries(valueOf(row as EntitlementValue)).filter(([, value]) => value !== null));
+  Object.fromEntries(Object.entries(storedValue(row as EntitlementValue)).filter(([, value]) => value !== null));
 
 export const featureInfo = (row: Feature): FeatureInfo => ({
   id: row.id,
@@ -58,7 +58,7 @@ export async function loadCatalog(prisma: PrismaClient, projectId: string): Prom
     engine: {
       features: new Map(features.map((row) => [row.id, featureInfo(row)])),
       plans: new Map(plans.map((plan) => [plan.id, { id: plan.id, name: plan.name }])),
-      entitlementsByPlan: groupByPlan(planEntitlements.map((row) => ({ planId: row.planId, featureId: row.featureId, value: valueOf(row) }))),
+      entitlementsByPlan: groupByPlan(planEntitlements.map((row) => ({ planId: row.planId, featureId: row.featureId, value: storedValue(row) }))),
     },
   };
 }
@@ -92,7 +92,7 @@ function customerStateOf(rows: CustomerRows, catalog: Catalog): LoadedCustomerSt
       ...s,
       overrides: s.overrides.map((o) => ({ id: o.id, featureId: o.featureId, value: overrideValueOf(o) })),
     })),
-    grants: rows.grants.map((g) => ({ ...g, value: valueOf(g) })),
+    grants: rows.grants.map((g) => ({ ...g, value: storedValue(g) })),
   };
   return {
     featureRows: catalog.featuresById,
@@ -124,7 +124,7 @@ export function createCustomerStateLoader(prisma: PrismaClient, projectId: strin
       }),
       cache.catalog(projectId, () => loadCatalog(prisma, projectId)),
     ]);
-    return customerIds.map((customerId, index) => memoizedStateOf(rows[index] ?? NO_ROWS, catalog));
+    return customerIds.map((_customerId, index) => memoizedStateOf(rows[index] ?? NO_ROWS, catalog));
   });
 }
 

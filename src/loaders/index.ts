@@ -55,20 +55,24 @@ class ProjectLoaders implements Loaders {
   ) {}
 
   get customerState() {
-    return (this.#customerState ??= createCustomerStateLoader(this.prisma, this.projectId, this.cache));
+    this.#customerState ??= createCustomerStateLoader(this.prisma, this.projectId, this.cache);
+    return this.#customerState;
   }
   get usage() {
-    return (this.#usage ??= createUsageLoader(this.prisma, this.projectId, this.cache));
+    this.#usage ??= createUsageLoader(this.prisma, this.projectId, this.cache);
+    return this.#usage;
   }
   // The cached catalog's own maps, read, not copied (a copy per request was a fifth of a check's garbage).
   get featureByKey() {
-    return (this.#featureByKey ??= this.scoped(async (_keys, projectId) => (await this.catalog(projectId)).featuresByKey));
+    this.#featureByKey ??= this.scoped(async (_keys, projectId) => (await this.catalog(projectId)).featuresByKey);
+    return this.#featureByKey;
   }
   get featureById() {
-    return (this.#featureById ??= this.scoped(async (_keys, projectId) => (await this.catalog(projectId)).featuresById));
+    this.#featureById ??= this.scoped(async (_keys, projectId) => (await this.catalog(projectId)).featuresById);
+    return this.#featureById;
   }
   get phasesBySubscriptionId() {
-    return (this.#phasesBySubscriptionId ??= new DataLoader(async (subscriptionIds) => {
+    this.#phasesBySubscriptionId ??= new DataLoader(async (subscriptionIds) => {
       const phases = this.projectId
         ? await this.prisma.subscriptionPhase.findMany({
             where: { subscriptionId: { in: [...subscriptionIds] }, subscription: { projectId: this.projectId } },
@@ -76,23 +80,27 @@ class ProjectLoaders implements Loaders {
           })
         : [];
       return subscriptionIds.map((id) => phases.filter((phase) => phase.subscriptionId === id));
-    }));
+    });
+    return this.#phasesBySubscriptionId;
   }
   get customerByExternalId() {
-    return (this.#customerByExternalId ??= this.customers("externalId"));
+    this.#customerByExternalId ??= this.customers("externalId");
+    return this.#customerByExternalId;
   }
   get customerById() {
-    return (this.#customerById ??= this.customers("id"));
+    this.#customerById ??= this.customers("id");
+    return this.#customerById;
   }
   get planEntitlement() {
-    return (this.#planEntitlement ??= new DataLoader<PlanFeature, PlanEntitlement | null, string>(
+    this.#planEntitlement ??= new DataLoader<PlanFeature, PlanEntitlement | null, string>(
       async (keys) => {
         if (!this.projectId) return keys.map(() => null);
         const { entitlementsByPlan } = await this.catalog(this.projectId);
         return keys.map(({ planId, featureId }) => entitlementsByPlan.get(planId)?.find((row) => row.featureId === featureId) ?? null);
       },
       { cacheKeyFn: ({ planId, featureId }) => `${planId}/${featureId}` },
-    ));
+    );
+    return this.#planEntitlement;
   }
 
   private scoped<V>(load: (keys: readonly string[], projectId: string) => Promise<ReadonlyMap<string, V>>) {

@@ -16,7 +16,10 @@ let nextDocumentId = 0;
  */
 function sharingKey({ document, operationName, variableValues, contextValue }: ExecutionArgs): string {
   let documentId = documentIds.get(document);
-  if (documentId === undefined) documentIds.set(document, (documentId = nextDocumentId++));
+  if (documentId === undefined) {
+    documentId = nextDocumentId++;
+    documentIds.set(document, documentId);
+  }
   const caller = (contextValue as Context).caller;
   const credential = caller ? [caller.projectId, caller.customerId ?? "", [...caller.scopes].sort().join(",")].join("|") : "";
   return `${documentId}\u0000${operationName ?? ""}\u0000${JSON.stringify(variableValues ?? {})}\u0000${credential}`;
@@ -25,9 +28,15 @@ function sharingKey({ document, operationName, variableValues, contextValue }: E
 function sharedResult(event: unknown, key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
   if (typeof event !== "object" || event === null) return run();
   let results = resultsByEvent.get(event);
-  if (!results) resultsByEvent.set(event, (results = new Map()));
+  if (!results) {
+    results = new Map();
+    resultsByEvent.set(event, results);
+  }
   let result = results.get(key);
-  if (!result) results.set(key, (result = run()));
+  if (!result) {
+    result = run();
+    results.set(key, result);
+  }
   return result;
 }
 

@@ -1,7 +1,7 @@
 // The value fields shared by plan entitlements, subscription overrides and grants: the
 // same input fields and the same output fields (their checks: src/services/catalog.ts).
 import type { InputFieldBuilder, SchemaTypes } from "@pothos/core";
-import { builder } from "./builder.ts";
+import type { builder } from "./builder.ts";
 import { ResetPeriodEnum } from "./enums.ts";
 import { text, usageLimit } from "./inputs.ts";
 import { MAX_STATIC_VALUE_LENGTH, type EntitlementValue } from "../domain/entitlement-value.ts";
@@ -23,10 +23,10 @@ type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer
 /** Output fields of an object whose value is stored on it or resolved for it (overrides). */
 export function entitlementValueOutputFields<Shape>(
   t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Shape>,
-  valueOf: (parent: Shape, context: Context) => EntitlementValue | Promise<EntitlementValue>,
+  valueFor: (parent: Shape, context: Context) => EntitlementValue | Promise<EntitlementValue>,
 ) {
   const field = <K extends keyof EntitlementValue>(key: K) => async (parent: Shape, _args: object, context: Context) =>
-    (await valueOf(parent, context))[key];
+    (await valueFor(parent, context))[key];
   return {
     isEnabled: t.boolean({ resolve: field("isEnabled") }),
     usageLimit: t.int({

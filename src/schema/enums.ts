@@ -3,7 +3,8 @@ import { builder } from "./builder.ts";
 import { ErrorCode } from "../errors.ts";
 import { ApiKeyScope, CatalogStatus, FeatureType, PlanKind, ResetPeriod } from "../generated/prisma/enums.ts";
 
-const ErrorCodeEnum = builder.enumType("ErrorCode", {
+// Not a field's type: listed so that clients can generate the codes (extensions.code).
+builder.enumType("ErrorCode", {
   description: "The values of extensions.code on every error this API returns.",
   values: Object.values(ErrorCode),
 });

@@ -20,4 +20,4 @@ builder.mutationType({});
 export const schema = builder.toSchema();
 
 /** The SDL committed as schema.graphql (sorted, so diffs stay stable). */
-export const printedSchema = () => printSchema(lexicographicSortSchema(schema)) + "\n";
+export const printedSchema = () => `${printSchema(lexicographicSortSchema(schema))}\n`;

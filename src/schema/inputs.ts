@@ -2,6 +2,7 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is what it is for.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -22,6 +23,7 @@ export const longText = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is what it is for.
     .refine((value) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value), "must not contain control characters");
 
 /** Feature and plan keys: letters, digits and _ - . : , starting with a letter or digit. */

@@ -3,7 +3,7 @@
 import { checkEntitlementValue, checkFeatureLevels, mergeEntitlementValue, type EntitlementValue, type EntitlementValueInput, type FeatureLevel } from "../domain/entitlement-value.ts";
 import { refusingDuplicates } from "../db/errors.ts";
 import type { Feature, Plan, PlanEntitlement, Prisma } from "../generated/prisma/client.ts";
-import { valueOf } from "../loaders/customer-state.ts";
+import { storedValue } from "../loaders/customer-state.ts";
 import { alreadyExists, invalidOperation, notFound, validationFailed, type FieldProblem } from "../errors.ts";
 import { fanOutPlanChange } from "./changes.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
@@ -196,7 +196,7 @@ export async function setPlanEntitlement(
       update: { ...value, removedAt: null },
     }),
   );
-  announcePlanChange(scope, plan.id, feature.id, inForce ? valueOf(inForce) : null);
+  announcePlanChange(scope, plan.id, feature.id, inForce ? storedValue(inForce) : null);
   return saved;
 }
 
@@ -207,7 +207,7 @@ export async function removePlanEntitlement(scope: ProjectScope, input: { planId
   const existing = await scope.prisma.planEntitlement.findFirst({ where: { planId: plan.id, featureId: feature.id, removedAt: null } });
   if (!existing) throw notFound(`Plan "${plan.key}" has no entitlement for feature`, "featureKey", feature.key);
   await catalogWrite(scope, () => scope.prisma.planEntitlement.update({ where: { id: existing.id }, data: { removedAt: new Date() } }));
-  announcePlanChange(scope, plan.id, feature.id, valueOf(existing));
+  announcePlanChange(scope, plan.id, feature.id, storedValue(existing));
   return plan;
 }
 
