@@ -2,7 +2,7 @@
 // Subscribers of this instance hear every publish at once, in process; with a relay
 // (Redis, when REDIS_URL is set) every other instance hears it too.
 import { setMaxListeners } from "node:events";
-import { createPubSub, type PubSubEventTarget } from "graphql-yoga";
+import { createPubSub, filter, pipe, type PubSubEventTarget } from "graphql-yoga";
 import type { Invalidation } from "../cache/entitlement-cache.ts";
 
 export type ChangeCause = "CATALOG_CHANGED" | "SUBSCRIPTION_CHANGED" | "GRANT_CHANGED" | "USAGE_CHANGED" | "SCHEDULED_TRANSITION";
@@ -65,9 +65,12 @@ export function createEventBus({ eventTarget = new EventTarget() as PubSubEventT
       publishLocally(change);
       relay?.send({ change });
     },
-    /** The project's changes, or one customer's only. */
-    subscribe(projectId: string, customerId: string | null = null): AsyncIterable<EntitlementChange> {
-      return customerId === null ? local.subscribe(PROJECT_CHANGES, projectId) : local.subscribe(CUSTOMER_CHANGES, customerTopic(projectId, customerId));
+    /** The project's changes, or one customer's only; with `featureKeys`, those that changed one of them. */
+    subscribe(projectId: string, customerId: string | null = null, featureKeys: readonly string[] | null = null): AsyncIterable<EntitlementChange> {
+      const changes = customerId === null ? local.subscribe(PROJECT_CHANGES, projectId) : local.subscribe(CUSTOMER_CHANGES, customerTopic(projectId, customerId));
+      if (featureKeys === null) return changes;
+      const keys = new Set(featureKeys);
+      return pipe(changes, filter((change: EntitlementChange) => change.changedFeatureKeys.some((key) => keys.has(key))));
     },
     /** Tells the other instances what a write changed (this one has already dropped it). */
     broadcastInvalidation(invalidation: Invalidation) {

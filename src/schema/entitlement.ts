@@ -11,10 +11,10 @@ import { SubscriptionNode } from "./subscription.ts";
 import { catalogKey, globalId } from "./inputs.ts";
 import { scopeOf } from "../context.ts";
 import type { Source } from "../domain/entitlements.ts";
-import { check, hasAccess, usageSummary, type CheckReason } from "../domain/checks.ts";
-import { featureByKey } from "../services/catalog.ts";
-import { loadedCustomer, resolveCustomerRef } from "../services/customers.ts";
-import { readEntitlement, readEntitlements, type EvaluatedEntitlement } from "../services/entitlements.ts";
+import { hasAccess, usageSummary } from "../domain/checks.ts";
+import { checkEntitlement, entitlementOf, type EntitlementCheck } from "../services/checks.ts";
+import { loadedCustomer } from "../services/customers.ts";
+import { readEntitlements, type EvaluatedEntitlement } from "../services/entitlements.ts";
 import type { FeatureType } from "../domain/entitlement-value.ts";
 
 const EntitlementSourceTypeEnum = builder.enumType("EntitlementSourceType", {
@@ -168,10 +168,7 @@ builder.prismaObjectFields(CustomerNode, (t) => ({
     nullable: true,
     description: "One feature's aggregated entitlement; null when no source is active at `at`.",
     args: { featureKey: t.arg.string({ required: true }).validate(catalogKey), at: t.arg({ type: "DateTime" }) },
-    resolve: async (customer, args, context) => {
-      await featureByKey(scopeOf(context), args.featureKey, "featureKey");
-      return (await readEntitlement(context.loaders, customer.id, args.featureKey, args.at ?? new Date())).evaluated;
-    },
+    resolve: (customer, args, context) => entitlementOf(scopeOf(context), customer.id, args.featureKey, args.at),
   }),
 }));
 
@@ -182,7 +179,7 @@ const quantityToCheck = z
   .max(1e12, "must be at most 1e12");
 
 const EntitlementCheckType = builder
-  .objectRef<{ allowed: boolean; reason: CheckReason; entitlement: EvaluatedEntitlement | null }>("EntitlementCheck")
+  .objectRef<EntitlementCheck>("EntitlementCheck")
   .implement({
     fields: (t) => ({
       allowed: t.exposeBoolean("allowed"),
@@ -202,12 +199,6 @@ builder.queryField("checkEntitlement", (t) =>
       quantity: t.arg.float().validate(quantityToCheck.nullish()),
       at: t.arg({ type: "DateTime" }),
     },
-    resolve: async (_root, args, context) => {
-      const scope = scopeOf(context);
-      const customer = await resolveCustomerRef(scope, args.customer, "customer");
-      await featureByKey(scope, args.featureKey, "featureKey");
-      const { evaluated, used } = await readEntitlement(context.loaders, customer.id, args.featureKey, args.at ?? new Date());
-      return { ...check(evaluated?.entitlement ?? null, used, args.quantity ?? 1), entitlement: evaluated };
-    },
+    resolve: (_root, args, context) => checkEntitlement(scopeOf(context), args),
   }),
 );

@@ -1,5 +1,4 @@
 // Subscription.entitlementsChanged: a customer's entitlements as they change (docs/rules.md §6).
-import { filter, pipe } from "graphql-yoga";
 import { z } from "zod";
 import { builder } from "./builder.ts";
 import { CustomerNode, CustomerRef } from "./customer.ts";
@@ -7,7 +6,8 @@ import { CustomerEntitlementType } from "./entitlement.ts";
 import { catalogKey } from "./inputs.ts";
 import { scopeOf } from "../context.ts";
 import type { EntitlementChange } from "../events/bus.ts";
-import { loadedCustomer, resolveCustomerRef } from "../services/customers.ts";
+import { watchChanges } from "../services/changes.ts";
+import { loadedCustomer } from "../services/customers.ts";
 import { entitlementsAfterChange } from "../services/entitlements.ts";
 
 const ChangeCauseEnum = builder.enumType("ChangeCause", {
@@ -49,16 +49,7 @@ builder.subscriptionField("entitlementsChanged", (t) =>
       customer: t.arg({ type: CustomerRef }),
       featureKeys: t.arg.stringList().validate(z.array(catalogKey).max(200).nullish()),
     },
-    subscribe: async (_root, args, context) => {
-      const scope = scopeOf(context);
-      const projectId = scope.projectId;
-      const customerId = args.customer
-        ? (await resolveCustomerRef(scope, args.customer, "customer")).id
-        : (context.caller?.customerId ?? null);
-      const keys = args.featureKeys ? new Set(args.featureKeys) : null;
-      const changes = context.events.subscribe(projectId, customerId);
-      return keys === null ? changes : pipe(changes, filter((change: EntitlementChange) => change.changedFeatureKeys.some((key) => keys.has(key))));
-    },
+    subscribe: (_root, args, context) => watchChanges(scopeOf(context), args),
     resolve: (change) => change,
   }),
 );

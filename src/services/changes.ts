@@ -7,8 +7,18 @@ import type { ChangeCause, EntitlementChange, EventBus } from "../events/bus.ts"
 import { createLoaders } from "../loaders/index.ts";
 import { featureInfo } from "../loaders/customer-state.ts";
 import { notEndedByWhere } from "../db/rules-in-sql.ts";
+import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { observedAt } from "./entitlements.ts";
 import { invalidatingWrite, type Infrastructure, type ProjectScope } from "./scope.ts";
+
+/**
+ * The changes a subscriber hears: one customer's (a customer token's own, always) or, with
+ * no customer, every customer's of the project; with `featureKeys`, those that changed one.
+ */
+export async function watchChanges(scope: ProjectScope, input: { customer?: CustomerRef | null; featureKeys?: readonly string[] | null }) {
+  const customerId = input.customer ? (await resolveCustomerRef(scope, input.customer, "customer")).id : (scope.visibleCustomerId ?? null);
+  return scope.events.subscribe(scope.projectId, customerId, input.featureKeys ?? null);
+}
 
 /** Publishes a change of these feature keys, if there are any; true when it did. */
 export function publishChange(
