@@ -1,0 +1,101 @@
+// --compare: another revision's server against the working tree's, in alternating rounds on
+// the same data, so that a change is measured against its base in one run rather than
+// across days.
+import { projectRoot } from "../test/helpers/process.ts";
+import { closedLoop, type Endpoint } from "./load.ts";
+import { log } from "./log.ts";
+import { createCustomer, expectShape, post } from "./queries.ts";
+import { median, ratio } from "./statistics.ts";
+import { buildServer, checkOutRevision, startServer, type ServerRunOptions } from "./targets.ts";
+import type { Workload } from "./workload.ts";
+
+export interface CompareOptions {
+  revision: string;
+  rounds: number;
+  seconds: number;
+  /** The database the servers run on (the bench database's server environment). */
+  databaseEnv: Record<string, string>;
+  server: ServerRunOptions;
+  workload: Workload;
+  auth: Record<string, string>;
+  /** S1's delivery latency on a server, for a customer no other run has watched. */
+  delivery: (serverUrl: string, customer: string) => Promise<{ p50: number; p99: number }>;
+}
+
+const MEASURES = [
+  ["q3rps1", "Q3 rps@1"],
+  ["q3rps16", "Q3 rps@16"],
+  ["q1rps16", "Q1 rps@16"],
+  ["s1p50", "S1 p50 ms (lower is better)"],
+  ["s1p99", "S1 p99 ms (lower is better)"],
+] as const;
+type Measure = (typeof MEASURES)[number][0];
+
+/**
+ * Requests/s of Q3 (1 and 16 connections) and Q1 (16), and S1's delivery latency, for
+ * `revision`'s server and the working tree's; prints the medians and their ratios, and
+ * returns them for the BENCH line.
+ */
+export async function compareWithRevision({ revision, rounds, seconds, databaseEnv, server: serverOptions, workload: { q1Bodies, q3Bodies }, auth, delivery }: CompareOptions) {
+  log(`compare: building ${revision} in a worktree, and the working tree`);
+  const base = checkOutRevision(revision);
+  try {
+    buildServer();
+    const variants = [{ name: revision, dir: base.dir }, { name: "working tree", dir: projectRoot }];
+    const runs = variants.map(() => Object.fromEntries(MEASURES.map(([measure]) => [measure, [] as number[]])) as Record<Measure, number[]>);
+    /** Each round starts each variant's server in turn (alternating who goes first) and runs `measure` on it. */
+    const inRounds = async (phase: string, measure: (serverUrl: string, round: number, variant: number) => Promise<string>) => {
+      for (let round = 0; round < rounds; round++) {
+        for (const variant of round % 2 === 0 ? [0, 1] : [1, 0]) {
+          const server = await startServer(databaseEnv, serverOptions, variants[variant]!.dir);
+          try {
+            log(`compare: ${phase}, round ${round + 1}/${rounds}, ${variants[variant]!.name}: ${await measure(server.url, round, variant)}`);
+          } finally {
+            await server.stop();
+          }
+        }
+      }
+    };
+    // Requests first, then deliveries: a thousand WebSocket clients closing would weigh on the next requests' generator.
+    await inRounds("Q3, Q1", async (serverUrl, _round, variant) => {
+      const api: Endpoint = { baseUrl: serverUrl, path: "/graphql", headers: auth };
+      expectShape("Q1", await post(`${serverUrl}/graphql`, q1Bodies[0]!, auth), (data) => Array.isArray(data.customer?.entitlements));
+      expectShape("Q3", await post(`${serverUrl}/graphql`, q3Bodies[0]!, auth), (data) => typeof data.checkEntitlement?.allowed === "boolean");
+      // Warm-up, as the full run's Q3 follows Q1 and Q2: Q1 fills the cache with every customer's usage.
+      await closedLoop(api, q1Bodies, { connections: 16, seconds });
+      await closedLoop(api, q3Bodies, { connections: 16, seconds });
+      const measured = {
+        q3rps1: await closedLoop(api, q3Bodies, { connections: 1, seconds }),
+        q3rps16: await closedLoop(api, q3Bodies, { connections: 16, seconds }),
+        q1rps16: await closedLoop(api, q1Bodies, { connections: 16, seconds }),
+      };
+      const failures = Object.values(measured).reduce((sum, result) => sum + result.failures, 0);
+      if (failures > 0) throw new Error(`compare: ${failures} failed requests`);
+      for (const [measure, result] of Object.entries(measured)) runs[variant]![measure as keyof typeof measured].push(result.rps);
+      return `Q3 ${measured.q3rps1.rps} rps@1, ${measured.q3rps16.rps} rps@16; Q1 ${measured.q1rps16.rps} rps@16`;
+    });
+    await inRounds("S1", async (serverUrl, round, variant) => {
+      // A customer of its own in each run (the subscribers all watch one customer).
+      const customer = `s1-${round}-${variant}`;
+      await createCustomer(`${serverUrl}/graphql`, auth, customer, "S1 setup");
+      const s1 = await delivery(serverUrl, customer);
+      runs[variant]!.s1p50.push(s1.p50);
+      runs[variant]!.s1p99.push(s1.p99);
+      return `S1 p50/p99 ${s1.p50}/${s1.p99} ms`;
+    });
+    const [before, after] = runs;
+    const result: Record<string, { base: number; ours: number; ratio: number }> = {};
+    process.stdout.write(`\n| measure (median of ${rounds}) | ${revision} | working tree | working tree / ${revision} |\n|---|---|---|---|\n`);
+    for (const [measure, label] of MEASURES) {
+      const baseValue = median(before![measure]);
+      const ours = median(after![measure]);
+      const entry = { base: baseValue, ours, ratio: ratio(ours, baseValue) };
+      result[measure] = entry;
+      process.stdout.write(`| ${label} | ${entry.base} | ${entry.ours} | **${entry.ratio}** |\n`);
+    }
+    process.stdout.write("\n");
+    return { revision, rounds, ...result };
+  } finally {
+    base.remove();
+  }
+}

@@ -1,0 +1,84 @@
+// The bench's database, made fresh for each run: a new PostgreSQL database on DATABASE_URL's
+// server, or an embedded one (PGlite) in a temporary directory; migrated, given the bench's
+// project, and filled with the dataset (dataset.ts).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import { createProjectWithAdminKey } from "../src/auth/projects.ts";
+import { openDatabase, type Database } from "../src/db/client.ts";
+import { applyMigrations } from "../src/db/migrations.ts";
+import { createTemporaryDatabase, POSTGRES_ADMIN_URL } from "../test/helpers/postgres.ts";
+import { generateDataset, type DatasetIndex, type SqlRunner } from "./dataset.ts";
+import { log } from "./log.ts";
+
+export type DatabaseKind = "postgres" | "pglite";
+
+export interface FilledDatabase {
+  index: DatasetIndex;
+  /** The bench project's admin API key. */
+  key: string;
+  projectId: string;
+}
+
+export interface BenchDatabase {
+  /** What tells the server which database to use (DATABASE_URL or DATA_DIR). */
+  serverEnv: Record<string, string>;
+  /** The same for the floor (floor.ts). */
+  floorEnv: Record<string, string>;
+  fill(scale: number): Promise<FilledDatabase>;
+  /** Removes the database, unless it is to be kept: then says where it is. */
+  drop(): Promise<void>;
+}
+
+async function migrateAndFill(database: Database, sql: SqlRunner, scale: number): Promise<FilledDatabase> {
+  await applyMigrations(database);
+  const project = await createProjectWithAdminKey(database.prisma, "bench");
+  const index = await generateDataset(sql, project.projectId, scale);
+  return { index, key: project.secret, projectId: project.projectId };
+}
+
+export async function createBenchDatabase(kind: DatabaseKind, { keep }: { keep: boolean }): Promise<BenchDatabase> {
+  if (kind === "postgres") {
+    const temporary = await createTemporaryDatabase("entitlements_bench", process.env.DATABASE_URL ?? POSTGRES_ADMIN_URL);
+    return {
+      serverEnv: { DATABASE_URL: temporary.url },
+      floorEnv: { FLOOR_DATABASE_URL: temporary.url },
+      async fill(scale) {
+        const database = openDatabase({ kind: "postgres", url: temporary.url });
+        const client = new pg.Client({ connectionString: temporary.url });
+        try {
+          await client.connect();
+          return await migrateAndFill(database, client, scale);
+        } finally {
+          await client.end();
+          await database.close();
+        }
+      },
+      async drop() {
+        if (keep) log(`kept database ${temporary.url}`);
+        else await temporary.drop();
+      },
+    };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), "entitlements-bench-"));
+  return {
+    serverEnv: { DATA_DIR: dataDir },
+    floorEnv: { FLOOR_DATA_DIR: dataDir },
+    async fill(scale) {
+      const instance = new PGlite(dataDir);
+      const database = openDatabase({ kind: "pglite", instance });
+      try {
+        return await migrateAndFill(database, { query: (sql, params) => instance.query(sql, params) }, scale);
+      } finally {
+        await database.close();
+        await instance.close();
+      }
+    },
+    async drop() {
+      if (keep) log(`kept ${dataDir}`);
+      else rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,177 @@
+// The load generators: closed loop (autocannon, flat out over N connections), open loop
+// (requests sent at a fixed rate, latency from when each was due), and S1's fan-out (one
+// change heard by many graphql-ws subscribers).
+import { Agent, request as httpRequest } from "node:http";
+import autocannon from "autocannon";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { CREATE_GRANT, ENTITLEMENTS_CHANGED, expectShape, gqlBody, post } from "./queries.ts";
+import { percentile } from "./statistics.ts";
+
+/** Where a load run sends its POSTs. */
+export interface Endpoint {
+  baseUrl: string;
+  path: string;
+  headers?: Record<string, string>;
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  failures: number;
+}
+
+/**
+ * Waits until the server answers /healthz promptly twice in a row: requests a finished run
+ * abandoned (64 connections of Q2 pages queue for seconds) must not be counted in the next.
+ */
+async function waitUntilIdle(baseUrl: string) {
+  const deadline = Date.now() + 60_000;
+  let prompt = 0;
+  while (prompt < 2 && Date.now() < deadline) {
+    const started = performance.now();
+    // A kept-alive socket the server closed while it was busy can fail one probe: try again.
+    const answered = await fetch(`${baseUrl}/healthz`).then((response) => response.arrayBuffer()).then(() => true, () => false);
+    prompt = answered && performance.now() - started < 20 ? prompt + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Drives the endpoint flat out over `connections` for `seconds`, with the given bodies in turn (a fixed list, chosen ahead of time). */
+export async function closedLoop({ baseUrl, path, headers }: Endpoint, bodies: string[], { connections, seconds }: { connections: number; seconds: number }): Promise<LoadResult> {
+  await waitUntilIdle(baseUrl);
+  let next = 0;
+  const result = await autocannon({
+    url: baseUrl,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: "POST",
+        path,
+        headers: { "content-type": "application/json", ...headers },
+        setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length]! }),
+      },
+    ],
+  });
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    failures: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+/**
+ * Latency at a fixed rate, open loop: request i is due at start + i / rate, sent then whether
+ * or not earlier ones have answered, and timed from when it was due (so a stall counts
+ * against every request it delays). autocannon's rate is not this: each connection sends
+ * flat out until its quota for the second is spent, then waits for the next second, which
+ * measures a 16-deep queue at the start of every second rather than latency at that rate.
+ */
+export async function openLoop({ baseUrl, path, headers = {} }: Endpoint, bodies: string[], { rate, seconds }: { rate: number; seconds: number }): Promise<LoadResult> {
+  await waitUntilIdle(baseUrl);
+  const target = new URL(path, baseUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const total = Math.round(rate * seconds);
+  const latencies: number[] = [];
+  let failures = 0;
+  const send = (index: number, dueAt: number) =>
+    new Promise<void>((done) => {
+      const body = bodies[index % bodies.length]!;
+      const req = httpRequest(target, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (response) => {
+        response.resume();
+        response.on("end", () => {
+          if (response.statusCode !== 200) failures++;
+          latencies.push(performance.now() - dueAt);
+          done();
+        });
+      });
+      req.on("error", () => {
+        failures++;
+        done();
+      });
+      req.end(body);
+    });
+  const inFlight: Promise<void>[] = [];
+  const started = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const now = performance.now();
+    for (; sent < total && started + (sent * 1000) / rate <= now; sent++) inFlight.push(send(sent, started + (sent * 1000) / rate));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { rps: Math.round(latencies.length / elapsed), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), requests: latencies.length, failures };
+}
+
+export interface FanOut {
+  /** The API key the subscribers and the changes use. */
+  key: string;
+  /** The customer every subscriber watches. */
+  customer: string;
+  /** The metered feature each change grants more of. */
+  featureKey: string;
+  subscribers: number;
+  /** Changes counted (after a few uncounted ones). */
+  changes: number;
+}
+
+/** Latency from sending a change to each of `subscribers` graphql-ws subscribers hearing it. */
+export async function subscriberFanOut(serverUrl: string, { key, customer, featureKey, subscribers, changes }: FanOut): Promise<{ p50: number; p99: number; deliveries: number }> {
+  const wsUrl = `${serverUrl.replace("http", "ws")}/graphql`;
+  const clients = Array.from({ length: subscribers }, () =>
+    createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0, lazy: false }),
+  );
+  let sentAt = 0;
+  let heard = 0;
+  const latencies: number[] = [];
+  let onHeard: () => void = () => {};
+  await Promise.all(
+    clients.map(
+      (client) =>
+        new Promise<void>((subscribed, failed) => {
+          client.on("connected", () => subscribed());
+          client.on("error", failed);
+          client.subscribe(
+            { query: ENTITLEMENTS_CHANGED, variables: { c: { externalId: customer } } },
+            {
+              next: () => {
+                latencies.push(performance.now() - sentAt);
+                heard++;
+                onHeard();
+              },
+              error: () => {},
+              complete: () => {},
+            },
+          );
+        }),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // The first changes run the mutation's and the delivery's code for the first time (the
+  // server's JIT compiles it then: a first createGrant takes ~0.5 s on a fresh server); they
+  // are not counted, as a server that has run for a while would not pay for them.
+  const warmUps = 3;
+  for (let change = 0; change < warmUps + changes; change++) {
+    if (change === warmUps) latencies.length = 0;
+    heard = 0;
+    const all = new Promise<void>((resolve) => {
+      onHeard = () => heard >= subscribers && resolve();
+      setTimeout(resolve, 10_000);
+    });
+    sentAt = performance.now();
+    const granted = await post(`${serverUrl}/graphql`, gqlBody(CREATE_GRANT, { c: customer, f: featureKey, n: 10 + change }), { authorization: `Bearer ${key}` });
+    expectShape("S1 change", granted, (data) => Boolean(data.createGrant?.id));
+    await all;
+  }
+  await Promise.all(clients.map((client) => client.dispose()));
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), deliveries: latencies.length };
+}
