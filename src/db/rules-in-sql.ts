@@ -33,3 +33,14 @@ export const grantInForceWhere = (t: Date): Prisma.GrantWhereInput => ({
  * come. Its `startsAt`/`endsAt` are the window's.
  */
 export const notEndedByWhere = (t: Date) => ({ OR: [{ endsAt: null }, { endsAt: { gt: t } }] });
+
+/** A plan entitlement or override in force: removing one stamps removedAt, and its history stays. */
+export const notRemovedWhere = { removedAt: null } as const;
+
+/**
+ * Subscriptions on the plan at t or later: a phase on it not ended by t (and, with `addons`,
+ * an add-on of it not ended by t).
+ */
+export const onPlanWhere = (planId: string, t: Date, { addons = false } = {}): Prisma.CustomerSubscriptionWhereInput => ({
+  OR: [{ phases: { some: { planId, ...notEndedByWhere(t) } } }, ...(addons ? [{ addons: { some: { addonId: planId, ...notEndedByWhere(t) } } }] : [])],
+});

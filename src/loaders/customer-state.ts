@@ -6,6 +6,7 @@ import DataLoader from "dataloader";
 import type { CustomerSubscription, Feature, PrismaClient } from "../generated/prisma/client.ts";
 import { createEntitlementsMemo, type CustomerState, type Entitlement, type EntitlementFilters, type FeatureInfo } from "../domain/entitlements.ts";
 import type { Catalog, CustomerRows, EntitlementCache } from "../cache/entitlement-cache.ts";
+import { notRemovedWhere } from "../db/rules-in-sql.ts";
 import type { EntitlementValue, EntitlementValueInput, FeatureLevel } from "../domain/entitlement-value.ts";
 
 export interface LoadedCustomerState {
@@ -43,7 +44,7 @@ export async function loadCatalog(prisma: PrismaClient, projectId: string): Prom
   const [features, plans, planEntitlements] = await Promise.all([
     prisma.feature.findMany({ where: { projectId } }),
     prisma.plan.findMany({ where: { projectId } }),
-    prisma.planEntitlement.findMany({ where: { plan: { projectId }, removedAt: null }, orderBy: { id: "asc" } }),
+    prisma.planEntitlement.findMany({ where: { plan: { projectId }, ...notRemovedWhere }, orderBy: { id: "asc" } }),
   ]);
   const groupByPlan = <T extends { planId: string }>(rows: T[]) => {
     const byPlan = new Map<string, T[]>();
@@ -68,7 +69,7 @@ async function loadCustomerRows(prisma: PrismaClient, projectId: string, custome
   const [subscriptions, grants] = await Promise.all([
     prisma.customerSubscription.findMany({
       where: { projectId, customerId: { in: customerIds } },
-      include: { phases: true, addons: true, overrides: { where: { removedAt: null } } },
+      include: { phases: true, addons: true, overrides: { where: notRemovedWhere } },
       orderBy: { id: "asc" },
     }),
     prisma.grant.findMany({ where: { projectId, customerId: { in: customerIds } }, orderBy: { id: "asc" } }),

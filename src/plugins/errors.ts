@@ -46,7 +46,8 @@ export function createErrorMapper(log: Logger): ErrorMapper {
       // A request that is not a GraphQL request at all (no body, unreadable JSON) is a 400
       // whatever the client accepts; yoga keeps application/json's 200 for it otherwise.
       const unreadable = original.extensions?.code === "BAD_REQUEST" ? { spec: false } : {};
-      return atLocationOf(error, new ApiError(code, error.message, http ? { http: { ...http, ...unreadable } } : {}));
+      // Answered without locations, as graphql-js's own pre-execution errors are.
+      return new ApiError(code, error.message, http ? { http: { ...http, ...unreadable } } : {});
     }
     if (isRecordNotFound(original)) return atLocationOf(error, notFound("Object"));
     if (original instanceof PothosValidationError) {

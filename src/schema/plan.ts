@@ -7,6 +7,7 @@ import { entitlementValueInputFields, entitlementValueOutputFields } from "./ent
 import { projectIdOf, scopeOf, type Context } from "../context.ts";
 import { asSelected, byIdOrKey, foundOrThrow } from "./lookup.ts";
 import type { Plan, Prisma } from "../generated/prisma/client.ts";
+import { notRemovedWhere } from "../db/rules-in-sql.ts";
 import * as catalog from "../services/catalog.ts";
 
 export const PlanNode = builder.prismaNode("Plan", {
@@ -23,7 +24,7 @@ export const PlanNode = builder.prismaNode("Plan", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
     entitlements: t.relation("entitlements", {
-      query: { where: { removedAt: null }, orderBy: { feature: { key: "asc" } } },
+      query: { where: notRemovedWhere, orderBy: { feature: { key: "asc" } } },
     }),
   }),
 });
@@ -33,7 +34,7 @@ const PlanConnection = builder.connectionObject({ type: PlanNode, name: "PlanCon
 const PlanEntitlementNode = builder.prismaNode("PlanEntitlement", {
   id: { field: "id" },
   authScopes: { read: true },
-  findUnique: (id, context) => ({ id, removedAt: null, plan: { projectId: projectIdOf(context) } }),
+  findUnique: (id, context) => ({ id, ...notRemovedWhere, plan: { projectId: projectIdOf(context) } }),
   description: "What one plan or add-on gives for one feature (per unit of quantity).",
   fields: (t) => ({
     plan: t.relation("plan"),
@@ -61,11 +62,11 @@ builder.prismaObjectField(FeatureNode, "plans", (t) =>
       resolve: (query, feature, _args, context) =>
         context.prisma.plan.findMany({
           ...query,
-          where: { projectId: projectIdOf(context), entitlements: { some: { featureId: feature.id, removedAt: null } } },
+          where: { projectId: projectIdOf(context), entitlements: { some: { featureId: feature.id, ...notRemovedWhere } } },
         }),
       totalCount: (feature, _args, context) =>
         context.prisma.plan.count({
-          where: { projectId: projectIdOf(context), entitlements: { some: { featureId: feature.id, removedAt: null } } },
+          where: { projectId: projectIdOf(context), entitlements: { some: { featureId: feature.id, ...notRemovedWhere } } },
         }),
     },
     PlanConnection,

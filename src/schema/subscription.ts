@@ -9,7 +9,7 @@ import { asSelected } from "./lookup.ts";
 import { projectIdOf, scopeOf, type Context } from "../context.ts";
 import { representativePhase } from "../domain/phases.ts";
 import { subscriptionStatus, type SubscriptionStatus } from "../domain/subscription-status.ts";
-import { notEndedByWhere, subscriptionStatusWhere } from "../db/rules-in-sql.ts";
+import { notRemovedWhere, onPlanWhere, subscriptionStatusWhere } from "../db/rules-in-sql.ts";
 import type { CustomerSubscription, Prisma, SubscriptionAddon } from "../generated/prisma/client.ts";
 import * as subscriptions from "../services/subscriptions.ts";
 
@@ -62,7 +62,7 @@ export const SubscriptionNode = builder.prismaNode("CustomerSubscription", {
     }),
     addons: t.relation("addons", { query: { orderBy: [{ startsAt: "asc" }, { id: "asc" }] } }),
     overrides: t.relation("overrides", {
-      query: { where: { removedAt: null }, orderBy: { createdAt: "asc" } },
+      query: { where: notRemovedWhere, orderBy: { createdAt: "asc" } },
     }),
     metadata: t.expose("metadata", { type: "JSON", nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
@@ -99,7 +99,7 @@ builder.prismaNode("SubscriptionAddon", {
 const OverrideNode = builder.prismaNode("SubscriptionOverride", {
   id: { field: "id" },
   authScopes: { read: true },
-  findUnique: (id, context) => ({ id, removedAt: null, subscription: { projectId: projectIdOf(context) } }),
+  findUnique: (id, context) => ({ id, ...notRemovedWhere, subscription: { projectId: projectIdOf(context) } }),
   fields: (t) => ({
     subscription: t.relation("subscription"),
     feature: t.relation("feature"),
@@ -135,8 +135,7 @@ const planSubscriptionsWhere = (
   context: Context,
 ): Prisma.CustomerSubscriptionWhereInput => ({
   projectId: projectIdOf(context),
-  phases: { some: { planId, ...notEndedByWhere(new Date()) } },
-  ...statusFilter(statuses, null),
+  AND: [onPlanWhere(planId, new Date()), statusFilter(statuses, null)],
 });
 
 builder.prismaObjectField(PlanNode, "subscriptions", (t) =>

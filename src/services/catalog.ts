@@ -2,6 +2,7 @@
 // (keys unique per project, archived things not used anew, complete values) and its writes.
 import { checkEntitlementValue, checkFeatureLevels, mergeEntitlementValue, type EntitlementValue, type EntitlementValueInput, type FeatureLevel } from "../domain/entitlement-value.ts";
 import { refusingDuplicates } from "../db/errors.ts";
+import { notRemovedWhere } from "../db/rules-in-sql.ts";
 import type { Feature, Plan, PlanEntitlement, Prisma } from "../generated/prisma/client.ts";
 import { storedValue } from "../loaders/customer-state.ts";
 import { alreadyExists, invalidOperation, notFound, validationFailed, type FieldProblem } from "../errors.ts";
@@ -204,7 +205,7 @@ export async function setPlanEntitlement(
 export async function removePlanEntitlement(scope: ProjectScope, input: { planId: string; featureKey: string }): Promise<Plan> {
   const plan = await ownedPlan(scope, input.planId, "planId");
   const feature = await featureByKey(scope, input.featureKey, "featureKey");
-  const existing = await scope.prisma.planEntitlement.findFirst({ where: { planId: plan.id, featureId: feature.id, removedAt: null } });
+  const existing = await scope.prisma.planEntitlement.findFirst({ where: { planId: plan.id, featureId: feature.id, ...notRemovedWhere } });
   if (!existing) throw notFound(`Plan "${plan.key}" has no entitlement for feature`, "featureKey", feature.key);
   await catalogWrite(scope, () => scope.prisma.planEntitlement.update({ where: { id: existing.id }, data: { removedAt: new Date() } }));
   announcePlanChange(scope, plan.id, feature.id, storedValue(existing));

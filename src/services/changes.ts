@@ -6,7 +6,7 @@ import type { EntitlementValue } from "../domain/entitlement-value.ts";
 import type { ChangeCause, EntitlementChange, EventBus } from "../events/bus.ts";
 import { createLoaders } from "../loaders/index.ts";
 import { featureInfo } from "../loaders/customer-state.ts";
-import { notEndedByWhere } from "../db/rules-in-sql.ts";
+import { onPlanWhere } from "../db/rules-in-sql.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { observedAt } from "./entitlements.ts";
 import { invalidatingWrite, type Infrastructure, type ProjectScope } from "./scope.ts";
@@ -85,14 +85,13 @@ export async function fanOutPlanChange(
   const { projectId, planId, featureId } = change;
   // A removed entitlement may leave the feature out of the loaded state: the old value needs it.
   const featureRow = await prisma.feature.findUniqueOrThrow({ where: { id: featureId } });
-  const current = notEndedByWhere(new Date());
   let cursor: string | undefined;
   let told = 0;
   for (;;) {
     const page = await prisma.customer.findMany({
       where: {
         projectId,
-        subscriptions: { some: { OR: [{ phases: { some: { planId, ...current } } }, { addons: { some: { addonId: planId, ...current } } }] } },
+        subscriptions: { some: onPlanWhere(planId, new Date(), { addons: true }) },
       },
       select: { id: true },
       orderBy: { id: "asc" },

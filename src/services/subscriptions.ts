@@ -6,6 +6,7 @@ import { subscriptionStatus } from "../domain/subscription-status.ts";
 import { isBefore, latest } from "../domain/time.ts";
 import type { CustomerSubscription, Prisma, SubscriptionAddon, SubscriptionOverride, SubscriptionPhase } from "../generated/prisma/client.ts";
 import type { Loaders } from "../loaders/index.ts";
+import { notRemovedWhere } from "../db/rules-in-sql.ts";
 import { invalidInput, invalidOperation, notFound } from "../errors.ts";
 import { featureByKey, featureLevels, pickValue, requireOverridableValue, requireUsableFeature, usablePlan } from "./catalog.ts";
 import { withChangeEvents } from "./changes.ts";
@@ -194,7 +195,7 @@ export async function removeSubscriptionOverride(
   const feature = await featureByKey(scope, input.featureKey, "featureKey");
   const { count } = await withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, () =>
     scope.prisma.subscriptionOverride.updateMany({
-      where: { subscriptionId: subscription.id, featureId: feature.id, removedAt: null },
+      where: { subscriptionId: subscription.id, featureId: feature.id, ...notRemovedWhere },
       data: { removedAt: new Date() },
     }),
   );

@@ -4,7 +4,7 @@ import { check, type CheckReason } from "../domain/checks.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
 import type { Feature, Prisma, UsageRecord } from "../generated/prisma/client.ts";
 import { usageKeyOf, sumUsage } from "../loaders/usage.ts";
-import { invalidInput } from "../errors.ts";
+import { invalidInput, notFound } from "../errors.ts";
 import { featureByKey } from "./catalog.ts";
 import { withChangeEvents } from "./changes.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
@@ -56,7 +56,7 @@ export async function recordUsage(scope: ProjectScope, input: UsageInput): Promi
     if (!input.idempotencyKey || !uniqueViolationFields(error)) throw error;
     // A retry: the first record stands.
     const first = await recordForKey(scope.prisma, scope.projectId, input.idempotencyKey);
-    if (!first) throw error;
+    if (!first) throw notFound("Usage record", "input.idempotencyKey", input.idempotencyKey);
     return first;
   }
 }

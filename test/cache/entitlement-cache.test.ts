@@ -122,6 +122,79 @@ describe("entitlement cache", () => {
     expect(text).toContain('entitlements_cache_lookups_total{kind="customer_rows",result="hit"} 1');
   });
 
+  describe("customer records", () => {
+    const acme = { id: "c1", externalId: "acme", projectId: "p1" } as never;
+    const records = () => {
+      const calls: string[][] = [];
+      return {
+        calls,
+        load: async (missing: { by: string; value: string }[]) => (
+          calls.push(missing.map((key) => `${key.by}:${key.value}`)), missing.map((key) => (key.value === "acme" || key.value === "c1" ? acme : undefined))
+        ),
+      };
+    };
+
+    it("answer in the order asked, an unknown one in its place, and cache the known ones only", async () => {
+      const cache = createEntitlementCache();
+      const first = records();
+      await cache.customers("p1", [{ by: "externalId", value: "acme" }], first.load);
+      const mixed = await cache.customers("p1", [{ by: "externalId", value: "nobody" }, { by: "externalId", value: "acme" }, { by: "id", value: "c9" }], first.load);
+      expect(mixed).toEqual([undefined, acme, undefined]);
+      await cache.customers("p1", [{ by: "externalId", value: "nobody" }], first.load);
+      expect(first.calls).toEqual([["externalId:acme"], ["externalId:nobody", "id:c9"], ["externalId:nobody"]]);
+    });
+
+    it("by externalId are dropped when any customer of the project changes, by id only that customer's", async () => {
+      const cache = createEntitlementCache();
+      const first = records();
+      await cache.customers("p1", [{ by: "externalId", value: "acme" }, { by: "id", value: "c1" }], first.load);
+      cache.invalidate({ projectId: "p1", customerIds: ["c2"] });
+      const second = records();
+      await cache.customers("p1", [{ by: "externalId", value: "acme" }, { by: "id", value: "c1" }], second.load);
+      expect(second.calls).toEqual([["externalId:acme"]]);
+    });
+
+    it("are not stored when a write happened while they were being read", async () => {
+      const cache = createEntitlementCache();
+      let release: () => void = () => {};
+      const slow = cache.customers("p1", [{ by: "id", value: "c1" }], async (missing) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return missing.map(() => acme);
+      });
+      await Promise.resolve();
+      cache.invalidate({ projectId: "p1", customerIds: ["c1"] });
+      release();
+      await slow;
+      const fresh = records();
+      await cache.customers("p1", [{ by: "id", value: "c1" }], fresh.load);
+      expect(fresh.calls).toEqual([["id:c1"]]);
+    });
+  });
+
+  it("does not cache an unknown API key: a key created later is found", async () => {
+    const cache = createEntitlementCache();
+    expect(await cache.apiKey("hash", async () => null)).toBeNull();
+    const key = { id: "k", projectId: "p1", revokedAt: null } as never;
+    expect(await cache.apiKey("hash", async () => key)).toBe(key);
+  });
+
+  it("does not store a catalog read while the catalog was edited", async () => {
+    const cache = createEntitlementCache();
+    const empty = () => ({ featuresById: new Map(), featuresByKey: new Map(), plans: new Map(), entitlementsByPlan: new Map(), engine: { features: new Map(), plans: new Map(), entitlementsByPlan: new Map() } });
+    let release: () => void = () => {};
+    const slow = cache.catalog("p1", async () => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return empty();
+    });
+    await Promise.resolve();
+    cache.invalidate({ projectId: "p1", catalog: true });
+    release();
+    await slow;
+    let loads = 0;
+    await cache.catalog("p1", async () => (loads++, empty()));
+    expect(loads).toBe(1);
+  });
+
   describe("usage sums", () => {
     const period = (customerId: string): UsageKey => ({ customerId, featureId: "f", start: new Date("2026-01-01T00:00:00Z"), end: null });
     const sums = (value: number) => {
