@@ -77,7 +77,9 @@ describe("scopes", () => {
 
     const rows = await t.database.prisma.apiKey.findMany({ where: { projectId: t.projectId } });
     expect(rows.some((row) => row.hash === hashApiKey(created.secret))).toBe(true);
+    // Neither this key nor the project's first one is kept in the clear.
     expect(JSON.stringify(rows)).not.toContain(created.secret);
+    expect(JSON.stringify(rows)).not.toContain(t.adminKey);
   });
 
   it("a revoked key stops working at once", async () => {

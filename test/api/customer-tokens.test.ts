@@ -76,10 +76,10 @@ describe("a customer token", () => {
     expect(await t.database.prisma.usageRecord.count({ where: { projectId: t.projectId } })).toBe(0);
   });
 
-  it("is UNAUTHENTICATED once expired, tampered with, or signed with another secret", async () => {
+  it("is UNAUTHENTICATED once expired, tampered with, unsigned, or signed with another secret", async () => {
     const [header, payload, signature] = token.split(".");
     const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
-    const forged = Buffer.from(JSON.stringify({ ...claims, sub: "someone-else" })).toString("base64url");
+    const tampered = (changed: Record<string, unknown>) => `${header}.${Buffer.from(JSON.stringify({ ...claims, ...changed })).toString("base64url")}.${signature}`;
     const expired = await new SignJWT({ pid: claims.pid })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer(claims.iss)
@@ -95,8 +95,18 @@ describe("a customer token", () => {
       .setSubject(claims.sub)
       .setExpirationTime("1h")
       .sign(new TextEncoder().encode("another-secret-another-secret-another"));
-    for (const bad of [`${header}.${forged}.${signature}`, expired, otherSecret, `${header}.${payload}.`]) {
-      expect(errorCodes(await asToken(`{ customer(externalId: "me") { externalId } }`, {}, bad))).toEqual(["UNAUTHENTICATED"]);
+    const refused = {
+      anotherCustomer: tampered({ sub: "someone-else" }),
+      prolonged: tampered({ exp: claims.exp + 86_400 }),
+      expired,
+      otherSecret,
+      withoutSignature: `${header}.${payload}.`,
+      // The classic forgery: a header that says the token needs no signature.
+      algNone: `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url")}.${payload}.`,
+    };
+    for (const [kind, bad] of Object.entries(refused)) {
+      const codes = errorCodes(await asToken(`{ customer(externalId: "me") { externalId } }`, {}, bad));
+      expect({ kind, codes }).toEqual({ kind, codes: ["UNAUTHENTICATED"] });
     }
   });
 
