@@ -3,24 +3,19 @@
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorCodes, TEST_CUSTOMER_TOKEN_SECRET, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 
 let t: TestApp;
 let token: string;
-let ids: Record<string, string>;
+const ids: Record<string, string> = {};
 beforeAll(async () => {
   t = await createTestApp();
-  const setup = await t.gql(`mutation {
-    f: createFeature(input: { key: "exports", name: "Exports", type: METERED }) { id }
-    p: createPlan(input: { key: "team", name: "Team" }) { id }
-    me: createCustomer(input: { externalId: "me", name: "Me", email: "me@example.com" }) { id }
-    other: createCustomer(input: { externalId: "other" }) { id }
-  }`);
-  ids = Object.fromEntries(Object.entries(setup.data).map(([key, value]) => [key, (value as { id: string }).id]));
-  await t.gql(`mutation ($p: ID!) {
-    e: setPlanEntitlement(input: { planId: $p, featureKey: "exports", usageLimit: 5 }) { id }
-    a: createSubscription(input: { customer: { externalId: "me" }, planId: $p }) { id }
-    b: createSubscription(input: { customer: { externalId: "other" }, planId: $p }) { id }
-  }`, { p: ids.p });
+  const s = seed(t);
+  await s.feature({ key: "exports", name: "Exports", type: "METERED" });
+  const team = await s.plan({ key: "team", name: "Team", entitlements: { exports: { usageLimit: 5 } } });
+  ids.me = (await s.customer("me", { name: "Me", email: "me@example.com" })).id;
+  ids.other = (await s.customer("other")).id;
+  for (const customer of ["me", "other"]) await s.subscription(customer, { planId: team.id });
   const created = await t.gql(`mutation { createCustomerToken(customer: { externalId: "me" }, ttlSeconds: 600) { token expiresAt } }`);
   expect(created.errors).toBeUndefined();
   token = created.data.createCustomerToken.token;

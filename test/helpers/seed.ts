@@ -89,7 +89,8 @@ export interface Seed {
   plan(input: PlanSeed): Promise<{ id: string; key: string }>;
   entitlement(planId: string, featureKey: string, value?: EntitlementSeed): Promise<{ id: string }>;
   customer(externalId: string, input?: { name?: string; email?: string; metadata?: unknown }): Promise<{ id: string; externalId: string }>;
-  subscription(customer: CustomerSeedRef, input: SubscriptionSeed): Promise<{ id: string }>;
+  /** The subscription, with its add-ons' ids in the order given. */
+  subscription(customer: CustomerSeedRef, input: SubscriptionSeed): Promise<{ id: string; addons: { id: string }[] }>;
   grant(customer: CustomerSeedRef, input: GrantSeed): Promise<{ id: string }>;
   usage(customer: CustomerSeedRef, input: UsageSeed): Promise<{ id: string }>;
 }
@@ -128,7 +129,7 @@ export function seed(source: Pick<TestApp, "gql"> | Gql, key?: string): Seed {
     },
     entitlement,
     customer: (externalId, input = {}) => mutate("createCustomer", "CreateCustomerInput", { externalId, ...input }, "id externalId"),
-    subscription: (customer, input) => mutate("createSubscription", "CreateSubscriptionInput", { customer: customerRef(customer), ...input }, "id"),
+    subscription: (customer, input) => mutate("createSubscription", "CreateSubscriptionInput", { customer: customerRef(customer), ...input }, "id addons { id }"),
     grant: (customer, input) => mutate("createGrant", "CreateGrantInput", { customer: customerRef(customer), ...input }, "id"),
     usage: (customer, input) => mutate("recordUsage", "RecordUsageInput", { customer: customerRef(customer), ...input }, "id"),
   };
