@@ -7,8 +7,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** How long between two looks (default 10 ms). */
   intervalMs?: number;
-  /** What is waited for, for the error on timeout. */
-  what?: string;
+  /** What is waited for, for the error on timeout (a function: asked then, to tell the state). */
+  what?: string | (() => string);
 }
 
 /**
@@ -20,7 +20,7 @@ export async function waitUntil<T>(condition: () => T | Promise<T>, { timeoutMs 
   for (;;) {
     const value = await condition();
     if (value) return value as NonNullable<T>;
-    if (Date.now() >= deadline) throw new Error(`waited ${timeoutMs} ms for ${what}, in vain`);
+    if (Date.now() >= deadline) throw new Error(`waited ${timeoutMs} ms for ${typeof what === "function" ? what() : what}, in vain`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
