@@ -1,4 +1,4 @@
-// SPEC §7: API keys, scopes, and what a caller without a valid key gets.
+// docs/rules.md §7: API keys, scopes, and what a caller without a valid key gets.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorCodes, type TestApp } from "../helpers/app.ts";
 import { hashApiKey } from "../../src/auth/api-keys.ts";
@@ -77,7 +77,9 @@ describe("scopes", () => {
 
     const rows = await t.database.prisma.apiKey.findMany({ where: { projectId: t.projectId } });
     expect(rows.some((row) => row.hash === hashApiKey(created.secret))).toBe(true);
+    // Neither this key nor the project's first one is kept in the clear.
     expect(JSON.stringify(rows)).not.toContain(created.secret);
+    expect(JSON.stringify(rows)).not.toContain(t.adminKey);
   });
 
   it("a revoked key stops working at once", async () => {

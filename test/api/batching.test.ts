@@ -2,6 +2,7 @@
 // 20 customers: every nested lookup is batched (plugin-prisma's selections or DataLoaders).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 import { SqlCounter } from "../helpers/sql-counter.ts";
 
 const counter = new SqlCounter();
@@ -34,18 +35,15 @@ async function projectWithCustomers(size: number): Promise<string> {
     expect(result.errors).toBeUndefined();
     return result.data;
   };
-  const catalog = await run(`mutation {
-    calls: createFeature(input: { key: "api-calls", name: "API calls", type: METERED }) { id }
-    seats: createFeature(input: { key: "seats", name: "Seats", type: METERED }) { id }
-    plan: createPlan(input: { key: "pro", name: "Pro" }) { id }
-    addon: createPlan(input: { key: "boost", name: "Boost", kind: ADDON }) { id }
-  }`);
-  await run(`mutation ($plan: ID!, $addon: ID!) {
-    a: setPlanEntitlement(input: { planId: $plan, featureKey: "api-calls", usageLimit: 100 }) { id }
-    b: setPlanEntitlement(input: { planId: $plan, featureKey: "seats", usageLimit: 3 }) { id }
-    c: setPlanEntitlement(input: { planId: $addon, featureKey: "api-calls", usageLimit: 50 }) { id }
-  }`, { plan: catalog.plan.id, addon: catalog.addon.id });
-  // Ten customers per request: a customer, a subscription with an add-on, a grant, usage.
+  const s = seed(t, key);
+  await s.feature({ key: "api-calls", name: "API calls", type: "METERED" });
+  await s.feature({ key: "seats", name: "Seats", type: "METERED" });
+  const catalog = {
+    plan: await s.plan({ key: "pro", name: "Pro", entitlements: { "api-calls": { usageLimit: 100 }, seats: { usageLimit: 3 } } }),
+    addon: await s.plan({ key: "boost", name: "Boost", kind: "ADDON", entitlements: { "api-calls": { usageLimit: 50 } } }),
+  };
+  // Up to 100 customers: ten per request (a customer, a subscription with an add-on, a grant,
+  // usage), not one request per object as `seed` makes them.
   for (let from = 0; from < size; from += 10) {
     const batch = Array.from({ length: Math.min(10, size - from) }, (_, i) => from + i);
     const created = await run(

@@ -3,8 +3,10 @@
 // another.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, ok, type TestApp } from "../helpers/app.ts";
+import { createTestApp, ok, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 import { SqlCounter } from "../helpers/sql-counter.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { createApp } from "../../src/yoga.ts";
 import { createEventBus } from "../../src/events/bus.ts";
 import { connectRedisRelay } from "../../src/events/redis-relay.ts";
@@ -14,28 +16,31 @@ const counter = new SqlCounter();
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp({ sqlCounter: counter });
-  ok(await t.gql(`mutation {
-    f: createFeature(input: { key: "exports", name: "Exports", type: METERED }) { id }
-    p: createPlan(input: { key: "team", name: "Team" }) { id }
-    c: createCustomer(input: { externalId: "cached" }) { id }
-  }`));
-  const plan = ok(await t.gql(`{ plan(key: "team") { id } }`)).plan.id;
-  ok(await t.gql(`mutation ($p: ID!) {
-    e: setPlanEntitlement(input: { planId: $p, featureKey: "exports", usageLimit: 10 }) { id }
-    s: createSubscription(input: { customer: { externalId: "cached" }, planId: $p }) { id }
-  }`, { p: plan }));
+  const s = seed(t);
+  await s.feature({ key: "exports", type: "METERED" });
+  const team = await s.plan({ key: "team", entitlements: { exports: { usageLimit: 10 } } });
+  await s.customer("cached");
+  await s.subscription("cached", { planId: team.id });
 });
 afterAll(() => t.close());
 
 /** Asks an app of this test's own (not `t.app`) as the admin. */
-async function askApp(app: ReturnType<typeof createApp>, query: string) {
+async function ask(app: ReturnType<typeof createApp>, query: string, variables?: Record<string, unknown>) {
   const response = await app.fetch("http://test/graphql", {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${t.adminKey}` },
-    body: JSON.stringify({ query }),
+    body: JSON.stringify({ query, variables }),
   });
-  return ok((await response.json()) as { data: any });
+  return (await response.json()) as GraphQLResponse;
 }
+const askApp = async (app: ReturnType<typeof createApp>, query: string) => ok(await ask(app, query));
+
+/** What `read` answers once it answers something other than `from`. */
+const changedFrom = async <T>(from: T, read: () => Promise<T>, what: string) =>
+  (await waitUntil(async () => {
+    const now = await read();
+    return now !== from ? { now } : null;
+  }, { timeoutMs: 2000, what })).now;
 
 const CHECK = `{ checkEntitlement(customer: { externalId: "cached" }, featureKey: "exports") { allowed entitlement { usageLimit usage { used } } } }`;
 
@@ -63,13 +68,15 @@ describe("entitlement cache", () => {
   });
 
   it("sees a grant, a plan edit and usage at once", async () => {
+    // Each write goes through the API, as a user's would; each check right after must see it.
+    const s = seed(t);
     ok(await t.gql(CHECK));
-    ok(await t.gql(`mutation { createGrant(input: { customer: { externalId: "cached" }, featureKey: "exports", usageLimit: 5 }) { id } }`));
+    await s.grant("cached", { featureKey: "exports", usageLimit: 5 });
     expect(ok(await t.gql(CHECK)).checkEntitlement.entitlement.usageLimit).toBe(15);
     const plan = ok(await t.gql(`{ plan(key: "team") { id } }`)).plan.id;
-    ok(await t.gql(`mutation ($p: ID!) { setPlanEntitlement(input: { planId: $p, featureKey: "exports", usageLimit: 20 }) { id } }`, { p: plan }));
+    await s.entitlement(plan, "exports", { usageLimit: 20 });
     expect(ok(await t.gql(CHECK)).checkEntitlement.entitlement.usageLimit).toBe(25);
-    ok(await t.gql(`mutation { recordUsage(input: { customer: { externalId: "cached" }, featureKey: "exports", quantity: 3 }) { id } }`));
+    await s.usage("cached", { featureKey: "exports", quantity: 3 });
     expect(ok(await t.gql(CHECK)).checkEntitlement.entitlement.usage.used).toBe(3);
   });
 
@@ -91,25 +98,17 @@ describe("entitlement cache", () => {
       createApp({ database: t.database, log, isReady: async () => ({ ready: true }), events: createEventBus({ relay }) }),
     );
     try {
-      const before = (await askApp(a!, CHECK)).checkEntitlement.entitlement.usageLimit;
-      await askApp(b!, `mutation { createGrant(input: { customer: { externalId: "cached" }, featureKey: "exports", usageLimit: 100 }) { id } }`);
-      const deadline = Date.now() + 2000;
-      let seen = before;
-      while (seen === before && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        seen = (await askApp(a!, CHECK)).checkEntitlement.entitlement.usageLimit;
-      }
-      expect(seen).toBe(before + 100);
+      // B's writes reach A's cache through Redis, a moment later: A is asked until it answers
+      // something new, and what it answers must then be exactly B's change.
+      const onA = async () => (await askApp(a!, CHECK)).checkEntitlement.entitlement;
+      const throughB = seed((query, variables) => ask(b!, query, variables));
+      const before = (await onA()).usageLimit;
+      await throughB.grant("cached", { featureKey: "exports", usageLimit: 100 });
+      expect(await changedFrom(before, async () => (await onA()).usageLimit, "A to see B's grant")).toBe(before + 100);
 
-      const usedBefore = (await askApp(a!, CHECK)).checkEntitlement.entitlement.usage.used;
-      await askApp(b!, `mutation { recordUsage(input: { customer: { externalId: "cached" }, featureKey: "exports", quantity: 2 }) { id } }`);
-      const usageDeadline = Date.now() + 2000;
-      let used = usedBefore;
-      while (used === usedBefore && Date.now() < usageDeadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        used = (await askApp(a!, CHECK)).checkEntitlement.entitlement.usage.used;
-      }
-      expect(used).toBe(usedBefore + 2);
+      const usedBefore = (await onA()).usage.used;
+      await throughB.usage("cached", { featureKey: "exports", quantity: 2 });
+      expect(await changedFrom(usedBefore, async () => (await onA()).usage.used, "A to see B's usage")).toBe(usedBefore + 2);
     } finally {
       await Promise.all(relays.map((relay) => relay.close()));
     }

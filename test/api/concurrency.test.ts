@@ -2,6 +2,7 @@
 // connection, and the server must serialise work on it without failing or mixing requests.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -11,11 +12,8 @@ afterAll(() => t.close());
 
 describe("concurrent requests", () => {
   it("run side by side with transactional mutations and lose nothing", async () => {
-    const setup = await t.gql(`mutation {
-      plan: createPlan(input: { key: "basic", name: "Basic" }) { id }
-      pro: createPlan(input: { key: "pro", name: "Pro" }) { id }
-    }`);
-    const { plan, pro } = setup.data;
+    const plan = await seed(t).plan({ key: "basic", name: "Basic" });
+    const pro = await seed(t).plan({ key: "pro", name: "Pro" });
     const customers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         t.gql(`mutation ($e: String!, $p: ID!) {

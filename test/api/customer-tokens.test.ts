@@ -1,26 +1,21 @@
-// Customer tokens (SPEC §7): a frontend reads its own customer's entitlements and checks
+// Customer tokens (docs/rules.md §7): a frontend reads its own customer's entitlements and checks
 // them; anything else is PERMISSION_DENIED; an expired or tampered token UNAUTHENTICATED.
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorCodes, TEST_CUSTOMER_TOKEN_SECRET, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 
 let t: TestApp;
 let token: string;
-let ids: Record<string, string>;
+const ids: Record<string, string> = {};
 beforeAll(async () => {
   t = await createTestApp();
-  const setup = await t.gql(`mutation {
-    f: createFeature(input: { key: "exports", name: "Exports", type: METERED }) { id }
-    p: createPlan(input: { key: "team", name: "Team" }) { id }
-    me: createCustomer(input: { externalId: "me", name: "Me", email: "me@example.com" }) { id }
-    other: createCustomer(input: { externalId: "other" }) { id }
-  }`);
-  ids = Object.fromEntries(Object.entries(setup.data).map(([key, value]) => [key, (value as { id: string }).id]));
-  await t.gql(`mutation ($p: ID!) {
-    e: setPlanEntitlement(input: { planId: $p, featureKey: "exports", usageLimit: 5 }) { id }
-    a: createSubscription(input: { customer: { externalId: "me" }, planId: $p }) { id }
-    b: createSubscription(input: { customer: { externalId: "other" }, planId: $p }) { id }
-  }`, { p: ids.p });
+  const s = seed(t);
+  await s.feature({ key: "exports", name: "Exports", type: "METERED" });
+  const team = await s.plan({ key: "team", name: "Team", entitlements: { exports: { usageLimit: 5 } } });
+  ids.me = (await s.customer("me", { name: "Me", email: "me@example.com" })).id;
+  ids.other = (await s.customer("other")).id;
+  for (const customer of ["me", "other"]) await s.subscription(customer, { planId: team.id });
   const created = await t.gql(`mutation { createCustomerToken(customer: { externalId: "me" }, ttlSeconds: 600) { token expiresAt } }`);
   expect(created.errors).toBeUndefined();
   token = created.data.createCustomerToken.token;
@@ -76,10 +71,10 @@ describe("a customer token", () => {
     expect(await t.database.prisma.usageRecord.count({ where: { projectId: t.projectId } })).toBe(0);
   });
 
-  it("is UNAUTHENTICATED once expired, tampered with, or signed with another secret", async () => {
+  it("is UNAUTHENTICATED once expired, tampered with, unsigned, or signed with another secret", async () => {
     const [header, payload, signature] = token.split(".");
     const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
-    const forged = Buffer.from(JSON.stringify({ ...claims, sub: "someone-else" })).toString("base64url");
+    const tampered = (changed: Record<string, unknown>) => `${header}.${Buffer.from(JSON.stringify({ ...claims, ...changed })).toString("base64url")}.${signature}`;
     const expired = await new SignJWT({ pid: claims.pid })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer(claims.iss)
@@ -95,8 +90,18 @@ describe("a customer token", () => {
       .setSubject(claims.sub)
       .setExpirationTime("1h")
       .sign(new TextEncoder().encode("another-secret-another-secret-another"));
-    for (const bad of [`${header}.${forged}.${signature}`, expired, otherSecret, `${header}.${payload}.`]) {
-      expect(errorCodes(await asToken(`{ customer(externalId: "me") { externalId } }`, {}, bad))).toEqual(["UNAUTHENTICATED"]);
+    const refused = {
+      anotherCustomer: tampered({ sub: "someone-else" }),
+      prolonged: tampered({ exp: claims.exp + 86_400 }),
+      expired,
+      otherSecret,
+      withoutSignature: `${header}.${payload}.`,
+      // The classic forgery: a header that says the token needs no signature.
+      algNone: `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url")}.${payload}.`,
+    };
+    for (const [kind, bad] of Object.entries(refused)) {
+      const codes = errorCodes(await asToken(`{ customer(externalId: "me") { externalId } }`, {}, bad));
+      expect({ kind, codes }).toEqual({ kind, codes: ["UNAUTHENTICATED"] });
     }
   });
 

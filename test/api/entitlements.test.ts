@@ -2,6 +2,7 @@
 // atomic consumption, on both databases.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorCodes, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -9,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** Runs in a project of its own, failing on any error. */
+/** A project of its own: `run` fails on any error, `raw` answers whatever comes, `seed` sets up. */
 async function project() {
   const { key } = await t.newProject();
   const run = async (query: string, variables: Record<string, unknown> = {}) => {
@@ -18,7 +19,7 @@ async function project() {
     return result.data;
   };
   const raw = (query: string, variables: Record<string, unknown> = {}) => t.gql(query, variables, { key });
-  return { key, run, raw };
+  return { key, run, raw, seed: seed(t, key) };
 }
 const code = (result: GraphQLResponse) => result.errors?.[0]?.extensions;
 
@@ -30,27 +31,21 @@ const ENTITLEMENTS = `query ($c: String!, $at: DateTime) { customer(externalId: 
 
 describe("Chargebee's example: customer c1 with subscriptions s1 and s2", () => {
   it("stacks licences, ranks support levels and lists both subscriptions as sources", async () => {
-    const { run } = await project();
-    await run(`mutation {
-      a: createFeature(input: { key: "user-licenses", name: "User licenses", type: METERED,
-        levels: [{ level: 3, name: "3", value: "3" }, { level: 10, name: "10", value: "10" }, { level: 25, name: "25", value: "25" }, { level: 100, name: "Unlimited", value: "unlimited", isUnlimited: true }] }) { id }
-      b: createFeature(input: { key: "support-level", name: "Support level", type: STATIC,
-        levels: [{ level: 1, name: "Email", value: "Email" }, { level: 2, name: "Chat", value: "Chat" }, { level: 3, name: "Calls", value: "Calls" }] }) { id }
-      c: createFeature(input: { key: "xero-integration", name: "Xero integration", type: BOOLEAN }) { id }
-      p1: createPlan(input: { key: "basic", name: "Basic" }) { id }
-      p2: createPlan(input: { key: "growth", name: "Growth" }) { id }
-      c1: createCustomer(input: { externalId: "c1" }) { id }
-    }`).then(async (d) => {
-      await run(`mutation ($p1: ID!, $p2: ID!) {
-        a: setPlanEntitlement(input: { planId: $p1, featureKey: "user-licenses", usageLimit: 3, resetPeriod: NEVER }) { id }
-        b: setPlanEntitlement(input: { planId: $p1, featureKey: "support-level", staticValue: "Email" }) { id }
-        c: setPlanEntitlement(input: { planId: $p2, featureKey: "user-licenses", usageLimit: 10, resetPeriod: NEVER }) { id }
-        d: setPlanEntitlement(input: { planId: $p2, featureKey: "support-level", staticValue: "Chat" }) { id }
-        e: setPlanEntitlement(input: { planId: $p2, featureKey: "xero-integration" }) { id }
-        s1: createSubscription(input: { customer: { externalId: "c1" }, planId: $p1, startsAt: "2026-01-01T00:00:00Z" }) { id }
-        s2: createSubscription(input: { customer: { externalId: "c1" }, planId: $p2, startsAt: "2026-02-01T00:00:00Z" }) { id }
-      }`, { p1: d.p1.id, p2: d.p2.id });
+    const { run, seed: s } = await project();
+    const licenceLevels = [3, 10, 25].map((level) => ({ level, name: String(level), value: String(level) }));
+    await s.feature({ key: "user-licenses", name: "User licenses", type: "METERED", levels: [...licenceLevels, { level: 100, name: "Unlimited", value: "unlimited", isUnlimited: true }] });
+    const supportLevels = ["Email", "Chat", "Calls"].map((value, index) => ({ level: index + 1, name: value, value }));
+    await s.feature({ key: "support-level", name: "Support level", type: "STATIC", levels: supportLevels });
+    await s.feature({ key: "xero-integration", name: "Xero integration", type: "BOOLEAN" });
+    const basic = await s.plan({ key: "basic", name: "Basic", entitlements: { "user-licenses": { usageLimit: 3, resetPeriod: "NEVER" }, "support-level": { staticValue: "Email" } } });
+    const growth = await s.plan({
+      key: "growth",
+      name: "Growth",
+      entitlements: { "user-licenses": { usageLimit: 10, resetPeriod: "NEVER" }, "support-level": { staticValue: "Chat" }, "xero-integration": {} },
     });
+    await s.customer("c1");
+    await s.subscription("c1", { planId: basic.id, startsAt: "2026-01-01T00:00:00Z" });
+    await s.subscription("c1", { planId: growth.id, startsAt: "2026-02-01T00:00:00Z" });
     const list = (await run(ENTITLEMENTS, { c: "c1" })).customer.entitlements;
     expect(list.map((e: any) => e.featureKey)).toEqual(["support-level", "user-licenses", "xero-integration"]);
     const [support, licences, xero] = list;
@@ -65,18 +60,12 @@ describe("Chargebee's example: customer c1 with subscriptions s1 and s2", () => 
 
 describe("Flexprice's response shape: a metered feature from a plan, an add-on and an override", () => {
   it("names each source's entity type, id, name, quantity and subscription", async () => {
-    const { run } = await project();
-    const d = await run(`mutation {
-      f: createFeature(input: { key: "api-calls", name: "API calls", type: METERED }) { id }
-      p: createPlan(input: { key: "pro", name: "Pro" }) { id }
-      a: createPlan(input: { key: "boost", name: "Boost pack", kind: ADDON }) { id }
-      c: createCustomer(input: { externalId: "cus_flex" }) { id }
-    }`);
-    await run(`mutation ($p: ID!, $a: ID!) {
-      x: setPlanEntitlement(input: { planId: $p, featureKey: "api-calls", usageLimit: 1000, isSoftLimit: true }) { id }
-      y: setPlanEntitlement(input: { planId: $a, featureKey: "api-calls", usageLimit: 500 }) { id }
-    }`, { p: d.p.id, a: d.a.id });
-    const s = (await run(`mutation ($p: ID!, $a: ID!) { createSubscription(input: { customer: { externalId: "cus_flex" }, planId: $p, quantity: 2, addons: [{ addonId: $a, quantity: 3 }] }) { id } }`, { p: d.p.id, a: d.a.id })).createSubscription;
+    const { run, seed: setup } = await project();
+    await setup.feature({ key: "api-calls", name: "API calls", type: "METERED" });
+    const pro = await setup.plan({ key: "pro", name: "Pro", entitlements: { "api-calls": { usageLimit: 1000, isSoftLimit: true } } });
+    const boost = await setup.plan({ key: "boost", name: "Boost pack", kind: "ADDON", entitlements: { "api-calls": { usageLimit: 500 } } });
+    await setup.customer("cus_flex");
+    const s = await setup.subscription("cus_flex", { planId: pro.id, quantity: 2, addons: [{ addonId: boost.id, quantity: 3 }] });
     const before = (await run(ENTITLEMENTS, { c: "cus_flex" })).customer.entitlements[0];
     expect(before.usageLimit).toBe(2 * 1000 + 3 * 500);
     const o = (await run(`mutation ($s: ID!) { setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "api-calls", usageLimit: 5000 }) { id } }`, { s: s.id })).setSubscriptionOverride;
@@ -84,7 +73,7 @@ describe("Flexprice's response shape: a metered feature from a plan, an add-on a
     expect(entitlement).toMatchObject({ featureKey: "api-calls", usageLimit: 2 * 5000 + 3 * 500, isSoftLimit: true, resetPeriod: "MONTHLY" });
     expect(entitlement.sources.map((x: any) => ({ type: x.type, entityId: x.entityId, entityName: x.entityName, quantity: x.quantity, usageLimit: x.usageLimit, subscription: x.subscription.id }))).toEqual([
       { type: "SUBSCRIPTION", entityId: o.id, entityName: "Pro", quantity: 2, usageLimit: 10000, subscription: s.id },
-      { type: "ADDON", entityId: d.a.id, entityName: "Boost pack", quantity: 3, usageLimit: 1500, subscription: s.id },
+      { type: "ADDON", entityId: boost.id, entityName: "Boost pack", quantity: 3, usageLimit: 1500, subscription: s.id },
     ]);
     // Filtering by subscription keeps its sources; a filter on another type drops the feature.
     expect((await run(`query ($s: ID!) { customer(externalId: "cus_flex") { entitlements(subscriptionIds: [$s]) { featureKey } } }`, { s: s.id })).customer.entitlements).toHaveLength(1);
@@ -94,13 +83,10 @@ describe("Flexprice's response shape: a metered feature from a plan, an add-on a
 
 describe("Paygentic's time travel: a grant with an end", () => {
   it("answers entitlement(at:) before, inside and after its window", async () => {
-    const { run } = await project();
-    await run(`mutation {
-      f: createFeature(input: { key: "premium-reports", name: "Premium reports", type: BOOLEAN }) { id }
-      c: createCustomer(input: { externalId: "cus_tt" }) { id }
-    }`);
-    await run(`mutation { createGrant(input: { customer: { externalId: "cus_tt" }, featureKey: "premium-reports",
-      effectiveAt: "2026-06-01T00:00:00Z", expiresAt: "2026-07-01T00:00:00+00:00", reason: "trial" }) { id } }`);
+    const { run, seed: s } = await project();
+    await s.feature({ key: "premium-reports", name: "Premium reports", type: "BOOLEAN" });
+    await s.customer("cus_tt");
+    await s.grant("cus_tt", { featureKey: "premium-reports", effectiveAt: "2026-06-01T00:00:00Z", expiresAt: "2026-07-01T00:00:00+00:00", reason: "trial" });
     const at = async (instant: string) =>
       (await run(`query ($at: DateTime!) { customer(externalId: "cus_tt") { entitlement(featureKey: "premium-reports", at: $at) { hasAccess activeFrom activeTo sources { type } } } }`, { at: instant })).customer.entitlement;
     expect(await at("2026-05-31T23:59:59Z")).toBeNull();
@@ -113,18 +99,14 @@ describe("usage, checks and consumption", () => {
   let ctx: Awaited<ReturnType<typeof project>>;
   beforeAll(async () => {
     ctx = await project();
-    const d = await ctx.run(`mutation {
-      f: createFeature(input: { key: "exports", name: "Exports", type: METERED }) { id }
-      g: createFeature(input: { key: "sso", name: "SSO", type: BOOLEAN }) { id }
-      p: createPlan(input: { key: "team", name: "Team" }) { id }
-      c: createCustomer(input: { externalId: "u1" }) { id }
-      c2: createCustomer(input: { externalId: "u2" }) { id }
-    }`);
-    await ctx.run(`mutation ($p: ID!) {
-      a: setPlanEntitlement(input: { planId: $p, featureKey: "exports", usageLimit: 10, resetPeriod: NEVER }) { id }
-      s1: createSubscription(input: { customer: { externalId: "u1" }, planId: $p }) { id }
-      s2: createSubscription(input: { customer: { externalId: "u2" }, planId: $p }) { id }
-    }`, { p: d.p.id });
+    const s = ctx.seed;
+    await s.feature({ key: "exports", type: "METERED" });
+    await s.feature({ key: "sso", type: "BOOLEAN" });
+    const team = await s.plan({ key: "team", entitlements: { exports: { usageLimit: 10, resetPeriod: "NEVER" } } });
+    for (const customer of ["u1", "u2"]) {
+      await s.customer(customer);
+      await s.subscription(customer, { planId: team.id });
+    }
   });
   const CHECK = `query ($c: String!, $f: String!, $q: Float) { checkEntitlement(customer: { externalId: $c }, featureKey: $f, quantity: $q) { allowed reason entitlement { hasAccess usage { used remaining } } } }`;
   const RECORD = `mutation ($input: RecordUsageInput!) { recordUsage(input: $input) { id quantity timestamp idempotencyKey } }`;
@@ -174,14 +156,11 @@ describe("usage, checks and consumption", () => {
   });
 
   it("answers a retried consume over a soft limit as the first call did, and counts it once", async () => {
-    const { run } = await project();
-    const d = await run(`mutation {
-      f: createFeature(input: { key: "seats", name: "Seats", type: METERED }) { id }
-      p: createPlan(input: { key: "flex", name: "Flex" }) { id }
-      c: createCustomer(input: { externalId: "soft" }) { id }
-    }`);
-    await run(`mutation ($p: ID!) { setPlanEntitlement(input: { planId: $p, featureKey: "seats", usageLimit: 1, isSoftLimit: true }) { id } }`, { p: d.p.id });
-    await run(`mutation ($p: ID!) { createSubscription(input: { customer: { externalId: "soft" }, planId: $p }) { id } }`, { p: d.p.id });
+    const { run, seed: s } = await project();
+    await s.feature({ key: "seats", type: "METERED" });
+    const flex = await s.plan({ key: "flex", entitlements: { seats: { usageLimit: 1, isSoftLimit: true } } });
+    await s.customer("soft");
+    await s.subscription("soft", { planId: flex.id });
     const CONSUME = `mutation ($k: String!) { consumeEntitlement(input: { customer: { externalId: "soft" }, featureKey: "seats", idempotencyKey: $k }) {
       allowed reason record { id } entitlement { usage { used } } } }`;
     const within = (await run(CONSUME, { k: "seat-1" })).consumeEntitlement;
@@ -195,26 +174,23 @@ describe("usage, checks and consumption", () => {
 
 describe("the rules' boundaries through GraphQL", () => {
   it("follows trial end, cancellation, add-on windows, voided grants and usage periods at their instants", async () => {
-    const { run } = await project();
-    const d = await run(`mutation {
-      f: createFeature(input: { key: "calls", name: "Calls", type: METERED }) { id }
-      p: createPlan(input: { key: "plan", name: "Plan" }) { id }
-      a: createPlan(input: { key: "extra", name: "Extra", kind: ADDON }) { id }
-      c: createCustomer(input: { externalId: "edges" }) { id }
-    }`);
-    await run(`mutation ($p: ID!, $a: ID!) {
-      x: setPlanEntitlement(input: { planId: $p, featureKey: "calls", usageLimit: 100 }) { id }
-      y: setPlanEntitlement(input: { planId: $a, featureKey: "calls", usageLimit: 10 }) { id }
-    }`, { p: d.p.id, a: d.a.id });
+    const { run, seed: setup } = await project();
+    await setup.feature({ key: "calls", type: "METERED" });
+    const plan = await setup.plan({ key: "plan", entitlements: { calls: { usageLimit: 100 } } });
+    const extra = await setup.plan({ key: "extra", kind: "ADDON", entitlements: { calls: { usageLimit: 10 } } });
+    const edges = await setup.customer("edges");
     // Starts Jan 31 (anchor), trial to Feb 10; add-on over [Mar 1, Apr 1); canceled from Jan 31 next year.
-    const s = (await run(`mutation ($p: ID!, $a: ID!) { createSubscription(input: { customer: { externalId: "edges" }, planId: $p,
-      startsAt: "2030-01-31T00:00:00Z", trialEndsAt: "2030-02-10T00:00:00Z",
-      addons: [{ addonId: $a, startsAt: "2030-03-01T00:00:00Z", endsAt: "2030-04-01T00:00:00Z" }] }) { id } }`, { p: d.p.id, a: d.a.id })).createSubscription;
+    const s = await setup.subscription("edges", {
+      planId: plan.id,
+      startsAt: "2030-01-31T00:00:00Z",
+      trialEndsAt: "2030-02-10T00:00:00Z",
+      addons: [{ addonId: extra.id, startsAt: "2030-03-01T00:00:00Z", endsAt: "2030-04-01T00:00:00Z" }],
+    });
     await run(`mutation ($s: ID!) { cancelSubscription(input: { subscriptionId: $s, at: "2031-01-31T00:00:00Z" }) { id } }`, { s: s.id });
-    await run(`mutation { createGrant(input: { customer: { externalId: "edges" }, featureKey: "calls", usageLimit: 1, effectiveAt: "2030-02-01T00:00:00Z" }) { id } }`)
-      .then(({ createGrant }) => run(`mutation ($g: ID!) { voidGrant(id: $g, at: "2030-02-15T00:00:00Z") { id } }`, { g: createGrant.id }));
+    const grant = await setup.grant("edges", { featureKey: "calls", usageLimit: 1, effectiveAt: "2030-02-01T00:00:00Z" });
+    await run(`mutation ($g: ID!) { voidGrant(id: $g, at: "2030-02-15T00:00:00Z") { id } }`, { g: grant.id });
     // Usage in the future cannot be recorded through the API (5 minutes of skew at most): store it directly.
-    const customer = await t.database.prisma.customer.findUniqueOrThrow({ where: { id: Buffer.from(d.c.id, "base64").toString().split(":")[1] } });
+    const customer = await t.database.prisma.customer.findUniqueOrThrow({ where: { id: Buffer.from(edges.id, "base64").toString().split(":")[1] } });
     const feature = await t.database.prisma.feature.findUniqueOrThrow({ where: { projectId_key: { projectId: customer.projectId, key: "calls" } } });
     await t.database.prisma.usageRecord.createMany({
       data: [["2030-02-27T23:59:59Z", 7], ["2030-02-28T00:00:00Z", 3], ["2030-03-30T12:00:00Z", 5]].map(([timestamp, quantity]) => ({

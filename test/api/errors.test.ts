@@ -4,6 +4,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, databaseKind, errorCodes, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { applyMigrations } from "../../src/db/migrations.ts";
 import { createProjectWithAdminKey } from "../../src/auth/projects.ts";
@@ -32,8 +33,8 @@ describe("bad input", () => {
   });
 
   it("an ID of the wrong type names the field", async () => {
-    const customer = await t.gql(`mutation { createCustomer(input: { externalId: "c-1" }) { id } }`);
-    const result = await t.gql(`mutation ($id: ID!) { archivePlan(id: $id) { id } }`, { id: customer.data.createCustomer.id });
+    const customer = await seed(t).customer("c-1");
+    const result = await t.gql(`mutation ($id: ID!) { archivePlan(id: $id) { id } }`, { id: customer.id });
     expect(errorCodes(result)).toEqual(["VALIDATION_ERROR"]);
     expect(result.errors?.[0]?.extensions?.field).toBe("id");
     expect(result.errors?.[0]?.message).toMatch(/Plan ID/);

@@ -1,25 +1,20 @@
 // Grants: values given straight to a customer over [effectiveAt, expiresAt), voidable.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, errorCodes, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
+import { createTestApp, errorCodes, ok, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
-  ok(await t.gql(`mutation {
-    a: createFeature(input: { key: "api-calls", name: "API calls", type: METERED }) { id }
-    b: createFeature(input: { key: "sso", name: "SSO", type: BOOLEAN }) { id }
-    c: createFeature(input: { key: "tier", name: "Tier", type: STATIC }) { id }
-    d: createFeature(input: { key: "legacy", name: "Legacy", type: BOOLEAN }) { id }
-    e: createCustomer(input: { externalId: "acme" }) { id }
-  }`));
-  ok(await t.gql(`mutation { archiveFeature(id: "${(ok(await t.gql(`{ feature(key: "legacy") { id } }`)) as any).feature.id}") { id } }`));
+  const s = seed(t);
+  await s.feature({ key: "api-calls", name: "API calls", type: "METERED" });
+  await s.feature({ key: "sso", name: "SSO", type: "BOOLEAN" });
+  await s.feature({ key: "tier", name: "Tier", type: "STATIC" });
+  const legacy = await s.feature({ key: "legacy", name: "Legacy", type: "BOOLEAN" });
+  ok(await t.gql(`mutation ($id: ID!) { archiveFeature(id: $id) { id } }`, { id: legacy.id }));
+  await s.customer("acme");
 });
 afterAll(() => t.close());
-
-function ok<T = any>(result: GraphQLResponse<T>): T {
-  expect(result.errors).toBeUndefined();
-  return result.data as T;
-}
 const CREATE = `mutation ($input: CreateGrantInput!) {
   createGrant(input: $input) { id feature { key } customer { externalId } isEnabled usageLimit isUnlimited resetPeriod isSoftLimit staticValue priority effectiveAt expiresAt voidedAt reason metadata }
 }`;

@@ -19,7 +19,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../../src/schema/index.ts";
 import { ErrorCode } from "../../src/errors.ts";
-import { createTestApp, ok, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
+import { createTestApp, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 
 const RUNS_PER_MUTATION = Number(process.env.FUZZ_RUNS ?? 25);
 const CONTRACT_CODES = new Set<string>(Object.values(ErrorCode));
@@ -118,24 +119,32 @@ const selectionOf = (name: string) => {
   return "id" in type.getFields() ? "{ id }" : "{ __typename }";
 };
 
+/** The same few features, plans and a customer in a project (default: the first); their ids. */
+async function catalogIn(key?: string) {
+  const s = seed(t, key);
+  const made = [
+    await s.feature({ key: "seats", name: "Seats", type: "METERED" }),
+    await s.feature({ key: "api-calls", name: "API calls", type: "METERED" }),
+    await s.feature({ key: "sso", name: "SSO", type: "BOOLEAN" }),
+    await s.plan({ key: "pro", name: "Pro" }),
+    await s.plan({ key: "extra", name: "Extra", kind: "ADDON" }),
+    await s.customer("acme"),
+  ];
+  return made.map((node) => node.id);
+}
+
 beforeAll(async () => {
   t = await createTestApp();
-  const seed = `mutation {
-    f1: createFeature(input: { key: "seats", name: "Seats", type: METERED }) { id }
-    f2: createFeature(input: { key: "api-calls", name: "API calls", type: METERED }) { id }
-    f3: createFeature(input: { key: "sso", name: "SSO", type: BOOLEAN }) { id }
-    p: createPlan(input: { key: "pro", name: "Pro" }) { id }
-    a: createPlan(input: { key: "extra", name: "Extra", kind: ADDON }) { id }
-    c: createCustomer(input: { externalId: "acme" }) { id }
-  }`;
-  const own = ok(await t.gql(seed));
-  ok(await t.gql(`mutation { e: setPlanEntitlement(input: { planId: "${own.p.id}", featureKey: "seats", usageLimit: 5 }) { id } }`));
-  const subscription = ok(await t.gql(`mutation { s: createSubscription(input: { customer: { externalId: "acme" }, planId: "${own.p.id}" }) { id } g: createGrant(input: { customer: { externalId: "acme" }, featureKey: "api-calls", usageLimit: 10 }) { id } }`));
-  const other = await t.newProject("hostile-other");
-  const foreign = ok(await t.gql(seed, {}, { key: other.key }));
-  ids.push(...Object.values(own).map((node: any) => node.id), ...Object.values(subscription).map((node: any) => node.id), ...Object.values(foreign).map((node: any) => node.id));
+  const own = await catalogIn();
+  const [seats, , , pro] = own as [string, string, string, string];
+  const s = seed(t);
+  await s.entitlement(pro, "seats", { usageLimit: 5 });
+  const subscription = await s.subscription("acme", { planId: pro });
+  const grant = await s.grant("acme", { featureKey: "api-calls", usageLimit: 10 });
+  const foreign = await catalogIn((await t.newProject("hostile-other")).key);
+  ids.push(...own, subscription.id, grant.id, ...foreign);
   // The wrong type: a feature's id presented as a plan's, and a well-formed id of nothing.
-  ids.push(Buffer.from(`Plan:${Buffer.from(own.f1.id, "base64").toString().split(":")[1]}`).toString("base64"), Buffer.from("Customer:00000000-0000-0000-0000-000000000000").toString("base64"));
+  ids.push(Buffer.from(`Plan:${Buffer.from(seats, "base64").toString().split(":")[1]}`).toString("base64"), Buffer.from("Customer:00000000-0000-0000-0000-000000000000").toString("base64"));
 });
 afterAll(async () => {
   console.log(`hostile input: ${tried.cases} cases over ${mutations.length} mutations, ${tried.refused} refused (${JSON.stringify(tried.codes)}), ${tried.accepted} accepted`);

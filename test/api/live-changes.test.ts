@@ -1,29 +1,32 @@
 // Subscription.entitlementsChanged over GraphQL-over-SSE: events follow committed writes
-// that change what a customer may use, and only those (docs/rules.md §6).
+// that change what a customer may use, and only those (docs/rules.md §6). That a write is not told
+// is shown by the next event a subscriber gets: a later write's, which must be heard.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { createTestApp, ok, type TestApp } from "../helpers/app.ts";
+import { CountingEventTarget } from "../helpers/counting-event-target.ts";
+import { seed, type Seed } from "../helpers/seed.ts";
 import { subscribeSse, type SseSubscription } from "../helpers/sse.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { createEventBus } from "../../src/events/bus.ts";
 import { fanOutPlanChange } from "../../src/services/changes.ts";
 
+// The app's bus, on a target that counts its listeners: a subscriber is registered once its
+// listener is there, and no write is made before that.
+const target = new CountingEventTarget();
 let t: TestApp;
+let s: Seed;
 let planId: string;
 const open: SseSubscription[] = [];
 beforeAll(async () => {
-  t = await createTestApp();
-  const setup = await t.gql(`mutation {
-    a: createFeature(input: { key: "exports", name: "Exports", type: METERED }) { id }
-    b: createFeature(input: { key: "sso", name: "SSO", type: BOOLEAN }) { id }
-    p: createPlan(input: { key: "team", name: "Team" }) { id }
-    c: createCustomer(input: { externalId: "u1" }) { id }
-    d: createCustomer(input: { externalId: "u2" }) { id }
-  }`);
-  planId = setup.data.p.id;
-  await t.gql(`mutation ($p: ID!) {
-    e: setPlanEntitlement(input: { planId: $p, featureKey: "exports", usageLimit: 2 }) { id }
-    s1: createSubscription(input: { customer: { externalId: "u1" }, planId: $p }) { id }
-    s2: createSubscription(input: { customer: { externalId: "u2" }, planId: $p }) { id }
-  }`, { p: planId });
+  t = await createTestApp({ events: createEventBus({ eventTarget: target }) });
+  s = seed(t);
+  await s.feature({ key: "exports", name: "Exports", type: "METERED" });
+  await s.feature({ key: "sso", name: "SSO", type: "BOOLEAN" });
+  planId = (await s.plan({ key: "team", name: "Team", entitlements: { exports: { usageLimit: 2 } } })).id;
+  for (const customer of ["u1", "u2"]) {
+    await s.customer(customer);
+    await s.subscription(customer, { planId });
+  }
 });
 afterAll(async () => {
   await Promise.all(open.map((subscription) => subscription.close()));
@@ -37,21 +40,23 @@ const SUBSCRIBE = `subscription ($c: CustomerRef, $f: [String!]) {
   }
 }`;
 const subscribe = async (variables: Record<string, unknown>, key = t.adminKey) => {
+  const listening = target.listeners;
   const subscription = await subscribeSse((url, init) => t.app.fetch(url, init), "http://test/graphql", key, SUBSCRIBE, variables);
   open.push(subscription);
-  // Let the server register the subscriber before anything is written.
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await waitUntil(() => target.listeners > listening, { what: "the server to register the subscriber" });
   return subscription;
 };
-const record = (customer: string) =>
-  t.gql(`mutation ($c: String!) { recordUsage(input: { customer: { externalId: $c }, featureKey: "exports" }) { id } }`, { c: customer });
+const record = (customer: string, quantity = 1) => s.usage(customer, { featureKey: "exports", quantity });
+const subscriptionOf = async (customer: string): Promise<string> =>
+  ok(await t.gql(`query ($c: String!) { customer(externalId: $c) { subscriptions { edges { node { id } } } } }`, { c: customer })).customer.subscriptions.edges[0].node.id;
 
 describe("entitlementsChanged over SSE", () => {
   it("delivers a grant made to the customer, after the write, and not others' changes", async () => {
     const events = await subscribe({ c: { externalId: "u1" } });
-    await t.gql(`mutation { createGrant(input: { customer: { externalId: "u2" }, featureKey: "sso" }) { id } }`);
+    await s.grant("u2", { featureKey: "sso" }); // another customer's: not for this subscriber
     const before = Date.now();
-    await t.gql(`mutation { createGrant(input: { customer: { externalId: "u1" }, featureKey: "sso", reason: "trial" }) { id } }`);
+    await s.grant("u1", { featureKey: "sso", reason: "trial" });
+    // The first event heard is u1's: u2's grant, written before it, was not delivered.
     const event = (await events.next()).data.entitlementsChanged;
     expect(event).toMatchObject({ customer: { externalId: "u1" }, cause: "GRANT_CHANGED", changedFeatureKeys: ["sso"] });
     expect(Date.parse(event.occurredAt)).toBeGreaterThanOrEqual(before - 5);
@@ -60,47 +65,44 @@ describe("entitlementsChanged over SSE", () => {
 
   it("tells of usage only when it flips access: at the limit, and when freed again", async () => {
     const events = await subscribe({ c: { externalId: "u2" }, f: ["exports"] });
-    await record("u2"); // 1 of 2: no change in access
+    await record("u2"); // 1 of 2: no change in access, nothing to tell
     await record("u2"); // 2 of 2: the limit is reached
+    // The first event heard is the second record's (used: 2): the first record was not told.
     const reached = (await events.next()).data.entitlementsChanged;
     expect(reached).toMatchObject({ cause: "USAGE_CHANGED", changedFeatureKeys: ["exports"] });
     expect(reached.entitlements.find((e: any) => e.featureKey === "exports")).toEqual({ featureKey: "exports", hasAccess: false, usage: { used: 2 } });
-    await t.gql(`mutation { recordUsage(input: { customer: { externalId: "u2" }, featureKey: "exports", quantity: -1 }) { id } }`);
+    await record("u2", -1);
     const freed = (await events.next()).data.entitlementsChanged;
     expect(freed.entitlements.find((e: any) => e.featureKey === "exports").hasAccess).toBe(true);
   });
 
   it("delivers subscription edits, and every customer's to a project-wide subscriber", async () => {
     const everyone = await subscribe({});
-    const sub = (await t.gql(`{ customer(externalId: "u1") { subscriptions { edges { node { id } } } } }`)).data.customer.subscriptions.edges[0].node.id;
-    await t.gql(`mutation ($s: ID!) { setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "exports", usageLimit: 100 }) { id } }`, { s: sub });
+    const sub = await subscriptionOf("u1");
+    ok(await t.gql(`mutation ($s: ID!) { setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "exports", usageLimit: 100 }) { id } }`, { s: sub }));
     const event = (await everyone.next()).data.entitlementsChanged;
     expect(event).toMatchObject({ customer: { externalId: "u1" }, cause: "SUBSCRIPTION_CHANGED", changedFeatureKeys: ["exports"] });
   });
 
   it("delivers catalog edits to every customer on the plan, in batches after the response", async () => {
-    const setup = (await t.gql(`mutation {
-      p: createPlan(input: { key: "catalog-plan", name: "Catalog plan" }) { id }
-      a: createCustomer(input: { externalId: "cat-a" }) { id }
-      b: createCustomer(input: { externalId: "cat-b" }) { id }
-      c: createCustomer(input: { externalId: "cat-c" }) { id }
-    }`)).data;
-    const catalogPlan = setup.p.id;
-    await t.gql(`mutation ($p: ID!, $other: ID!) {
-      a: createSubscription(input: { customer: { externalId: "cat-a" }, planId: $p }) { id }
-      b: createSubscription(input: { customer: { externalId: "cat-b" }, planId: $p }) { id }
-      c: createSubscription(input: { customer: { externalId: "cat-c" }, planId: $other }) { id }
-    }`, { p: catalogPlan, other: planId });
+    const catalogPlan = (await s.plan({ key: "catalog-plan", name: "Catalog plan" })).id;
+    for (const [customer, plan] of [["cat-a", catalogPlan], ["cat-b", catalogPlan], ["cat-c", planId]] as const) {
+      await s.customer(customer);
+      await s.subscription(customer, { planId: plan });
+    }
     const events = await subscribe({});
-    await t.gql(`mutation ($p: ID!) { setPlanEntitlement(input: { planId: $p, featureKey: "sso" }) { id } }`, { p: catalogPlan });
-    const first = [(await events.next()).data.entitlementsChanged, (await events.next()).data.entitlementsChanged];
+    const next = async () => (await events.next()).data.entitlementsChanged;
+    await s.entitlement(catalogPlan, "sso");
+    const first = [await next(), await next()];
     expect(first.map((e) => e.customer.externalId).sort()).toEqual(["cat-a", "cat-b"]);
     expect(first.every((e) => e.cause === "CATALOG_CHANGED" && e.changedFeatureKeys.join() === "sso")).toBe(true);
-    // Setting the same value again changes nothing; removing it does.
-    await t.gql(`mutation ($p: ID!) { setPlanEntitlement(input: { planId: $p, featureKey: "sso" }) { id } }`, { p: catalogPlan });
-    await t.gql(`mutation ($p: ID!) { removePlanEntitlement(planId: $p, featureKey: "sso") { id } }`, { p: catalogPlan });
-    const removed = [(await events.next()).data.entitlementsChanged, (await events.next()).data.entitlementsChanged];
+    // Setting the same value again changes nothing, so it is not told; removing it is. Had the
+    // repeated set been told, its events (sso still there) would come before the removal's.
+    await s.entitlement(catalogPlan, "sso");
+    ok(await t.gql(`mutation ($p: ID!) { removePlanEntitlement(planId: $p, featureKey: "sso") { id } }`, { p: catalogPlan }));
+    const removed = [await next(), await next()];
     expect(removed.map((e) => e.customer.externalId).sort()).toEqual(["cat-a", "cat-b"]);
+    expect(removed.every((e) => e.cause === "CATALOG_CHANGED" && e.changedFeatureKeys.join() === "sso")).toBe(true);
     expect(removed.every((e) => !e.entitlements.some((x: { featureKey: string }) => x.featureKey === "sso"))).toBe(true);
 
     // The fan-out walks customers in bounded batches and tells each one that changed.
@@ -113,14 +115,15 @@ describe("entitlementsChanged over SSE", () => {
   });
 
   it("lets a customer token follow its own customer only", async () => {
-    const token = (await t.gql(`mutation { createCustomerToken(customer: { externalId: "u1" }) { token } }`)).data.createCustomerToken.token;
+    const token = ok(await t.gql(`mutation { createCustomerToken(customer: { externalId: "u1" }) { token } }`)).createCustomerToken.token;
     const own = await subscribe({}, token);
-    await t.gql(`mutation { createGrant(input: { customer: { externalId: "u2" }, featureKey: "sso", usageLimit: null, priority: 1 }) { id } }`);
-    const grant = (await t.gql(`mutation { createGrant(input: { customer: { externalId: "u1" }, featureKey: "sso", isEnabled: false, priority: 9 }) { id } }`)).data;
-    expect(grant).toBeTruthy();
-    await t.gql(`{ customer(externalId: "u1") { id } }`);
-    const sub = (await t.gql(`{ customer(externalId: "u1") { subscriptions { edges { node { id } } } } }`)).data.customer.subscriptions.edges[0].node.id;
-    await t.gql(`mutation ($s: ID!) { cancelSubscription(input: { subscriptionId: $s }) { id } }`, { s: sub });
+    // Not for this token: another customer's grant; a grant that changes nothing for u1 (a
+    // disabled one, while an enabled one gives u1 sso already); a read.
+    await s.grant("u2", { featureKey: "sso", priority: 1 });
+    await s.grant("u1", { featureKey: "sso", isEnabled: false, priority: 9 });
+    ok(await t.gql(`{ customer(externalId: "u1") { id } }`));
+    // Then one that is: the first event the token hears is this cancellation's.
+    ok(await t.gql(`mutation ($s: ID!) { cancelSubscription(input: { subscriptionId: $s }) { id } }`, { s: await subscriptionOf("u1") }));
     const event = (await own.next()).data.entitlementsChanged;
     expect(event).toMatchObject({ customer: { externalId: "u1" }, cause: "SUBSCRIPTION_CHANGED", changedFeatureKeys: ["exports"] });
 

@@ -3,6 +3,7 @@
 // introspection and GraphiQL switched off by configuration.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, firstError, ok, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 import { SqlCounter } from "../helpers/sql-counter.ts";
 
 const sqlCounter = new SqlCounter();
@@ -10,7 +11,7 @@ let t: TestApp;
 
 beforeAll(async () => {
   t = await createTestApp({ sqlCounter });
-  ok(await t.gql(`mutation { createCustomer(input: { externalId: "limits-1" }) { id } }`));
+  await seed(t).customer("limits-1");
 });
 afterAll(() => t.close());
 

@@ -1,38 +1,26 @@
 // Subscriptions over time: status at any instant, plan changes as phases, cancellation,
-// add-ons and overrides (SPEC §1–§2).
+// add-ons and overrides (docs/rules.md §1–§2).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, errorCodes, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
+import { createTestApp, errorCodes, firstError, ok, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 import { subscriptionStatus } from "../../src/domain/subscription-status.ts";
 
 let t: TestApp;
 const ids: Record<string, string> = {};
 beforeAll(async () => {
   t = await createTestApp();
-  const catalog = ok(await t.gql(`mutation {
-    calls: createFeature(input: { key: "api-calls", name: "API calls", type: METERED }) { id }
-    sso: createFeature(input: { key: "sso", name: "SSO", type: BOOLEAN }) { id }
-    seats: createFeature(input: { key: "seats", name: "Seats", type: METERED }) { id }
-    basic: createPlan(input: { key: "basic", name: "Basic" }) { id }
-    pro: createPlan(input: { key: "pro", name: "Pro" }) { id }
-    boost: createPlan(input: { key: "boost", name: "Boost", kind: ADDON }) { id }
-    old: createPlan(input: { key: "old-addon", name: "Old", kind: ADDON }) { id }
-    customer: createCustomer(input: { externalId: "acme" }) { id }
-  }`));
-  for (const [name, value] of Object.entries(catalog)) ids[name] = (value as { id: string }).id;
-  ok(await t.gql(`mutation ($basic: ID!, $pro: ID!, $boost: ID!, $old: ID!) {
-    a: setPlanEntitlement(input: { planId: $basic, featureKey: "api-calls", usageLimit: 100, isSoftLimit: true, resetPeriod: DAILY }) { id }
-    b: setPlanEntitlement(input: { planId: $pro, featureKey: "api-calls", usageLimit: 1000 }) { id }
-    c: setPlanEntitlement(input: { planId: $boost, featureKey: "api-calls", usageLimit: 500 }) { id }
-    d: archivePlan(id: $old) { id }
-  }`, { basic: ids.basic, pro: ids.pro, boost: ids.boost, old: ids.old }));
+  const s = seed(t);
+  await s.feature({ key: "api-calls", name: "API calls", type: "METERED" });
+  await s.feature({ key: "sso", name: "SSO", type: "BOOLEAN" });
+  await s.feature({ key: "seats", name: "Seats", type: "METERED" });
+  ids.basic = (await s.plan({ key: "basic", name: "Basic", entitlements: { "api-calls": { usageLimit: 100, isSoftLimit: true, resetPeriod: "DAILY" } } })).id;
+  ids.pro = (await s.plan({ key: "pro", name: "Pro", entitlements: { "api-calls": { usageLimit: 1000 } } })).id;
+  ids.boost = (await s.plan({ key: "boost", name: "Boost", kind: "ADDON", entitlements: { "api-calls": { usageLimit: 500 } } })).id;
+  ids.old = (await s.plan({ key: "old-addon", name: "Old", kind: "ADDON" })).id;
+  ok(await t.gql(`mutation ($id: ID!) { archivePlan(id: $id) { id } }`, { id: ids.old }));
+  ids.customer = (await s.customer("acme")).id;
 });
 afterAll(() => t.close());
-
-function ok<T = any>(result: GraphQLResponse<T>): T {
-  expect(result.errors).toBeUndefined();
-  return result.data as T;
-}
-const firstError = (result: GraphQLResponse) => result.errors?.[0]?.extensions;
 
 const SUBSCRIPTION_FIELDS = `id quantity startsAt endsAt trialEndsAt canceledAt billingAnchor plan { key }
   phases { plan { key } quantity startsAt endsAt } addons { id addon { key } quantity startsAt endsAt }
@@ -82,7 +70,7 @@ describe("createSubscription", () => {
 });
 
 describe("status(at:)", () => {
-  it("follows SPEC §2 at every boundary, the same through the API and the domain rule", async () => {
+  it("follows docs/rules.md §2 at every boundary, the same through the API and the domain rule", async () => {
     // A timeline in the future, so that the cancellation can still be scheduled.
     const base = Math.ceil(Date.now() / DAY) * DAY + 10 * DAY;
     const at = (days: number, ms = 0) => new Date(base + days * DAY + ms);
@@ -101,7 +89,7 @@ describe("status(at:)", () => {
   });
 
   it("Customer.subscriptions(status:, at:) filters in the database exactly as status(at:) computes", async () => {
-    const customer = ok(await t.gql(`mutation { createCustomer(input: { externalId: "filters" }) { id } }`)).createCustomer;
+    const customer = await seed(t).customer("filters");
     const now = Date.now();
     const shapes = [
       { startsAt: iso(new Date(now + 10 * DAY)) },
@@ -215,7 +203,7 @@ describe("overrides", () => {
 
 describe("Plan.subscriptions", () => {
   it("lists the subscriptions on the plan now or from a scheduled phase", async () => {
-    const plan = ok(await t.gql(`mutation { createPlan(input: { key: "listed", name: "Listed" }) { id } }`)).createPlan;
+    const plan = await seed(t).plan({ key: "listed", name: "Listed" });
     const now = await create({ planId: plan.id });
     const later = await create({ planId: plan.id, startsAt: iso(new Date(Date.now() + 5 * DAY)) });
     await create({});

@@ -1,7 +1,8 @@
-// SPEC §7: nothing crosses projects. A key of project B sees and changes nothing of
+// docs/rules.md §7: nothing crosses projects. A key of project B sees and changes nothing of
 // project A's, through any root field or `node`: the answer is NOT_FOUND, as for an unknown id.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, errorCodes, type TestApp } from "../helpers/app.ts";
+import { createTestApp, errorCodes, ok, type TestApp } from "../helpers/app.ts";
+import { seed } from "../helpers/seed.ts";
 
 let t: TestApp;
 let otherKey: string;
@@ -10,44 +11,23 @@ const a: Record<string, string> = {};
 beforeAll(async () => {
   t = await createTestApp();
   otherKey = (await t.newProject("project B")).key;
-  const setup = await t.gql(`mutation {
-    feature: createFeature(input: { key: "seats", name: "Seats", type: METERED }) { id }
-    plan: createPlan(input: { key: "pro", name: "Pro" }) { id }
-    addon: createPlan(input: { key: "boost", name: "Boost", kind: ADDON }) { id }
-    customer: createCustomer(input: { externalId: "acme", name: "Acme" }) { id }
+  // Project A: one object of every type a key could reach.
+  const s = seed(t);
+  a.feature = (await s.feature({ key: "seats", name: "Seats", type: "METERED" })).id;
+  a.plan = (await s.plan({ key: "pro", name: "Pro" })).id;
+  a.addon = (await s.plan({ key: "boost", name: "Boost", kind: "ADDON", entitlements: { seats: { usageLimit: 1 } } })).id;
+  a.entitlement = (await s.entitlement(a.plan, "seats", { usageLimit: 5 })).id;
+  a.customer = (await s.customer("acme", { name: "Acme" })).id;
+  const subscription = await s.subscription("acme", { planId: a.plan, addons: [{ addonId: a.addon }] });
+  a.subscription = subscription.id;
+  a.subscriptionAddon = subscription.addons[0]!.id;
+  a.grant = (await s.grant("acme", { featureKey: "seats", usageLimit: 2 })).id;
+  const more = ok(await t.gql(`mutation ($s: ID!) {
     key: createApiKey(input: { name: "reader", scopes: [READ] }) { apiKey { id } }
-  }`);
-  expect(setup.errors).toBeUndefined();
-  Object.assign(a, {
-    feature: setup.data.feature.id,
-    plan: setup.data.plan.id,
-    addon: setup.data.addon.id,
-    customer: setup.data.customer.id,
-    apiKey: setup.data.key.apiKey.id,
-  });
-  const more = await t.gql(
-    `mutation ($plan: ID!, $addon: ID!) {
-      entitlement: setPlanEntitlement(input: { planId: $plan, featureKey: "seats", usageLimit: 5 }) { id }
-      addonEntitlement: setPlanEntitlement(input: { planId: $addon, featureKey: "seats", usageLimit: 1 }) { id }
-      subscription: createSubscription(input: { customer: { externalId: "acme" }, planId: $plan, addons: [{ addonId: $addon }] }) {
-        id addons { id }
-      }
-      grant: createGrant(input: { customer: { externalId: "acme" }, featureKey: "seats", usageLimit: 2 }) { id }
-    }`,
-    { plan: a.plan, addon: a.addon },
-  );
-  expect(more.errors).toBeUndefined();
-  Object.assign(a, {
-    entitlement: more.data.entitlement.id,
-    subscription: more.data.subscription.id,
-    subscriptionAddon: more.data.subscription.addons[0].id,
-    grant: more.data.grant.id,
-  });
-  const override = await t.gql(
-    `mutation ($s: ID!) { setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "seats", usageLimit: 50 }) { id } }`,
-    { s: a.subscription },
-  );
-  a.override = override.data.setSubscriptionOverride.id;
+    override: setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "seats", usageLimit: 50 }) { id }
+  }`, { s: a.subscription }));
+  a.apiKey = more.key.apiKey.id;
+  a.override = more.override.id;
 });
 afterAll(() => t.close());
 

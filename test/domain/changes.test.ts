@@ -13,7 +13,7 @@ const view = (overrides: Partial<EntitlementView> = {}): EntitlementView => ({
 });
 const snapshot = (entries: Record<string, EntitlementView>): EntitlementSnapshot => new Map(Object.entries(entries));
 
-describe("changedFeatureKeys (SPEC §6)", () => {
+describe("changedFeatureKeys (docs/rules.md §6)", () => {
   it("is empty when nothing observable changed", () => {
     expect(changedFeatureKeys(snapshot({ a: view() }), snapshot({ a: view() }))).toEqual([]);
   });

@@ -76,7 +76,7 @@ type FeatureKey = "api-calls" | "sso" | "support-level" | "region" | "user-licen
 const byKey = (customer: CustomerState, at = NOW) =>
   Object.fromEntries(entitlementsAt(customer, at).map((e) => [e.feature.key, e])) as Record<FeatureKey, Entitlement>;
 
-describe("sources active at t (SPEC §3)", () => {
+describe("sources active at t (docs/rules.md §3)", () => {
   it("a plan gives its features, the limit multiplied by the phase quantity", () => {
     const e = byKey(state({ subscriptions: [subscription("s1", "basic", { phases: [{ id: "p", planId: "basic", quantity: 3, startsAt: JAN, endsAt: null }] })] }));
     expect(Object.keys(e)).toEqual(["api-calls", "support-level"]);
@@ -151,7 +151,7 @@ describe("sources active at t (SPEC §3)", () => {
   });
 });
 
-describe("aggregation (SPEC §4)", () => {
+describe("aggregation (docs/rules.md §4)", () => {
   it("sums enabled contributions; unlimited wins; disabled sources are listed but give nothing", () => {
     const limited = state({
       subscriptions: [subscription("s1", "basic"), subscription("s2", "off")],
@@ -255,7 +255,7 @@ describe("aggregation (SPEC §4)", () => {
   });
 });
 
-describe("usage, access and checks (SPEC §5)", () => {
+describe("usage, access and checks (docs/rules.md §5)", () => {
   const hard = byKey(state({ subscriptions: [subscription("s1", "basic")] }))["api-calls"];
   const soft = byKey(state({ subscriptions: [subscription("s1", "pro")] }))["api-calls"];
   const unlimited = byKey(state({ subscriptions: [subscription("s1", "unlimited")] }))["api-calls"];

@@ -4,7 +4,7 @@ import { subscriptionEntitles, subscriptionStatus, type SubscriptionTimes } from
 const t = (iso: string) => new Date(iso);
 const base: SubscriptionTimes = { startsAt: t("2026-01-01T00:00:00Z"), endsAt: null, trialEndsAt: null, canceledAt: null };
 
-describe("subscriptionStatus (SPEC §2, rules checked in order)", () => {
+describe("subscriptionStatus (docs/rules.md §2, rules checked in order)", () => {
   const cases: [string, Partial<SubscriptionTimes>, string, string][] = [
     ["before the start", {}, "2025-12-31T23:59:59Z", "SCHEDULED"],
     ["at the start (half-open)", {}, "2026-01-01T00:00:00Z", "ACTIVE"],

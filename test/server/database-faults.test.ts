@@ -10,7 +10,9 @@ import { createLogger } from "../../src/logger.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { graphql } from "../helpers/process.ts";
 import { createTemporaryDatabase, POSTGRES_ADMIN_URL } from "../helpers/postgres.ts";
+import { seed } from "../helpers/seed.ts";
 import { startTcpProxy, type ProxyMode, type TcpProxy } from "../helpers/tcp-proxy.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const key = "ent_database-faults-test-key-0123456789";
 const CONNECT_TIMEOUT_MS = 1000;
@@ -40,12 +42,10 @@ beforeAll(async () => {
     }),
     createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
   );
-  const setup = await graphql(server.url, key, `mutation {
-    f: createFeature(input: { key: "api-calls", name: "API calls", type: METERED }) { id }
-    c: createCustomer(input: { externalId: "acme" }) { id }
-    g: createGrant(input: { customer: { externalId: "acme" }, featureKey: "api-calls", usageLimit: 1000000 }) { id }
-  }`);
-  expect(setup.errors).toBeUndefined();
+  const s = seed((query, variables) => graphql(server.url, key, query, variables));
+  await s.feature({ key: "api-calls", name: "API calls", type: "METERED" });
+  await s.customer("acme");
+  await s.grant("acme", { featureKey: "api-calls", usageLimit: 1_000_000 });
 }, 60_000);
 
 afterAll(async () => {
@@ -85,24 +85,37 @@ async function listCustomers(): Promise<{ code?: string; ms: number }> {
   return { code: result.errors?.[0]?.extensions?.code as string | undefined, ms: performance.now() - started };
 }
 
-/** Eight clients sending usage and reads without pause until `until` resolves. */
-async function traffic(until: Promise<void>) {
-  let stop = false;
-  void until.then(() => (stop = true));
+/** Eight clients sending usage and reads without pause until `stop()`; what they got so far is in `outcomes` and `reads`. */
+function traffic() {
+  let stopped = false;
   const outcomes: Outcome[] = [];
   const reads: { code?: string; ms: number }[] = [];
-  await Promise.all(
+  const clients = Promise.all(
     Array.from({ length: 8 }, async (_, client) => {
-      while (!stop) {
+      while (!stopped) {
         if (client % 2) reads.push(await listCustomers());
         else outcomes.push(await recordOnce());
       }
     }),
   );
-  return { outcomes, reads };
+  const succeeded = () => ({ records: outcomes.filter((outcome) => outcome.ok).length, reads: reads.filter((read) => !read.code).length });
+  const failed = () => ({
+    records: outcomes.filter((outcome) => outcome.code === "SERVICE_UNAVAILABLE").length,
+    reads: reads.filter((read) => read.code === "SERVICE_UNAVAILABLE").length,
+  });
+  return {
+    outcomes,
+    reads,
+    succeeded,
+    failed,
+    /** Stops the clients once their requests in flight are answered. */
+    async stop() {
+      stopped = true;
+      await clients;
+      return { outcomes, reads };
+    },
+  };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function usedAndRecords(keys: string[]) {
   const used = await graphql(server.url, key, `{ customer(externalId: "acme") { entitlement(featureKey: "api-calls") { usage { used } } } }`);
@@ -118,34 +131,26 @@ describe.each<[Exclude<ProxyMode, "forward">, number]>([
 ])("the database %s mid-traffic", (mode, failFastMs) => {
   it("fails requests fast with SERVICE_UNAVAILABLE and /readyz 503, recovers without a restart, and loses no usage", async () => {
     const { used: usedBefore } = await usedAndRecords([]);
-    let endFault!: () => void;
-    const faultOver = new Promise<void>((resolve) => (endFault = resolve));
-    let endTraffic!: () => void;
-    const trafficOver = new Promise<void>((resolve) => (endTraffic = resolve));
-
-    const running = traffic(trafficOver);
-    await sleep(300);
+    const running = traffic();
+    await waitUntil(() => running.succeeded().records > 0 && running.succeeded().reads > 0, { timeoutMs: 10_000, what: "traffic to flow" });
     proxy.setMode(mode);
     totals.faults++;
-    // While it lasts: requests keep failing fast and readiness says so.
-    const duringFault = traffic(faultOver);
-    await sleep(mode === "blackhole" ? QUERY_TIMEOUT_MS + 500 : 800);
-    const readyDuringFault = await readyz();
-    endFault();
-    const faulted = await duringFault;
+    // While it lasts: readiness says so, and requests of both kinds fail (after the timeouts,
+    // when blackholed). The fault lasts until all of that has been seen.
+    const duringFault = traffic();
+    await waitUntil(async () => (await readyz()) === 503, { timeoutMs: 10_000, intervalMs: 100, what: "/readyz to answer 503" });
+    await waitUntil(() => duringFault.failed().records > 0 && duringFault.failed().reads > 0, {
+      timeoutMs: 10_000,
+      what: () => `requests of both kinds to fail during the fault (${JSON.stringify(duringFault.failed())} so far)`,
+    });
+    const faulted = await duringFault.stop();
     proxy.setMode("forward");
-    // Back: readiness returns and requests succeed on the same process.
-    let readyAfter = 0;
-    for (let attempt = 0; attempt < 50 && readyAfter !== 200; attempt++) {
-      readyAfter = await readyz();
-      if (readyAfter !== 200) await sleep(100);
-    }
-    await sleep(300);
-    endTraffic();
-    const before = await running;
+    // Back: readiness returns and requests of both kinds succeed again on the same process.
+    await waitUntil(async () => (await readyz()) === 200, { timeoutMs: 5000, intervalMs: 100, what: "/readyz to answer 200 again" });
+    const recovered = running.succeeded();
+    await waitUntil(() => running.succeeded().records > recovered.records && running.succeeded().reads > recovered.reads, { timeoutMs: 10_000, what: "traffic to flow again" });
+    const before = await running.stop();
 
-    expect(readyDuringFault).toBe(503);
-    expect(readyAfter).toBe(200);
     const failures = [...faulted.outcomes.filter((outcome) => !outcome.ok), ...faulted.reads.filter((read) => read.code)];
     expect(failures.length).toBeGreaterThan(0);
     expect(new Set(failures.map((failure) => failure.code))).toEqual(new Set(["SERVICE_UNAVAILABLE"]));
@@ -161,13 +166,16 @@ describe.each<[Exclude<ProxyMode, "forward">, number]>([
     // (SERVICE_UNAVAILABLE while the pool is saturated) is sent again, until all are stored.
     const refused = all.filter((outcome) => !outcome.ok).map((outcome) => outcome.idempotencyKey);
     let pending = refused.flatMap((idempotencyKey) => [idempotencyKey, idempotencyKey, idempotencyKey]);
-    for (let round = 0; round < 20 && pending.length > 0; round++) {
-      const retries = await Promise.all(pending.map((idempotencyKey) => recordOnce(idempotencyKey)));
-      expect(retries.filter((retry) => !retry.ok && retry.code !== "SERVICE_UNAVAILABLE")).toEqual([]);
-      pending = retries.filter((retry) => !retry.ok).map((retry) => retry.idempotencyKey);
-      if (pending.length > 0) await sleep(250);
-    }
-    expect(pending).toEqual([]);
+    await waitUntil(
+      async () => {
+        const retries = await Promise.all(pending.map((idempotencyKey) => recordOnce(idempotencyKey)));
+        expect(retries.filter((retry) => !retry.ok && retry.code !== "SERVICE_UNAVAILABLE")).toEqual([]);
+        pending = retries.filter((retry) => !retry.ok).map((retry) => retry.idempotencyKey);
+        return pending.length === 0;
+      },
+      // A client's back-off between rounds, as a well-behaved one would.
+      { timeoutMs: 20_000, intervalMs: 250, what: () => `${pending.length} retried usage records to be stored` },
+    );
     const acknowledged = all.filter((outcome) => outcome.ok).map((outcome) => outcome.idempotencyKey);
     const keys = [...acknowledged, ...refused];
     const { used, stored } = await usedAndRecords(keys);

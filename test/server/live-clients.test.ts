@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
+import { PROBE_FEATURE, probeUntilHeard, withoutProbe } from "../helpers/probe.ts";
 import { graphql } from "../helpers/process.ts";
+import { seed, type Gql } from "../helpers/seed.ts";
 import { subscribeSse } from "../helpers/sse.ts";
 
 const key = "ent_live-clients-test-key-0123456789abcdef";
@@ -82,21 +84,24 @@ const overWebSocket: Transport = async (authorization, variables, query = SUBSCR
   };
 };
 
-const run = async (query: string, variables?: Record<string, unknown>) => {
-  const result = await graphql(server.url, key, query, variables);
-  expect(result.errors).toBeUndefined();
-  return result.data;
-};
+const gql: Gql = (query, variables) => graphql(server.url, key, query, variables);
+const s = seed(gql);
+
+/** A subscriber of `customer` on `transport`, registered by the server before this returns. */
+async function listening(transport: Transport, customer: string): Promise<LiveSubscription> {
+  const subscription = await transport(key, { c: { externalId: customer } });
+  await probeUntilHeard({ seed: s, gql, customer, next: subscription.next });
+  return { next: withoutProbe(subscription.next), close: subscription.close };
+}
 
 beforeAll(async () => {
   server = await startServer(
     loadConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, BOOTSTRAP_API_KEY: key, SEED_DEMO: "false", LOG_LEVEL: "silent" }),
     createLogger("silent"),
   );
-  await run(`mutation {
-    a: createFeature(input: { key: "sso", name: "SSO", type: BOOLEAN }) { id }
-    b: createFeature(input: { key: "exports", name: "Exports", type: METERED }) { id }
-  }`);
+  await s.feature({ key: "sso", name: "SSO", type: "BOOLEAN" });
+  await s.feature({ key: "exports", name: "Exports", type: "METERED" });
+  await s.feature(PROBE_FEATURE);
 });
 afterAll(async () => {
   await server.close();
@@ -113,53 +118,49 @@ describe.each([
   let events: LiveSubscription;
 
   beforeAll(async () => {
-    planId = (await run(`mutation ($key: String!) { createPlan(input: { key: $key, name: "Team" }) { id } }`, { key: `team-${name}` })).createPlan.id;
-    await run(`mutation ($p: ID!, $c: String!) {
-      e: setPlanEntitlement(input: { planId: $p, featureKey: "exports", usageLimit: 2 }) { id }
-      c: createCustomer(input: { externalId: $c }) { id }
-    }`, { p: planId, c: customer });
-    await run(`mutation ($p: ID!, $c: String!) { createSubscription(input: { customer: { externalId: $c }, planId: $p }) { id } }`, { p: planId, c: customer });
-    events = await transport(key, { c: { externalId: customer } });
+    planId = (await s.plan({ key: `team-${name}`, name: "Team", entitlements: { exports: { usageLimit: 2 } } })).id;
+    await s.customer(customer);
+    await s.subscription(customer, { planId });
+    events = await listening(transport, customer);
     open.push(events);
-    // The server registers the subscriber a moment after the client sends it.
-    await new Promise((resolve) => setTimeout(resolve, 150));
   });
   afterAll(() => Promise.all(open.map((subscription) => subscription.close())));
 
   it("hears a grant created", async () => {
-    await run(`mutation ($c: String!) { createGrant(input: { customer: { externalId: $c }, featureKey: "sso" }) { id } }`, { c: customer });
+    await s.grant(customer, { featureKey: "sso" });
     const event = await events.next();
     expect(event).toMatchObject({ cause: "GRANT_CHANGED", changedFeatureKeys: ["sso"], customer: { externalId: customer } });
     expect(event.entitlements.map((entitlement: { featureKey: string }) => entitlement.featureKey)).toEqual(["exports", "sso"]);
   });
 
   it("hears a plan entitlement changed", async () => {
-    await run(`mutation ($p: ID!) { setPlanEntitlement(input: { planId: $p, featureKey: "exports", usageLimit: 3 }) { id } }`, { p: planId });
+    await s.entitlement(planId, "exports", { usageLimit: 3 });
     const event = await events.next();
     expect(event).toMatchObject({ cause: "CATALOG_CHANGED", changedFeatureKeys: ["exports"] });
     expect(event.entitlements).toContainEqual({ featureKey: "exports", usageLimit: 3, hasAccess: true, usage: { used: 0 } });
   });
 
   it("hears a hard limit reached by usage, once", async () => {
-    for (let i = 0; i < 3; i++) {
-      await run(`mutation ($c: String!) { recordUsage(input: { customer: { externalId: $c }, featureKey: "exports" }) { id } }`, { c: customer });
-    }
+    for (let i = 0; i < 3; i++) await s.usage(customer, { featureKey: "exports" });
+    // The first event is the third record's: the two before it, within the limit, were not told.
     const event = await events.next();
     expect(event).toMatchObject({ cause: "USAGE_CHANGED", changedFeatureKeys: ["exports"] });
     expect(event.entitlements).toContainEqual({ featureKey: "exports", usageLimit: 3, hasAccess: false, usage: { used: 3 } });
+    // Freeing it is told next, and nothing came between: the limit was told once.
+    await s.usage(customer, { featureKey: "exports", quantity: -3 });
+    const freed = await events.next();
+    expect(freed).toMatchObject({ cause: "USAGE_CHANGED", changedFeatureKeys: ["exports"] });
+    expect(freed.entitlements).toContainEqual({ featureKey: "exports", usageLimit: 3, hasAccess: true, usage: { used: 0 } });
   });
 
   it("hears a trial end on its own within 2 seconds", async () => {
-    const trialEnds = new Date(Date.now() + 1200);
     const trialist = `${name}-trialist`;
-    await run(`mutation ($c: String!) { createCustomer(input: { externalId: $c }) { id } }`, { c: trialist });
-    const trial = await transport(key, { c: { externalId: trialist } });
+    await s.customer(trialist);
+    const trial = await listening(transport, trialist);
     open.push(trial);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const trialEnds = new Date(Date.now() + 1200);
     // A trial nobody converted: the subscription ends with it.
-    await run(`mutation ($p: ID!, $c: String!, $end: DateTime!) {
-      createSubscription(input: { customer: { externalId: $c }, planId: $p, trialEndsAt: $end, endsAt: $end }) { id }
-    }`, { p: planId, c: trialist, end: trialEnds.toISOString() });
+    await s.subscription(trialist, { planId, trialEndsAt: trialEnds, endsAt: trialEnds });
     const started = await trial.next();
     expect(started).toMatchObject({ cause: "SUBSCRIPTION_CHANGED", changedFeatureKeys: ["exports"] });
 

@@ -7,17 +7,12 @@ import { createEventBus, type EntitlementChange, type EventBus } from "../../src
 import { connectRedisRelay, type RedisRelay } from "../../src/events/redis-relay.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const redisUrl = new URL(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379");
 const REDIS = { host: redisUrl.hostname, port: Number(redisUrl.port || 6379) };
 
-const until = async (condition: () => boolean, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-};
+const until = (condition: () => boolean, what: string, timeoutMs = 10_000) => waitUntil(condition, { timeoutMs, intervalMs: 25, what });
 
 const projectId = randomUUID();
 const change = (customerId: string): EntitlementChange => ({
@@ -49,6 +44,9 @@ describe("events across instances through Redis", () => {
   let a: EventBus;
   let b: EventBus;
   let heardOnA: ReturnType<typeof listen>;
+  let heardOnB: ReturnType<typeof listen>;
+  /** Whether each relay's subscription is in place, as the relay reports it. */
+  const connected = [false, false];
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
@@ -59,12 +57,15 @@ describe("events across instances through Redis", () => {
     const url = `redis://127.0.0.1:${proxy.port}`;
     relays = [connectRedisRelay({ url, log, channel }), connectRedisRelay({ url, log, channel })];
     await Promise.all(relays.map((relay) => relay.ready));
+    relays.forEach((relay, index) => relay.onConnectedChange((now) => (connected[index] = now)));
     a = createEventBus({ relay: relays[0] });
     b = createEventBus({ relay: relays[1] });
     heardOnA = listen(a);
+    heardOnB = listen(b);
   });
   afterAll(async () => {
     heardOnA.stop();
+    heardOnB.stop();
     await Promise.all([a.close(), b.close()]);
     await proxy.close();
     process.off("unhandledRejection", onUnhandled);
@@ -73,21 +74,26 @@ describe("events across instances through Redis", () => {
   it("delivers what one instance publishes to the other's subscribers, and its own once", async () => {
     b.publish(change("from-b"));
     a.publish(change("from-a"));
-    await until(() => heardOnA.heard.length >= 2);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(heardOnA.heard.sort()).toEqual(["from-a", "from-b"]);
+    // Once B has heard A's event through Redis, an event B sends next reaches A after any echo
+    // of A's own (Redis delivers in order): when it arrives, a second "from-a" would have too.
+    await until(() => heardOnB.heard.includes("from-a"), "B to hear A's event");
+    b.publish(change("sentinel"));
+    await until(() => heardOnA.heard.includes("sentinel"), "A to hear B's sentinel");
+    expect(heardOnA.heard.sort()).toEqual(["from-a", "from-b", "sentinel"]);
   });
 
   it("keeps local subscribers hearing while Redis is away, drops cross-instance sends, and does not crash", async () => {
     heardOnA.heard.length = 0;
     proxy.setMode("refuse"); // every connection reset, new ones too
-    // Give both clients a moment to notice the connection is gone.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(() => !connected[0] && !connected[1], "both relays to notice Redis is gone");
+    const droppedBefore = relays[1]!.dropped;
     a.publish(change("local-during-outage"));
     b.publish(change("lost-during-outage"));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // B's send is dropped, not queued: it can never reach A (after Redis returns neither, as the
+    // next test shows).
+    await until(() => relays[1]!.dropped > droppedBefore, "B to drop its send");
+    await until(() => heardOnA.heard.length > 0, "A's subscriber to hear A's own event");
     expect(heardOnA.heard).toEqual(["local-during-outage"]);
-    expect(relays[1]!.dropped).toBeGreaterThanOrEqual(1);
     expect(unhandled).toEqual([]);
   });
 
@@ -98,7 +104,9 @@ describe("events across instances through Redis", () => {
     await until(() => {
       b.publish(change("after-outage"));
       return heardOnA.heard.includes("after-outage");
-    }, 15_000);
+    }, "B's events to reach A again", 15_000);
+    // What B sent during the outage did not come late, before these.
+    expect(heardOnA.heard.filter((customerId) => customerId !== "after-outage")).toEqual([]);
     expect(unhandled).toEqual([]);
   });
 });

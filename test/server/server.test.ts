@@ -1,6 +1,8 @@
 // The README's promise: `npm start` on a fresh machine serves GraphQL with demo data on the
 // embedded database, prints its first key once, is healthy and ready, and stops cleanly.
 import { execFileSync } from "node:child_process";
+import { once } from "node:events";
+import { request as httpRequest, type IncomingMessage } from "node:http";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,11 +86,22 @@ describe("npm start on the embedded database", () => {
 
   it("finishes a request in flight when told to stop", async () => {
     const server = await startServerProcess({ DATA_DIR: dataDir });
-    const inFlight = graphql(server.url, firstKey, DEMO_QUERY);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // The request's head goes first, with Expect: 100-continue: the server's "100 Continue"
+    // says it is handling the request. Then the stop, and only then the body.
+    const request = httpRequest(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${firstKey}`, expect: "100-continue" },
+    });
+    const responded = once(request, "response") as Promise<[IncomingMessage]>;
+    request.flushHeaders();
+    await once(request, "continue");
     const exitCode = server.stop();
-    const result = await inFlight;
-    expect(result.data.features.totalCount).toBe(5);
+    request.end(JSON.stringify({ query: DEMO_QUERY }));
+    const [response] = await responded;
+    let body = "";
+    for await (const chunk of response) body += chunk;
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(body).data.features.totalCount).toBe(5);
     expect(await exitCode).toBe(0);
   });
 });

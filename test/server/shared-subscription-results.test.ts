@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { useSharedSubscriptionResults } from "../../src/plugins/shared-subscription-results.ts";
 import { subscribeSse } from "../helpers/sse.ts";
 import { CountingEventTarget } from "../helpers/counting-event-target.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 interface Tick {
   n: number;
@@ -55,7 +56,7 @@ describe("subscription results shared between subscribers", () => {
     const otherLabel = await open("c1", "b");
     const otherCaller = await open("c2", "a");
     const everyone = [...alike, otherLabel, otherCaller];
-    for (let wait = 0; wait < 100 && target.listeners < everyone.length; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitUntil(() => target.listeners >= everyone.length, { timeoutMs: 1000, what: "every subscriber to listen" });
     expect(target.listeners).toBe(everyone.length);
 
     pubsub.publish("tick", { n: 1 });
@@ -69,7 +70,6 @@ describe("subscription results shared between subscribers", () => {
     pubsub.publish("tick", { n: 2 });
     expect((await alike[0]!.next()).data).toEqual({ ticks: { n: 2, label: "a", viewer: "c1" } });
     await Promise.all(everyone.map((subscription) => subscription.close()));
-    for (let wait = 0; wait < 100 && target.listeners > 0; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(target.listeners).toBe(0);
+    await waitUntil(() => target.listeners === 0, { timeoutMs: 1000, what: () => `no listener left (${target.listeners} still there)` });
   });
 });
