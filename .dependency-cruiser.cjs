@@ -51,13 +51,17 @@ module.exports = {
       name: "no-generated-client-in-domain",
       severity: "error",
       from: { path: "^src/domain/" },
-      to: { path: "^node_modules/" , pathNot: "^node_modules/(@types/)" },
+      to: { path: "^node_modules/", pathNot: "^node_modules/(@types/)" },
     },
   ],
   options: {
     doNotFollow: { path: ["node_modules", "^src/generated/"] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
-    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default"], extensions: [".ts", ".js"] },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default"],
+      extensions: [".ts", ".js"],
+    },
   },
 };

@@ -8,7 +8,11 @@ const graphqlEntry = createRequire(import.meta.url).resolve("graphql");
 // Tests that need nothing but the code: no database, no port, no Redis, no child process.
 // They live beside the rest of their subject where that reads better (test/server), so they
 // are named here one by one; every other file of those folders needs the machine.
-const PURE_ELSEWHERE = ["test/server/config.test.ts", "test/server/operation-cost.test.ts", "test/server/shared-subscription-results.test.ts"];
+const PURE_ELSEWHERE = [
+  "test/server/config.test.ts",
+  "test/server/operation-cost.test.ts",
+  "test/server/shared-subscription-results.test.ts",
+];
 
 // "unit": the pure tests, quick and runnable anywhere (`npx vitest run --project unit`).
 // "integration": what needs the machine's services or starts them (databases, listening
@@ -23,15 +27,27 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["test/domain/**/*.test.ts", "test/events/**/*.test.ts", "test/cache/**/*.test.ts", ...PURE_ELSEWHERE] },
+        test: {
+          name: "unit",
+          include: ["test/domain/**/*.test.ts", "test/events/**/*.test.ts", "test/cache/**/*.test.ts", ...PURE_ELSEWHERE],
+        },
       },
       {
         extends: true,
-        test: { name: "integration", include: ["test/db/**/*.test.ts", "test/schema/**/*.test.ts", "test/server/**/*.test.ts"], exclude: [...configDefaults.exclude, ...PURE_ELSEWHERE] },
+        test: {
+          name: "integration",
+          include: ["test/db/**/*.test.ts", "test/schema/**/*.test.ts", "test/server/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, ...PURE_ELSEWHERE],
+        },
       },
       {
         extends: true,
-        test: { name: "api:pglite", include: ["test/api/**/*.test.ts"], env: { TEST_DATABASE: "pglite" }, globalSetup: ["test/helpers/pglite-global-setup.ts"] },
+        test: {
+          name: "api:pglite",
+          include: ["test/api/**/*.test.ts"],
+          env: { TEST_DATABASE: "pglite" },
+          globalSetup: ["test/helpers/pglite-global-setup.ts"],
+        },
       },
       {
         extends: true,

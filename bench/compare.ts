@@ -36,20 +36,36 @@ type Measure = (typeof MEASURES)[number][0];
  * `revision`'s server and the working tree's; prints the medians and their ratios, and
  * returns them for the BENCH line.
  */
-export async function compareWithRevision({ revision, rounds, seconds, databaseEnv, server: serverOptions, workload: { q1Bodies, q3Bodies }, auth, delivery }: CompareOptions) {
+export async function compareWithRevision({
+  revision,
+  rounds,
+  seconds,
+  databaseEnv,
+  server: serverOptions,
+  workload: { q1Bodies, q3Bodies },
+  auth,
+  delivery,
+}: CompareOptions) {
   log(`compare: building ${revision} in a worktree, and the working tree`);
   const base = checkOutRevision(revision);
   try {
     buildServer();
-    const variants = [{ name: revision, dir: base.dir }, { name: "working tree", dir: projectRoot }];
-    const runs = variants.map(() => Object.fromEntries(MEASURES.map(([measure]) => [measure, [] as number[]])) as Record<Measure, number[]>);
+    const variants = [
+      { name: revision, dir: base.dir },
+      { name: "working tree", dir: projectRoot },
+    ];
+    const runs = variants.map(
+      () => Object.fromEntries(MEASURES.map(([measure]) => [measure, [] as number[]])) as Record<Measure, number[]>,
+    );
     /** Each round starts each variant's server in turn (alternating who goes first) and runs `measure` on it. */
     const inRounds = async (phase: string, measure: (serverUrl: string, round: number, variant: number) => Promise<string>) => {
       for (let round = 0; round < rounds; round++) {
         for (const variant of round % 2 === 0 ? [0, 1] : [1, 0]) {
           const server = await startServer(databaseEnv, serverOptions, variants[variant]!.dir);
           try {
-            log(`compare: ${phase}, round ${round + 1}/${rounds}, ${variants[variant]!.name}: ${await measure(server.url, round, variant)}`);
+            log(
+              `compare: ${phase}, round ${round + 1}/${rounds}, ${variants[variant]!.name}: ${await measure(server.url, round, variant)}`,
+            );
           } finally {
             await server.stop();
           }
@@ -60,7 +76,11 @@ export async function compareWithRevision({ revision, rounds, seconds, databaseE
     await inRounds("Q3, Q1", async (serverUrl, _round, variant) => {
       const api: Endpoint = { baseUrl: serverUrl, path: "/graphql", headers: auth };
       expectShape("Q1", await post(`${serverUrl}/graphql`, q1Bodies[0]!, auth), (data) => Array.isArray(data.customer?.entitlements));
-      expectShape("Q3", await post(`${serverUrl}/graphql`, q3Bodies[0]!, auth), (data) => typeof data.checkEntitlement?.allowed === "boolean");
+      expectShape(
+        "Q3",
+        await post(`${serverUrl}/graphql`, q3Bodies[0]!, auth),
+        (data) => typeof data.checkEntitlement?.allowed === "boolean",
+      );
       // Warm-up, as the full run's Q3 follows Q1 and Q2: Q1 fills the cache with every customer's usage.
       await closedLoop(api, q1Bodies, { connections: 16, seconds });
       await closedLoop(api, q3Bodies, { connections: 16, seconds });
@@ -85,7 +105,9 @@ export async function compareWithRevision({ revision, rounds, seconds, databaseE
     });
     const [before, after] = runs;
     const result: Record<string, { base: number; ours: number; ratio: number }> = {};
-    process.stdout.write(`\n| measure (median of ${rounds}) | ${revision} | working tree | working tree / ${revision} |\n|---|---|---|---|\n`);
+    process.stdout.write(
+      `\n| measure (median of ${rounds}) | ${revision} | working tree | working tree / ${revision} |\n|---|---|---|---|\n`,
+    );
     for (const [measure, label] of MEASURES) {
       const baseValue = median(before![measure]);
       const ours = median(after![measure]);

@@ -99,7 +99,14 @@ export async function generateDataset(sql: SqlRunner, projectId: string, scale: 
   await insertRows(
     sql,
     "Feature",
-    [["id", "uuid"], ["projectId", "uuid"], ["key", "text"], ["name", "text"], ["type", "text", '"FeatureType"'], ["updatedAt", "timestamptz"]],
+    [
+      ["id", "uuid"],
+      ["projectId", "uuid"],
+      ["key", "text"],
+      ["name", "text"],
+      ["type", "text", '"FeatureType"'],
+      ["updatedAt", "timestamptz"],
+    ],
     features.map((feature) => [feature.id, projectId, feature.key, feature.key, feature.type, started]),
   );
 
@@ -114,7 +121,14 @@ export async function generateDataset(sql: SqlRunner, projectId: string, scale: 
   await insertRows(
     sql,
     "Plan",
-    [["id", "uuid"], ["projectId", "uuid"], ["key", "text"], ["name", "text"], ["kind", "text", '"PlanKind"'], ["updatedAt", "timestamptz"]],
+    [
+      ["id", "uuid"],
+      ["projectId", "uuid"],
+      ["key", "text"],
+      ["name", "text"],
+      ["kind", "text", '"PlanKind"'],
+      ["updatedAt", "timestamptz"],
+    ],
     plans.map((plan) => [plan.id, projectId, plan.key, plan.key, plan.kind, started]),
   );
   const planEntitlements = plans.flatMap((plan) =>
@@ -138,8 +152,15 @@ export async function generateDataset(sql: SqlRunner, projectId: string, scale: 
     sql,
     "PlanEntitlement",
     [
-      ["id", "uuid"], ["planId", "uuid"], ["featureId", "uuid"], ["isEnabled", "bool"], ["usageLimit", "int4"], ["isUnlimited", "bool"],
-      ["resetPeriod", "text", '"ResetPeriod"'], ["staticValue", "text"], ["updatedAt", "timestamptz"],
+      ["id", "uuid"],
+      ["planId", "uuid"],
+      ["featureId", "uuid"],
+      ["isEnabled", "bool"],
+      ["usageLimit", "int4"],
+      ["isUnlimited", "bool"],
+      ["resetPeriod", "text", '"ResetPeriod"'],
+      ["staticValue", "text"],
+      ["updatedAt", "timestamptz"],
     ],
     planEntitlements,
   );
@@ -154,7 +175,12 @@ export async function generateDataset(sql: SqlRunner, projectId: string, scale: 
   await insertRows(
     sql,
     "Customer",
-    [["id", "uuid"], ["projectId", "uuid"], ["externalId", "text"], ["updatedAt", "timestamptz"]],
+    [
+      ["id", "uuid"],
+      ["projectId", "uuid"],
+      ["externalId", "text"],
+      ["updatedAt", "timestamptz"],
+    ],
     customers.map((customer) => [customer.id, projectId, customer.externalId, started]),
   );
 
@@ -173,26 +199,53 @@ export async function generateDataset(sql: SqlRunner, projectId: string, scale: 
   await insertRows(
     sql,
     "CustomerSubscription",
-    [["id", "uuid"], ["projectId", "uuid"], ["customerId", "uuid"], ["startsAt", "timestamptz"], ["endsAt", "timestamptz"], ["billingAnchor", "timestamptz"], ["updatedAt", "timestamptz"]],
+    [
+      ["id", "uuid"],
+      ["projectId", "uuid"],
+      ["customerId", "uuid"],
+      ["startsAt", "timestamptz"],
+      ["endsAt", "timestamptz"],
+      ["billingAnchor", "timestamptz"],
+      ["updatedAt", "timestamptz"],
+    ],
     subscriptions.map((s) => [s.id, projectId, s.customer.id, s.startsAt, s.endsAt, s.startsAt, started]),
   );
   await insertRows(
     sql,
     "SubscriptionPhase",
-    [["id", "uuid"], ["subscriptionId", "uuid"], ["planId", "uuid"], ["quantity", "int4"], ["startsAt", "timestamptz"], ["endsAt", "timestamptz"]],
+    [
+      ["id", "uuid"],
+      ["subscriptionId", "uuid"],
+      ["planId", "uuid"],
+      ["quantity", "int4"],
+      ["startsAt", "timestamptz"],
+      ["endsAt", "timestamptz"],
+    ],
     subscriptions.map((s) => [random.uuid(), s.id, s.plan.id, random.next() < 0.1 ? random.int(2, 5) : 1, s.startsAt, s.endsAt]),
   );
   const current = subscriptions.slice(0, customers.length);
   await insertRows(
     sql,
     "SubscriptionAddon",
-    [["id", "uuid"], ["subscriptionId", "uuid"], ["addonId", "uuid"], ["quantity", "int4"], ["startsAt", "timestamptz"]],
+    [
+      ["id", "uuid"],
+      ["subscriptionId", "uuid"],
+      ["addonId", "uuid"],
+      ["quantity", "int4"],
+      ["startsAt", "timestamptz"],
+    ],
     current.filter(() => random.next() < 0.2).map((s) => [random.uuid(), s.id, random.pick(addons).id, 1, s.startsAt]),
   );
   await insertRows(
     sql,
     "SubscriptionOverride",
-    [["id", "uuid"], ["subscriptionId", "uuid"], ["featureId", "uuid"], ["usageLimit", "int4"], ["updatedAt", "timestamptz"]],
+    [
+      ["id", "uuid"],
+      ["subscriptionId", "uuid"],
+      ["featureId", "uuid"],
+      ["usageLimit", "int4"],
+      ["updatedAt", "timestamptz"],
+    ],
     current
       .filter(() => random.next() < 0.05)
       .flatMap((s) => {
@@ -206,8 +259,15 @@ export async function generateDataset(sql: SqlRunner, projectId: string, scale: 
     sql,
     "Grant",
     [
-      ["id", "uuid"], ["projectId", "uuid"], ["customerId", "uuid"], ["featureId", "uuid"], ["usageLimit", "int4"],
-      ["resetPeriod", "text", '"ResetPeriod"'], ["effectiveAt", "timestamptz"], ["expiresAt", "timestamptz"], ["updatedAt", "timestamptz"],
+      ["id", "uuid"],
+      ["projectId", "uuid"],
+      ["customerId", "uuid"],
+      ["featureId", "uuid"],
+      ["usageLimit", "int4"],
+      ["resetPeriod", "text", '"ResetPeriod"'],
+      ["effectiveAt", "timestamptz"],
+      ["expiresAt", "timestamptz"],
+      ["updatedAt", "timestamptz"],
     ],
     Array.from({ length: sizes.grants }, () => {
       const expired = random.next() < 0.1;
@@ -232,7 +292,14 @@ export async function generateDataset(sql: SqlRunner, projectId: string, scale: 
     await insertRows(
       sql,
       "UsageRecord",
-      [["id", "uuid"], ["projectId", "uuid"], ["customerId", "uuid"], ["featureId", "uuid"], ["quantity", "float8"], ["timestamp", "timestamptz"]],
+      [
+        ["id", "uuid"],
+        ["projectId", "uuid"],
+        ["customerId", "uuid"],
+        ["featureId", "uuid"],
+        ["quantity", "float8"],
+        ["timestamp", "timestamptz"],
+      ],
       usage.splice(0),
       10_000,
     );
@@ -241,7 +308,14 @@ export async function generateDataset(sql: SqlRunner, projectId: string, scale: 
     const customerIndex = random.int(0, customers.length - 1);
     const metered = meteredByCustomer[customerIndex]!;
     if (metered.length === 0) continue;
-    usage.push([random.uuid(), projectId, customers[customerIndex]!.id, random.pick(metered).id, random.int(1, 10), at(now - random.next() * 60 * DAY)]);
+    usage.push([
+      random.uuid(),
+      projectId,
+      customers[customerIndex]!.id,
+      random.pick(metered).id,
+      random.int(1, 10),
+      at(now - random.next() * 60 * DAY),
+    ]);
     if (usage.length >= 50_000) await flush();
   }
   await flush();

@@ -33,14 +33,23 @@ async function waitUntilIdle(baseUrl: string) {
   while (prompt < 2 && Date.now() < deadline) {
     const started = performance.now();
     // A kept-alive socket the server closed while it was busy can fail one probe: try again.
-    const answered = await fetch(`${baseUrl}/healthz`).then((response) => response.arrayBuffer()).then(() => true, () => false);
+    const answered = await fetch(`${baseUrl}/healthz`)
+      .then((response) => response.arrayBuffer())
+      .then(
+        () => true,
+        () => false,
+      );
     prompt = answered && performance.now() - started < 20 ? prompt + 1 : 0;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
 /** Drives the endpoint flat out over `connections` for `seconds`, with the given bodies in turn (a fixed list, chosen ahead of time). */
-export async function closedLoop({ baseUrl, path, headers }: Endpoint, bodies: string[], { connections, seconds }: { connections: number; seconds: number }): Promise<LoadResult> {
+export async function closedLoop(
+  { baseUrl, path, headers }: Endpoint,
+  bodies: string[],
+  { connections, seconds }: { connections: number; seconds: number },
+): Promise<LoadResult> {
   await waitUntilIdle(baseUrl);
   let next = 0;
   const result = await autocannon({
@@ -72,7 +81,11 @@ export async function closedLoop({ baseUrl, path, headers }: Endpoint, bodies: s
  * flat out until its quota for the second is spent, then waits for the next second, which
  * measures a 16-deep queue at the start of every second rather than latency at that rate.
  */
-export async function openLoop({ baseUrl, path, headers = {} }: Endpoint, bodies: string[], { rate, seconds }: { rate: number; seconds: number }): Promise<LoadResult> {
+export async function openLoop(
+  { baseUrl, path, headers = {} }: Endpoint,
+  bodies: string[],
+  { rate, seconds }: { rate: number; seconds: number },
+): Promise<LoadResult> {
   await waitUntilIdle(baseUrl);
   const target = new URL(path, baseUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -82,14 +95,18 @@ export async function openLoop({ baseUrl, path, headers = {} }: Endpoint, bodies
   const send = (index: number, dueAt: number) =>
     new Promise<void>((done) => {
       const body = bodies[index % bodies.length]!;
-      const req = httpRequest(target, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (response) => {
-        response.resume();
-        response.on("end", () => {
-          if (response.statusCode !== 200) failures++;
-          latencies.push(performance.now() - dueAt);
-          done();
-        });
-      });
+      const req = httpRequest(
+        target,
+        { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } },
+        (response) => {
+          response.resume();
+          response.on("end", () => {
+            if (response.statusCode !== 200) failures++;
+            latencies.push(performance.now() - dueAt);
+            done();
+          });
+        },
+      );
       req.on("error", () => {
         failures++;
         done();
@@ -108,7 +125,13 @@ export async function openLoop({ baseUrl, path, headers = {} }: Endpoint, bodies
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { rps: Math.round(latencies.length / elapsed), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), requests: latencies.length, failures };
+  return {
+    rps: Math.round(latencies.length / elapsed),
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    requests: latencies.length,
+    failures,
+  };
 }
 
 export interface FanOut {
@@ -124,10 +147,19 @@ export interface FanOut {
 }
 
 /** Latency from sending a change to each of `subscribers` graphql-ws subscribers hearing it. */
-export async function subscriberFanOut(serverUrl: string, { key, customer, featureKey, subscribers, changes }: FanOut): Promise<{ p50: number; p99: number; deliveries: number }> {
+export async function subscriberFanOut(
+  serverUrl: string,
+  { key, customer, featureKey, subscribers, changes }: FanOut,
+): Promise<{ p50: number; p99: number; deliveries: number }> {
   const wsUrl = `${serverUrl.replace("http", "ws")}/graphql`;
   const clients = Array.from({ length: subscribers }, () =>
-    createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0, lazy: false }),
+    createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${key}` },
+      retryAttempts: 0,
+      lazy: false,
+    }),
   );
   let sentAt = 0;
   let heard = 0;
@@ -167,7 +199,9 @@ export async function subscriberFanOut(serverUrl: string, { key, customer, featu
       setTimeout(resolve, 10_000);
     });
     sentAt = performance.now();
-    const granted = await post(`${serverUrl}/graphql`, gqlBody(CREATE_GRANT, { c: customer, f: featureKey, n: 10 + change }), { authorization: `Bearer ${key}` });
+    const granted = await post(`${serverUrl}/graphql`, gqlBody(CREATE_GRANT, { c: customer, f: featureKey, n: 10 + change }), {
+      authorization: `Bearer ${key}`,
+    });
     expectShape("S1 change", granted, (data) => Boolean(data.createGrant?.id));
     await all;
   }

@@ -30,12 +30,22 @@ export async function profileQuery(name: string, api: Endpoint, bodies: string[]
   log(`${name}: 1, 16, 64 connections; ${rate} req/s`);
   await closedLoop(api, bodies, { connections: 16, seconds }); // warm-up
   const one = await closedLoop(api, bodies, { connections: 1, seconds });
-  const { result: sixteen, statements } = await sqlStatementsDuring(api.baseUrl, () => closedLoop(api, bodies, { connections: 16, seconds }));
+  const { result: sixteen, statements } = await sqlStatementsDuring(api.baseUrl, () =>
+    closedLoop(api, bodies, { connections: 16, seconds }),
+  );
   const sixtyFour = await closedLoop(api, bodies, { connections: 64, seconds });
   const fixed = await openLoop(api, bodies, { rate, seconds });
   const failures = one.failures + sixteen.failures + sixtyFour.failures + fixed.failures;
   if (failures > 0) throw new Error(`${name}: ${failures} failed requests`);
-  return { rps1: one.rps, rps16: sixteen.rps, rps64: sixtyFour.rps, rate, p50ms: fixed.p50, p99ms: fixed.p99, sqlPerRequest: Math.round((statements / sixteen.requests) * 100) / 100 };
+  return {
+    rps1: one.rps,
+    rps16: sixteen.rps,
+    rps64: sixtyFour.rps,
+    rate,
+    p50ms: fixed.p50,
+    p99ms: fixed.p99,
+    sqlPerRequest: Math.round((statements / sixteen.requests) * 100) / 100,
+  };
 }
 
 /** SQL statements for one Q2 page of 1, 10 and 100 customers. */
@@ -46,27 +56,50 @@ export async function q2StatementsByPageSize(api: Endpoint): Promise<Record<numb
     expectShape("Q2", await post(urlOf(api), body, api.headers), (data) => data.customers?.edges?.length === n);
     // The median of five: a cache entry reaching its TTL in between costs one request a reload.
     const counts: number[] = [];
-    for (let round = 0; round < 5; round++) counts.push((await sqlStatementsDuring(api.baseUrl, () => post(urlOf(api), body, api.headers))).statements);
+    for (let round = 0; round < 5; round++)
+      counts.push((await sqlStatementsDuring(api.baseUrl, () => post(urlOf(api), body, api.headers))).statements);
     bySize[n] = median(counts);
   }
   return bySize;
 }
 
 /** Consumption at 16 connections on ten customers with a hard limit of 100; `overLimit` counts those whose usage went past it. */
-export async function consumeUnderContention(api: Endpoint, featureKey: string, seconds: number): Promise<{ load: LoadResult; overLimit: number }> {
+export async function consumeUnderContention(
+  api: Endpoint,
+  featureKey: string,
+  seconds: number,
+): Promise<{ load: LoadResult; overLimit: number }> {
   const contended = Array.from({ length: 10 }, (_, i) => `q4-${i}`);
   for (const c of contended) {
-    expectShape("Q4 setup", await post(urlOf(api), gqlBody(`mutation ($c: String!, $f: String!) {
+    expectShape(
+      "Q4 setup",
+      await post(
+        urlOf(api),
+        gqlBody(
+          `mutation ($c: String!, $f: String!) {
       a: createCustomer(input: { externalId: $c }) { id }
       b: createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: 100 }) { id }
-    }`, { c, f: featureKey }), api.headers), (data) => Boolean(data.b?.id));
+    }`,
+          { c, f: featureKey },
+        ),
+        api.headers,
+      ),
+      (data) => Boolean(data.b?.id),
+    );
   }
   const bodies = Array.from({ length: 1000 }, (_, i) => gqlBody(Q4, { c: contended[i % contended.length], f: featureKey }));
   log("Q4: 16 connections");
   const load = await closedLoop(api, bodies, { connections: 16, seconds });
   let overLimit = 0;
   for (const c of contended) {
-    const check = await post(urlOf(api), gqlBody(`query ($c: String!, $f: String!) { customer(externalId: $c) { entitlement(featureKey: $f) { usageLimit usage { used } } } }`, { c, f: featureKey }), api.headers);
+    const check = await post(
+      urlOf(api),
+      gqlBody(
+        `query ($c: String!, $f: String!) { customer(externalId: $c) { entitlement(featureKey: $f) { usageLimit usage { used } } } }`,
+        { c, f: featureKey },
+      ),
+      api.headers,
+    );
     const entitlement = check.data?.customer?.entitlement;
     if (!entitlement || entitlement.usage.used > entitlement.usageLimit) overLimit++;
   }

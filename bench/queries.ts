@@ -36,5 +36,9 @@ export function expectShape(what: string, response: GraphqlResponse, check: (dat
 
 /** Creates a customer of its own for a measure (S1's subscribers all watch one). */
 export async function createCustomer(graphqlUrl: string, auth: Record<string, string>, externalId: string, what: string) {
-  expectShape(what, await post(graphqlUrl, gqlBody(`mutation ($c: String!) { createCustomer(input: { externalId: $c }) { id } }`, { c: externalId }), auth), (data) => Boolean(data.createCustomer));
+  expectShape(
+    what,
+    await post(graphqlUrl, gqlBody(`mutation ($c: String!) { createCustomer(input: { externalId: $c }) { id } }`, { c: externalId }), auth),
+    (data) => Boolean(data.createCustomer),
+  );
 }

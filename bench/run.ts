@@ -47,7 +47,9 @@ const s1Changes = quick ? 10 : 30;
 const serverOptions = { heapMb: Number(args["heap-mb"] ?? process.env.HEAP_LIMIT_MB ?? 256), cpuProfDir: args["cpu-prof"] };
 const MEASURES = ["q1", "q2", "q3", "q4", "s1"] as const;
 const only = new Set(args.only?.split(",").map((name) => name.trim().toLowerCase()) ?? MEASURES);
-for (const name of only) if (!(MEASURES as readonly string[]).includes(name)) throw new Error(`--only: unknown measure ${name} (choose from ${MEASURES.join(", ")})`);
+for (const name of only)
+  if (!(MEASURES as readonly string[]).includes(name))
+    throw new Error(`--only: unknown measure ${name} (choose from ${MEASURES.join(", ")})`);
 const measures = (name: (typeof MEASURES)[number]) => only.has(name);
 const Q3_RATE = 1000;
 
@@ -62,7 +64,8 @@ async function main() {
     const auth = { authorization: `Bearer ${key}` };
     const workload = workloadFor(index);
     const { q1Bodies, q3Bodies, meteredFeature } = workload;
-    const fanOut = (serverUrl: string, customer: string) => subscriberFanOut(serverUrl, { key, customer, featureKey: meteredFeature, subscribers, changes: s1Changes });
+    const fanOut = (serverUrl: string, customer: string) =>
+      subscriberFanOut(serverUrl, { key, customer, featureKey: meteredFeature, subscribers, changes: s1Changes });
 
     if (args.compare) {
       const compare = await compareWithRevision({
@@ -97,8 +100,14 @@ async function main() {
     const heapStart = await heapUsedMegabytes(server.url);
     /** RSS after each measure: growth shows here, a plateau too. */
     const rssAfter: Record<string, number> = {};
-    for (const body of q1Bodies.slice(0, 20)) expectShape("Q1", await post(graphqlUrl, body, auth), (data) => Array.isArray(data.customer?.entitlements) && data.customer.entitlements.length > 0);
-    for (const body of q3Bodies.slice(0, 20)) expectShape("Q3", await post(graphqlUrl, body, auth), (data) => typeof data.checkEntitlement?.allowed === "boolean");
+    for (const body of q1Bodies.slice(0, 20))
+      expectShape(
+        "Q1",
+        await post(graphqlUrl, body, auth),
+        (data) => Array.isArray(data.customer?.entitlements) && data.customer.entitlements.length > 0,
+      );
+    for (const body of q3Bodies.slice(0, 20))
+      expectShape("Q3", await post(graphqlUrl, body, auth), (data) => typeof data.checkEntitlement?.allowed === "boolean");
 
     const rows: (string | number)[][] = [];
     const report: Record<string, unknown> = { db: dbKind, scale, quick, sizes: index.sizes };
@@ -108,7 +117,16 @@ async function main() {
       const q1 = await profileQuery("Q1", api, q1Bodies, { rate: 200, seconds });
       report.q1 = { ...q1, floorRps16: floor!.q1.rps, ratio: ratio(q1.rps16, floor!.q1.rps), floorP99ms: floor!.q1.p99 };
       rssAfter.q1 = await residentMegabytes(server.url);
-      rows.push(["Q1 entitlements", q1.rps1, q1.rps16, q1.rps64, floor!.q1.rps, ratio(q1.rps16, floor!.q1.rps), `${q1.p50ms}/${q1.p99ms} @${q1.rate}`, q1.sqlPerRequest]);
+      rows.push([
+        "Q1 entitlements",
+        q1.rps1,
+        q1.rps16,
+        q1.rps64,
+        floor!.q1.rps,
+        ratio(q1.rps16, floor!.q1.rps),
+        `${q1.p50ms}/${q1.p99ms} @${q1.rate}`,
+        q1.sqlPerRequest,
+      ]);
     }
     if (measures("q2")) {
       // SQL statements for pages of 1, 10 and 100, then load on pages of 100.
@@ -116,13 +134,37 @@ async function main() {
       const q2 = await profileQuery("Q2", api, [gqlBody(Q2, { n: 100 })], { rate: 5, seconds });
       report.q2 = { rps16: q2.rps16, p99ms: q2.p99ms, sqlPerRequest: q2Sql };
       rssAfter.q2 = await residentMegabytes(server.url);
-      rows.push(["Q2 page of 100", q2.rps1, q2.rps16, q2.rps64, "", "", `${q2.p50ms}/${q2.p99ms} @${q2.rate}`, `${q2Sql[1]}/${q2Sql[10]}/${q2Sql[100]}`]);
+      rows.push([
+        "Q2 page of 100",
+        q2.rps1,
+        q2.rps16,
+        q2.rps64,
+        "",
+        "",
+        `${q2.p50ms}/${q2.p99ms} @${q2.rate}`,
+        `${q2Sql[1]}/${q2Sql[10]}/${q2Sql[100]}`,
+      ]);
     }
     if (measures("q3")) {
       const q3 = await profileQuery("Q3", api, q3Bodies, { rate: Q3_RATE, seconds });
-      report.q3 = { ...q3, floorRps16: floor!.q3.rps, ratio: ratio(q3.rps16, floor!.q3.rps), floorP99ms: floor!.q3.p99, floorP99msAtRate: floor!.q3AtRate.p99 };
+      report.q3 = {
+        ...q3,
+        floorRps16: floor!.q3.rps,
+        ratio: ratio(q3.rps16, floor!.q3.rps),
+        floorP99ms: floor!.q3.p99,
+        floorP99msAtRate: floor!.q3AtRate.p99,
+      };
       rssAfter.q3 = await residentMegabytes(server.url);
-      rows.push(["Q3 check", q3.rps1, q3.rps16, q3.rps64, floor!.q3.rps, ratio(q3.rps16, floor!.q3.rps), `${q3.p50ms}/${q3.p99ms} @${q3.rate}`, q3.sqlPerRequest]);
+      rows.push([
+        "Q3 check",
+        q3.rps1,
+        q3.rps16,
+        q3.rps64,
+        floor!.q3.rps,
+        ratio(q3.rps16, floor!.q3.rps),
+        `${q3.p50ms}/${q3.p99ms} @${q3.rate}`,
+        q3.sqlPerRequest,
+      ]);
       rows.push(["Q3 on the floor", "", floor!.q3.rps, "", "", "", `${floor!.q3AtRate.p50}/${floor!.q3AtRate.p99} @${Q3_RATE}`, 1]);
     }
     if (measures("q4")) {
@@ -148,9 +190,15 @@ async function main() {
     report.heapUsedMb = { start: heapStart, end: heapEnd };
     report.cacheLookups = cache;
     report.seconds = Math.round((Date.now() - started) / 1000);
-    notes.push(`RSS ${rssStart} → ${Object.entries(rssAfter).map(([name, mb]) => `${mb} (after ${name.toUpperCase()})`).join(" → ")} MB (JavaScript heap in use ${heapStart} → ${heapEnd} MB).`);
+    notes.push(
+      `RSS ${rssStart} → ${Object.entries(rssAfter)
+        .map(([name, mb]) => `${mb} (after ${name.toUpperCase()})`)
+        .join(" → ")} MB (JavaScript heap in use ${heapStart} → ${heapEnd} MB).`,
+    );
 
-    process.stdout.write(`\n| query | rps@1 | rps@16 | rps@64 | floor rps@16 | ratio | p50/p99 ms @ req/s | SQL/request |\n|---|---|---|---|---|---|---|---|\n`);
+    process.stdout.write(
+      `\n| query | rps@1 | rps@16 | rps@64 | floor rps@16 | ratio | p50/p99 ms @ req/s | SQL/request |\n|---|---|---|---|---|---|---|---|\n`,
+    );
     for (const row of rows) process.stdout.write(`| ${row.join(" | ")} |\n`);
     const hitRates = Object.entries(cache).map(([kind, { hit = 0, miss = 0 }]) => `${kind} ${Math.round((100 * hit) / (hit + miss))}%`);
     notes.push(`Cache hits: ${hitRates.join(", ")}.`);

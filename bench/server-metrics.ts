@@ -28,7 +28,9 @@ export const heapUsedMegabytes = (serverUrl: string) => megabytes(serverUrl, "no
 /** The entitlement cache's lookups so far, by kind: { customer_rows: { hit, miss }, … }. */
 export async function cacheLookups(serverUrl: string): Promise<Record<string, Record<string, number>>> {
   const lookups: Record<string, Record<string, number>> = {};
-  for (const [, kind, result, value] of (await metricsText(serverUrl)).matchAll(/^entitlements_cache_lookups_total\{kind="(\w+)",result="(\w+)"\} (\d+)/gm)) {
+  for (const [, kind, result, value] of (await metricsText(serverUrl)).matchAll(
+    /^entitlements_cache_lookups_total\{kind="(\w+)",result="(\w+)"\} (\d+)/gm,
+  )) {
     (lookups[kind!] ??= {})[result!] = Number(value);
   }
   return lookups;

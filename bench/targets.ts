@@ -33,12 +33,19 @@ export function buildServer(dir = projectRoot) {
 }
 
 /** The server built in `dir`, as `npm start` runs it (with the heap limit of `options`), on the database `databaseEnv` names. */
-export async function startServer(databaseEnv: Record<string, string>, options: ServerRunOptions, dir = projectRoot): Promise<RunningTarget> {
+export async function startServer(
+  databaseEnv: Record<string, string>,
+  options: ServerRunOptions,
+  dir = projectRoot,
+): Promise<RunningTarget> {
   const server = await startNodeProcess("dist/src/server.js", {
     // The rate limiter counts every request (so its cost is measured) but never refuses: one key drives thousands a second.
     env: { ...databaseEnv, SEED_DEMO: "false", LOG_LEVEL: "info", RATE_LIMIT_REQUESTS: "1000000000", RATE_LIMIT_USAGE: "1000000000" },
     ready: SERVER_LISTENING,
-    nodeArgs: [...(options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : []), `--max-old-space-size=${options.heapMb}`],
+    nodeArgs: [
+      ...(options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : []),
+      `--max-old-space-size=${options.heapMb}`,
+    ],
     cwd: dir,
   });
   return { url: server.ready[1]!, stop: server.stop };
@@ -46,7 +53,10 @@ export async function startServer(databaseEnv: Record<string, string>, options: 
 
 /** The floor on the database `floorEnv` names, answering for `projectId`. */
 export async function startFloor(floorEnv: Record<string, string>, projectId: string): Promise<RunningTarget> {
-  const floor = await startNodeProcess("bench/floor.ts", { env: { ...floorEnv, FLOOR_PROJECT_ID: projectId }, ready: /floor listening (\d+)/ });
+  const floor = await startNodeProcess("bench/floor.ts", {
+    env: { ...floorEnv, FLOOR_PROJECT_ID: projectId },
+    ready: /floor listening (\d+)/,
+  });
   return { url: `http://127.0.0.1:${floor.ready[1]}`, stop: floor.stop };
 }
 
@@ -58,7 +68,9 @@ export function checkOutRevision(revision: string): { dir: string; remove(): voi
   try {
     symlinkSync(join(projectRoot, "node_modules"), join(dir, "node_modules"));
     // Its own Prisma client, from its own schema (the generated client is not committed).
-    runCommand(process.execPath, [join(projectRoot, "node_modules/prisma/build/index.js"), "generate"], dir, { PRISMA_SCHEMA_ENGINE_BINARY: "./scripts/no-native-schema-engine.sh" });
+    runCommand(process.execPath, [join(projectRoot, "node_modules/prisma/build/index.js"), "generate"], dir, {
+      PRISMA_SCHEMA_ENGINE_BINARY: "./scripts/no-native-schema-engine.sh",
+    });
     buildServer(dir);
   } catch (error) {
     remove(); // a revision that does not build leaves no worktree behind

@@ -17,7 +17,10 @@ const environmentSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must start with postgres:// or postgresql://")
     .optional(),
   DATA_DIR: z.string().default("./data"),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://").optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://")
+    .optional(),
   BOOTSTRAP_API_KEY: z.string().min(16, "BOOTSTRAP_API_KEY must be at least 16 characters").optional(),
   CUSTOMER_TOKEN_SECRET: z.string().min(32, "CUSTOMER_TOKEN_SECRET must be at least 32 characters").optional(),
   SEED_DEMO: booleanFlag.optional(),
@@ -80,9 +83,7 @@ export type Config = {
 };
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = environmentSchema.safeParse(
-    Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== "")),
-  );
+  const parsed = environmentSchema.safeParse(Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== "")));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`Invalid configuration:\n  ${problems.join("\n  ")}`);
@@ -113,7 +114,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     databaseQueryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     transitionScanIntervalMs: env.TRANSITION_SCAN_INTERVAL_MS,
-    cache: { enabled: env.ENTITLEMENT_CACHE, ttlMs: env.ENTITLEMENT_CACHE_TTL_MS, maxCustomers: env.ENTITLEMENT_CACHE_MAX_CUSTOMERS ?? defaultCacheCapacity() },
+    cache: {
+      enabled: env.ENTITLEMENT_CACHE,
+      ttlMs: env.ENTITLEMENT_CACHE_TTL_MS,
+      maxCustomers: env.ENTITLEMENT_CACHE_MAX_CUSTOMERS ?? defaultCacheCapacity(),
+    },
     limits: Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)),
     batchLimit: env.GRAPHQL_BATCH_LIMIT,
     rateLimits: {

@@ -29,10 +29,7 @@ export class ApiError extends GraphQLError {
 }
 
 export const unauthenticated = () =>
-  new ApiError(
-    ErrorCode.UNAUTHENTICATED,
-    "A valid API key is required: send `Authorization: Bearer <key>` or `x-api-key: <key>`.",
-  );
+  new ApiError(ErrorCode.UNAUTHENTICATED, "A valid API key is required: send `Authorization: Bearer <key>` or `x-api-key: <key>`.");
 
 export const permissionDenied = (needed: string) =>
   new ApiError(ErrorCode.PERMISSION_DENIED, `This API key lacks the ${needed} scope needed here.`, {
@@ -41,11 +38,7 @@ export const permissionDenied = (needed: string) =>
 
 /** An unknown id or key, or one that belongs to another project: the answer is the same. */
 export const notFound = (what: string, field?: string, value?: string) =>
-  new ApiError(
-    ErrorCode.NOT_FOUND,
-    value === undefined ? `${what} not found.` : `${what} "${value}" not found.`,
-    field ? { field } : {},
-  );
+  new ApiError(ErrorCode.NOT_FOUND, value === undefined ? `${what} not found.` : `${what} "${value}" not found.`, field ? { field } : {});
 
 export const validationFailed = (problems: FieldProblem[]) => {
   const [first] = problems;
@@ -64,9 +57,7 @@ export const invalidInput = (field: string, message: string) => validationFailed
 export const alreadyExists = (what: string, field: string, value?: string) =>
   new ApiError(
     ErrorCode.ALREADY_EXISTS,
-    value === undefined
-      ? `A ${what} with this ${field} already exists.`
-      : `A ${what} with ${field} "${value}" already exists.`,
+    value === undefined ? `A ${what} with this ${field} already exists.` : `A ${what} with ${field} "${value}" already exists.`,
     { field },
   );
 

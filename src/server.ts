@@ -33,9 +33,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const startupKey = await ensureStartupKey(database.prisma, config.bootstrapApiKey);
   if (startupKey.kind === "first-start") {
     // Printed once, on the first start of an empty database: the key is stored hashed only.
-    process.stdout.write(
-      `\nCreated the default project and its ADMIN API key (shown only now; keep it):\n\n  ${startupKey.secret}\n\n`,
-    );
+    process.stdout.write(`\nCreated the default project and its ADMIN API key (shown only now; keep it):\n\n  ${startupKey.secret}\n\n`);
   }
   if (config.seedDemo && startupKey.kind !== "none" && (await seedDemo(database.prisma, startupKey.projectId))) {
     log.info("loaded the demo catalog and customers (SEED_DEMO=false to skip)");

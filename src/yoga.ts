@@ -53,9 +53,7 @@ export interface AppOptions {
 
 /** graphql-ws connection parameters such as `{ authorization: "Bearer …" }`, as headers. */
 const headersOf = (params: Record<string, unknown> | undefined) =>
-  new Headers(
-    Object.entries(params ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
-  );
+  new Headers(Object.entries(params ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
 
@@ -72,7 +70,11 @@ export function createApp({
   rateLimiter = createRateLimiter(DEFAULT_RATE_LIMITS),
   metrics = createMetrics({ statementCount: database.statementCount }),
   cacheSettings,
-  cache = createEntitlementCache({ ...cacheSettings, maxCustomers: cacheSettings?.maxCustomers ?? defaultCacheCapacity(), registry: metrics.registry }),
+  cache = createEntitlementCache({
+    ...cacheSettings,
+    maxCustomers: cacheSettings?.maxCustomers ?? defaultCacheCapacity(),
+    registry: metrics.registry,
+  }),
 }: AppOptions): App {
   // Other instances' writes reach this cache through the bus (Redis when configured).
   events.onRemoteInvalidation(

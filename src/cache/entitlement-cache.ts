@@ -15,7 +15,18 @@
 import { LRUCache } from "lru-cache";
 import { Counter, type Registry } from "prom-client";
 import type { FeatureInfo, PlanEntitlementRow, PlanInfo } from "../domain/entitlements.ts";
-import type { ApiKey, Customer, CustomerSubscription, Feature, Grant, Plan, PlanEntitlement, SubscriptionAddon, SubscriptionOverride, SubscriptionPhase } from "../generated/prisma/client.ts";
+import type {
+  ApiKey,
+  Customer,
+  CustomerSubscription,
+  Feature,
+  Grant,
+  Plan,
+  PlanEntitlement,
+  SubscriptionAddon,
+  SubscriptionOverride,
+  SubscriptionPhase,
+} from "../generated/prisma/client.ts";
 
 export interface CustomerRows {
   subscriptions: (CustomerSubscription & { phases: SubscriptionPhase[]; addons: SubscriptionAddon[]; overrides: SubscriptionOverride[] })[];
@@ -155,12 +166,28 @@ export function createEntitlementCache({ maxCustomers, ttlMs = 300_000, registry
 
   return {
     /** Each customer's own rows, in the order of `customerIds`. */
-    customerRows: (projectId: string, customerIds: readonly string[], load: (missing: string[]) => Promise<readonly (CustomerRows | undefined)[]>) =>
-      readThrough(inLru<string, CustomerRows>("customer_rows", rows, (id) => customerRowsKey(projectId, id)), customerIds, load),
+    customerRows: (
+      projectId: string,
+      customerIds: readonly string[],
+      load: (missing: string[]) => Promise<readonly (CustomerRows | undefined)[]>,
+    ) =>
+      readThrough(
+        inLru<string, CustomerRows>("customer_rows", rows, (id) => customerRowsKey(projectId, id)),
+        customerIds,
+        load,
+      ),
 
     /** Customer records, in the order of `keys`; unknown ones are not cached. */
-    customers: (projectId: string, keys: readonly CustomerKey[], load: (missing: CustomerKey[]) => Promise<readonly (Customer | undefined)[]>) =>
-      readThrough(inLru<CustomerKey, Customer>("customer", customers, (key) => customerKey(projectId, key)), keys, load),
+    customers: (
+      projectId: string,
+      keys: readonly CustomerKey[],
+      load: (missing: CustomerKey[]) => Promise<readonly (Customer | undefined)[]>,
+    ) =>
+      readThrough(
+        inLru<CustomerKey, Customer>("customer", customers, (key) => customerKey(projectId, key)),
+        keys,
+        load,
+      ),
 
     async catalog(projectId: string, load: () => Promise<Catalog>): Promise<Catalog> {
       const [catalog] = await readThrough(catalogRegion, [projectId], async () => [await load()]);
@@ -174,7 +201,11 @@ export function createEntitlementCache({ maxCustomers, ttlMs = 300_000, registry
     },
 
     /** Usage sums, in the order of `keys`. Sums change with every usage write, so every one invalidates them. */
-    async usage(projectId: string, keys: readonly UsageKey[], load: (missing: UsageKey[]) => Promise<readonly number[]>): Promise<number[]> {
+    async usage(
+      projectId: string,
+      keys: readonly UsageKey[],
+      load: (missing: UsageKey[]) => Promise<readonly number[]>,
+    ): Promise<number[]> {
       const sums = await readThrough(usageRegion(projectId), keys, load);
       return sums.map((sum) => sum ?? 0);
     },

@@ -32,7 +32,13 @@ export interface Database {
 /** The database the configuration names (DATABASE_URL, else the embedded one in DATA_DIR). */
 export function configuredTarget(config: Config): DatabaseTarget {
   return config.database.kind === "postgres"
-    ? { kind: "postgres", url: config.database.url, poolSize: config.poolSize, timeoutMs: config.databaseTimeoutMs, queryTimeoutMs: config.databaseQueryTimeoutMs }
+    ? {
+        kind: "postgres",
+        url: config.database.url,
+        poolSize: config.poolSize,
+        timeoutMs: config.databaseTimeoutMs,
+        queryTimeoutMs: config.databaseQueryTimeoutMs,
+      }
     : { kind: "pglite", dataDir: config.database.dataDir };
 }
 

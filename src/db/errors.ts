@@ -9,9 +9,7 @@ interface PrismaLikeError {
 export function uniqueViolationFields(error: unknown): string[] | null {
   const prismaError = error as PrismaLikeError | null;
   if (prismaError?.code !== "P2002") return null;
-  const constraint = prismaError.meta?.driverAdapterError?.cause?.constraint as
-    | { fields?: string[]; index?: string }
-    | undefined;
+  const constraint = prismaError.meta?.driverAdapterError?.cause?.constraint as { fields?: string[]; index?: string } | undefined;
   const fields = constraint?.fields ?? (Array.isArray(prismaError.meta?.target) ? (prismaError.meta?.target as string[]) : []);
   return fields.map((field) => field.replace(/^"|"$/g, ""));
 }

@@ -6,10 +6,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from "@prisma/driver-adapter-utils";
+import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Database } from "./client.ts";
 
@@ -115,9 +112,7 @@ export async function applyMigrations(
   const pending = await database.withMigrationAdapter((adapterFactory) => pendingMigrations(adapterFactory, migrations));
   if (pending.length === 0) return { applied: [] };
   const { appliedMigrationNames } = await database.withMigrationAdapter((adapterFactory) =>
-    withEngine(adapterFactory, readSchema(), (engine) =>
-      engine.applyMigrations({ migrationsList: migrations, filters: NO_FILTERS }),
-    ),
+    withEngine(adapterFactory, readSchema(), (engine) => engine.applyMigrations({ migrationsList: migrations, filters: NO_FILTERS })),
   );
   return { applied: appliedMigrationNames };
 }

@@ -42,5 +42,8 @@ export const notRemovedWhere = { removedAt: null } as const;
  * an add-on of it not ended by t).
  */
 export const onPlanWhere = (planId: string, t: Date, { addons = false } = {}): Prisma.CustomerSubscriptionWhereInput => ({
-  OR: [{ phases: { some: { planId, ...notEndedByWhere(t) } } }, ...(addons ? [{ addons: { some: { addonId: planId, ...notEndedByWhere(t) } } }] : [])],
+  OR: [
+    { phases: { some: { planId, ...notEndedByWhere(t) } } },
+    ...(addons ? [{ addons: { some: { addonId: planId, ...notEndedByWhere(t) } } }] : []),
+  ],
 });

@@ -1,12 +1,7 @@
 // Counts the SQL statements the Prisma client sends, by wrapping its driver adapter: the
 // server exposes the count at /metrics, the tests prove batching with it, and the benchmark
 // divides it by requests.
-import type {
-  SqlDriverAdapter,
-  SqlMigrationAwareDriverAdapterFactory,
-  SqlQueryable,
-  Transaction,
-} from "@prisma/driver-adapter-utils";
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQueryable, Transaction } from "@prisma/driver-adapter-utils";
 
 /** Wraps `factory` so that `onStatement` hears every statement sent, transactions included. */
 export function observeStatements(

@@ -4,7 +4,10 @@
 import type { Entitlement } from "./entitlements.ts";
 import { hasAccess } from "./checks.ts";
 
-export type EntitlementView = Pick<Entitlement, "isEnabled" | "usageLimit" | "isUnlimited" | "isSoftLimit" | "resetPeriod" | "staticValues"> & {
+export type EntitlementView = Pick<
+  Entitlement,
+  "isEnabled" | "usageLimit" | "isUnlimited" | "isSoftLimit" | "resetPeriod" | "staticValues"
+> & {
   hasAccess: boolean;
 };
 

@@ -143,7 +143,9 @@ export function resolveOverrideValue(
 }
 
 /** Levels are kept lowest first; levels must be distinct. */
-export function checkFeatureLevels(levels: readonly FeatureLevel[]): { ok: true; levels: FeatureLevel[] } | { ok: false; problems: FieldProblem[] } {
+export function checkFeatureLevels(
+  levels: readonly FeatureLevel[],
+): { ok: true; levels: FeatureLevel[] } | { ok: false; problems: FieldProblem[] } {
   const seen = new Set<number>();
   const values = new Set<string>();
   const problems: FieldProblem[] = [];

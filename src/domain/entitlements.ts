@@ -268,9 +268,10 @@ function aggregate(feature: FeatureInfo, sources: readonly Source[], t: Date): E
     resetPeriod,
     staticValues: feature.type === "STATIC" ? rankStaticValues(feature, enabled) : [],
     activeFrom: enabled.length > 0 ? earliest(enabled.map((source) => source.activeFrom)) : null,
-    activeTo: enabled.length > 0 && enabled.every((source) => source.activeTo !== null)
-      ? enabled.map((source) => source.activeTo as Date).reduce((a, b) => (b.getTime() > a.getTime() ? b : a))
-      : null,
+    activeTo:
+      enabled.length > 0 && enabled.every((source) => source.activeTo !== null)
+        ? enabled.map((source) => source.activeTo as Date).reduce((a, b) => (b.getTime() > a.getTime() ? b : a))
+        : null,
     sources: ordered,
     period: metered && resetPeriod && anchor ? periodAt(anchor, resetPeriod, t) : null,
   };

@@ -42,10 +42,7 @@ export interface PlanChange {
  * A plan change at `at` closes the phase in force at `at` and opens a new one from `at`;
  * phases scheduled to start at or after `at` are replaced by it.
  */
-export function planChange(
-  phases: readonly Phase[],
-  change: { planId: string; quantity?: number | null; at: Date },
-): PlanChange {
+export function planChange(phases: readonly Phase[], change: { planId: string; quantity?: number | null; at: Date }): PlanChange {
   const sorted = sortPhases(phases);
   const at = change.at.getTime();
   const current = sorted.find((phase) => phase.startsAt.getTime() < at && (phase.endsAt === null || phase.endsAt.getTime() > at));

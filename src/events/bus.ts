@@ -66,11 +66,21 @@ export function createEventBus({ eventTarget = new EventTarget() as PubSubEventT
       relay?.send({ change });
     },
     /** The project's changes, or one customer's only; with `featureKeys`, those that changed one of them. */
-    subscribe(projectId: string, customerId: string | null = null, featureKeys: readonly string[] | null = null): AsyncIterable<EntitlementChange> {
-      const changes = customerId === null ? local.subscribe(PROJECT_CHANGES, projectId) : local.subscribe(CUSTOMER_CHANGES, customerTopic(projectId, customerId));
+    subscribe(
+      projectId: string,
+      customerId: string | null = null,
+      featureKeys: readonly string[] | null = null,
+    ): AsyncIterable<EntitlementChange> {
+      const changes =
+        customerId === null
+          ? local.subscribe(PROJECT_CHANGES, projectId)
+          : local.subscribe(CUSTOMER_CHANGES, customerTopic(projectId, customerId));
       if (featureKeys === null) return changes;
       const keys = new Set(featureKeys);
-      return pipe(changes, filter((change: EntitlementChange) => change.changedFeatureKeys.some((key) => keys.has(key))));
+      return pipe(
+        changes,
+        filter((change: EntitlementChange) => change.changedFeatureKeys.some((key) => keys.has(key))),
+      );
     },
     /** Tells the other instances what a write changed (this one has already dropped it). */
     broadcastInvalidation(invalidation: Invalidation) {

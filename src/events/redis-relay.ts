@@ -30,14 +30,22 @@ const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
 
 export function connectRedisRelay({ url, log, channel = CHANGES_CHANNEL }: { url: string; log: Logger; channel?: string }): RedisRelay {
   const origin = randomUUID();
-  const publisher = new Redis(url, { retryStrategy, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `entitlements-pub-${origin}` });
+  const publisher = new Redis(url, {
+    retryStrategy,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectionName: `entitlements-pub-${origin}`,
+  });
   const subscriber = new Redis(url, { retryStrategy, maxRetriesPerRequest: null, connectionName: `entitlements-sub-${origin}` });
   let dropped = 0;
   let away = false;
   const wentAway = (error: Error) => {
     if (away) return;
     away = true;
-    log.warn({ err: { message: error.message } }, "Redis unreachable: change events reach this instance's subscribers only until it returns");
+    log.warn(
+      { err: { message: error.message } },
+      "Redis unreachable: change events reach this instance's subscribers only until it returns",
+    );
   };
   const cameBack = () => {
     if (!away) return;

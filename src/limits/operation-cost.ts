@@ -53,7 +53,11 @@ export function operationCost(
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
     else if (definition.kind === Kind.OPERATION_DEFINITION) operations.push(definition);
   }
-  const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  const operation = operationName
+    ? operations.find((candidate) => candidate.name?.value === operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
   const result: OperationCost = { cost: 0, oversizedPages: [] };
   if (!operation) return result; // execution refuses it with its own error
   const root = schema.getRootType(operation.operation);
@@ -89,7 +93,12 @@ export function operationCost(
   // fragment's cost is worked out once and reused wherever it is spread (walking it again
   // at every spread would let a few lines of nested fragments double the work per level).
   const fragmentCosts = new Map<string, number>();
-  const costOf = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, path: string, spreading: ReadonlySet<string>): number => {
+  const costOf = (
+    selectionSet: SelectionSetNode,
+    parent: GraphQLNamedType | undefined,
+    path: string,
+    spreading: ReadonlySet<string>,
+  ): number => {
     let cost = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.INLINE_FRAGMENT) {
@@ -101,18 +110,25 @@ export function operationCost(
         if (!fragment || spreading.has(name)) continue;
         let fragmentCost = fragmentCosts.get(name);
         if (fragmentCost === undefined) {
-          fragmentCost = costOf(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? undefined, path, new Set([...spreading, name]));
+          fragmentCost = costOf(
+            fragment.selectionSet,
+            schema.getType(fragment.typeCondition.name.value) ?? undefined,
+            path,
+            new Set([...spreading, name]),
+          );
           fragmentCosts.set(name, fragmentCost);
         }
         cost += fragmentCost;
       } else {
         cost += 1;
         if (!selection.selectionSet) continue;
-        const definition = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[selection.name.value] : undefined;
+        const definition =
+          parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[selection.name.value] : undefined;
         const key = selection.alias?.value ?? selection.name.value;
         const fieldPath = path ? `${path}.${key}` : key;
         const pageSize = definition ? pageSizeOf(selection, definition, fieldPath) : undefined;
-        cost += (pageSize ?? 1) * costOf(selection.selectionSet, definition ? getNamedType(definition.type) : undefined, fieldPath, spreading);
+        cost +=
+          (pageSize ?? 1) * costOf(selection.selectionSet, definition ? getNamedType(definition.type) : undefined, fieldPath, spreading);
       }
     }
     return cost;

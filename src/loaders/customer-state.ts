@@ -4,7 +4,13 @@
 // none when the cache has them.
 import DataLoader from "dataloader";
 import type { CustomerSubscription, Feature, PrismaClient } from "../generated/prisma/client.ts";
-import { createEntitlementsMemo, type CustomerState, type Entitlement, type EntitlementFilters, type FeatureInfo } from "../domain/entitlements.ts";
+import {
+  createEntitlementsMemo,
+  type CustomerState,
+  type Entitlement,
+  type EntitlementFilters,
+  type FeatureInfo,
+} from "../domain/entitlements.ts";
 import type { Catalog, CustomerRows, EntitlementCache } from "../cache/entitlement-cache.ts";
 import { notRemovedWhere } from "../db/rules-in-sql.ts";
 import type { EntitlementValue, EntitlementValueInput, FeatureLevel } from "../domain/entitlement-value.ts";
@@ -59,7 +65,9 @@ export async function loadCatalog(prisma: PrismaClient, projectId: string): Prom
     engine: {
       features: new Map(features.map((row) => [row.id, featureInfo(row)])),
       plans: new Map(plans.map((plan) => [plan.id, { id: plan.id, name: plan.name }])),
-      entitlementsByPlan: groupByPlan(planEntitlements.map((row) => ({ planId: row.planId, featureId: row.featureId, value: storedValue(row) }))),
+      entitlementsByPlan: groupByPlan(
+        planEntitlements.map((row) => ({ planId: row.planId, featureId: row.featureId, value: storedValue(row) })),
+      ),
     },
   };
 }

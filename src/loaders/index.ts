@@ -120,11 +120,15 @@ class ProjectLoaders implements Loaders {
     return new DataLoader<string, Customer | null>(async (values) => {
       const projectId = this.projectId;
       if (!projectId) return values.map(() => null);
-      const found = await this.cache.customers(projectId, values.map((value) => ({ by, value })), async (missing) => {
-        const rows = await this.prisma.customer.findMany({ where: { projectId, [by]: { in: missing.map((key) => key.value) } } });
-        const byValue = new Map(rows.map((row) => [row[by], row]));
-        return missing.map((key) => byValue.get(key.value));
-      });
+      const found = await this.cache.customers(
+        projectId,
+        values.map((value) => ({ by, value })),
+        async (missing) => {
+          const rows = await this.prisma.customer.findMany({ where: { projectId, [by]: { in: missing.map((key) => key.value) } } });
+          const byValue = new Map(rows.map((row) => [row[by], row]));
+          return missing.map((key) => byValue.get(key.value));
+        },
+      );
       return found.map((customer) => customer ?? null);
     });
   }

@@ -12,8 +12,7 @@ import type { Logger } from "../logger.ts";
 import { requestIdOf } from "./request-id.ts";
 
 const CONTRACT_CODES = new Set<string>(Object.values(ErrorCode));
-const hasCode = (error: GraphQLError) =>
-  typeof error.extensions?.code === "string" && CONTRACT_CODES.has(error.extensions.code);
+const hasCode = (error: GraphQLError) => typeof error.extensions?.code === "string" && CONTRACT_CODES.has(error.extensions.code);
 
 /** `replacement`'s message and extensions at `located`'s place in the operation (locations, path). */
 function atLocationOf(located: unknown, replacement: GraphQLError): GraphQLError {
@@ -70,10 +69,12 @@ export function createErrorMapper(log: Logger): ErrorMapper {
  * Yoga's masking runs after and passes coded errors through.
  */
 export function useRequestErrorMasking(mapError: ErrorMapper): Plugin<{ requestId: string }> {
-  const mapResult = (requestId: string) => ({ result, setResult }: { result: { errors?: readonly GraphQLError[] }; setResult: (result: never) => void }) => {
-    if (!result.errors?.length) return;
-    setResult({ ...result, errors: result.errors.map((error) => mapError(error, requestId)) } as never);
-  };
+  const mapResult =
+    (requestId: string) =>
+    ({ result, setResult }: { result: { errors?: readonly GraphQLError[] }; setResult: (result: never) => void }) => {
+      if (!result.errors?.length) return;
+      setResult({ ...result, errors: result.errors.map((error) => mapError(error, requestId)) } as never);
+    };
   return {
     onExecute: ({ args }) => ({
       onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, mapResult(args.contextValue.requestId)),

@@ -34,8 +34,7 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxBodyBytes: 512 * 1024,
 };
 
-const tooComplex = (message: string, extensions: Record<string, unknown>) =>
-  new ApiError(ErrorCode.QUERY_TOO_COMPLEX, message, extensions);
+const tooComplex = (message: string, extensions: Record<string, unknown>) => new ApiError(ErrorCode.QUERY_TOO_COMPLEX, message, extensions);
 
 /** Armor reports "Syntax Error: Query depth limit of 12 exceeded, found 13."; ours says what it is. */
 const asTooComplex = (_context: unknown, error: GraphQLError) => {
@@ -60,10 +59,19 @@ function useOperationCost(maxCost: number): Plugin {
   return refuseBeforeRunning(({ schema, document, operationName, variableValues }) => {
     const { cost, oversizedPages } = operationCost(schema, document, operationName, variableValues, PAGE_SIZE_LIMITS);
     if (oversizedPages.length > 0) {
-      return validationFailed(oversizedPages.map(({ field, value }) => ({ field, message: `must be at most ${PAGE_SIZE_LIMITS.maxPageSize} (asked for ${value}); page with \`after\`/\`before\`` })));
+      return validationFailed(
+        oversizedPages.map(({ field, value }) => ({
+          field,
+          message: `must be at most ${PAGE_SIZE_LIMITS.maxPageSize} (asked for ${value}); page with \`after\`/\`before\``,
+        })),
+      );
     }
-    if (!(cost <= maxCost)) { // also a cost past any number (NaN from 0 × Infinity)
-      return tooComplex(`This operation would cost ${cost}, over the limit of ${maxCost}: every field counts once per object it is asked of, so ask for smaller pages or fewer nested connections.`, { cost, maxCost });
+    if (!(cost <= maxCost)) {
+      // also a cost past any number (NaN from 0 × Infinity)
+      return tooComplex(
+        `This operation would cost ${cost}, over the limit of ${maxCost}: every field counts once per object it is asked of, so ask for smaller pages or fewer nested connections.`,
+        { cost, maxCost },
+      );
     }
     return null;
   });

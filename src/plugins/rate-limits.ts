@@ -23,7 +23,9 @@ function costOf(document: DocumentNode, operationName: string | null | undefined
   if (operation?.operation !== "mutation") return { bucket: "requests", points: 1 };
   const fields = operation.selectionSet.selections;
   const records = fields.filter((selection) => selection.kind === Kind.FIELD && USAGE_OPERATIONS.has(selection.name.value)).length;
-  const onlyUsage = fields.every((selection) => selection.kind === Kind.FIELD && (USAGE_OPERATIONS.has(selection.name.value) || selection.name.value === "__typename"));
+  const onlyUsage = fields.every(
+    (selection) => selection.kind === Kind.FIELD && (USAGE_OPERATIONS.has(selection.name.value) || selection.name.value === "__typename"),
+  );
   return onlyUsage && records > 0 ? { bucket: "usage", points: records } : { bucket: "requests", points: 1 };
 }
 

@@ -6,7 +6,13 @@ import type { Plugin } from "graphql-yoga";
 export type Refusal = (args: ExecutionArgs) => GraphQLError | null | Promise<GraphQLError | null>;
 
 export function refuseBeforeRunning(refusal: Refusal): Plugin {
-  const hook = ({ args, setResultAndStopExecution }: { args: ExecutionArgs; setResultAndStopExecution(result: { errors: GraphQLError[] }): void }) => {
+  const hook = ({
+    args,
+    setResultAndStopExecution,
+  }: {
+    args: ExecutionArgs;
+    setResultAndStopExecution(result: { errors: GraphQLError[] }): void;
+  }) => {
     const stopOn = (error: GraphQLError | null) => {
       if (error) setResultAndStopExecution({ errors: [error] });
     };

@@ -34,7 +34,9 @@ const CreatedApiKey = builder.objectRef<{ apiKey: ApiKey; secret: string }>("Cre
 const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
   fields: (t) => ({
     name: t.string({ required: true }).validate(text(100)),
-    scopes: t.field({ type: [ApiKeyScopeEnum], required: true }).validate(z.array(z.enum(["READ", "WRITE", "ADMIN"])).min(1, "give at least one scope")),
+    scopes: t
+      .field({ type: [ApiKeyScopeEnum], required: true })
+      .validate(z.array(z.enum(["READ", "WRITE", "ADMIN"])).min(1, "give at least one scope")),
   }),
 });
 
@@ -61,6 +63,8 @@ builder.mutationFields((t) => ({
     description: "Revokes a key at once. The project's last active ADMIN key cannot be revoked.",
     args: { id: t.arg.id({ required: true }).validate(globalId("ApiKey")) },
     resolve: async (query, _root, args, context) =>
-      asSelected(query, await access.revokeApiKey(scopeOf(context), args.id), (selected) => context.prisma.apiKey.findUniqueOrThrow(selected)),
+      asSelected(query, await access.revokeApiKey(scopeOf(context), args.id), (selected) =>
+        context.prisma.apiKey.findUniqueOrThrow(selected),
+      ),
   }),
 }));

@@ -94,9 +94,7 @@ export const builder = new SchemaBuilder<{
     validationError: (result) =>
       validationFailed(
         result.issues.map((issue) => ({
-          field: (issue.path ?? [])
-            .map((segment) => (typeof segment === "object" ? String(segment.key) : String(segment)))
-            .join("."),
+          field: (issue.path ?? []).map((segment) => (typeof segment === "object" ? String(segment.key) : String(segment))).join("."),
           message: issue.message,
         })),
       ),
@@ -106,7 +104,6 @@ export const builder = new SchemaBuilder<{
 builder.globalConnectionField("totalCount", (t) =>
   t.int({
     nullable: false,
-    resolve: (connection) =>
-      typeof connection.totalCount === "function" ? connection.totalCount() : connection.totalCount,
+    resolve: (connection) => (typeof connection.totalCount === "function" ? connection.totalCount() : connection.totalCount),
   }),
 );

@@ -3,7 +3,11 @@ import { z } from "zod";
 import { builder } from "./builder.ts";
 import { CustomerRef } from "./customer.ts";
 import { scopeOf } from "../context.ts";
-import { createCustomerToken, DEFAULT_TOKEN_TTL_SECONDS as DEFAULT_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS as MAX_TTL_SECONDS } from "../services/access.ts";
+import {
+  createCustomerToken,
+  DEFAULT_TOKEN_TTL_SECONDS as DEFAULT_TTL_SECONDS,
+  MAX_TOKEN_TTL_SECONDS as MAX_TTL_SECONDS,
+} from "../services/access.ts";
 
 const CustomerTokenType = builder.objectRef<{ token: string; expiresAt: Date }>("CustomerToken").implement({
   fields: (t) => ({
@@ -19,7 +23,9 @@ builder.mutationField("createCustomerToken", (t) =>
     description: `A token for one customer, valid ttlSeconds (default ${DEFAULT_TTL_SECONDS}, at most ${MAX_TTL_SECONDS}): send it as \`Authorization: Bearer <token>\` to read that customer's entitlements and check them.`,
     args: {
       customer: t.arg({ type: CustomerRef, required: true }),
-      ttlSeconds: t.arg.int().validate(z.number().int().min(60, "must be at least 60").max(MAX_TTL_SECONDS, `must be at most ${MAX_TTL_SECONDS}`).nullish()),
+      ttlSeconds: t.arg
+        .int()
+        .validate(z.number().int().min(60, "must be at least 60").max(MAX_TTL_SECONDS, `must be at most ${MAX_TTL_SECONDS}`).nullish()),
     },
     resolve: (_root, args, context) => createCustomerToken(scopeOf(context), context.customerTokenSecret, args.customer, args.ttlSeconds),
   }),

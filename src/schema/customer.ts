@@ -20,10 +20,7 @@ export const CustomerNode = builder.prismaNode("Customer", {
   }),
 });
 
-const CustomerConnection = builder.connectionObject(
-  { type: CustomerNode, name: "CustomerConnection" },
-  { name: "CustomerEdge" },
-);
+const CustomerConnection = builder.connectionObject({ type: CustomerNode, name: "CustomerConnection" }, { name: "CustomerEdge" });
 
 export const CustomerRef = builder.inputType("CustomerRef", {
   description: "A customer by global ID or by externalId (exactly one).",
@@ -84,9 +81,12 @@ builder.queryFields((t) => ({
     resolve: async (query, _root, args, context) => {
       const lookup = byIdOrKey(args, "externalId");
       // Asked for nothing stored with it (relations): the record alone, from the cache.
-      const customer = Object.keys(query).length === 0
-        ? await (args.id ? context.loaders.customerById.load(args.id) : context.loaders.customerByExternalId.load(String(args.externalId)))
-        : await context.prisma.customer.findFirst({ ...query, where: { projectId: projectIdOf(context), ...lookup.where } });
+      const customer =
+        Object.keys(query).length === 0
+          ? await (args.id
+              ? context.loaders.customerById.load(args.id)
+              : context.loaders.customerByExternalId.load(String(args.externalId)))
+          : await context.prisma.customer.findFirst({ ...query, where: { projectId: projectIdOf(context), ...lookup.where } });
       requireVisibleCustomer(scopeOf(context), customer?.id);
       return foundOrThrow("Customer", lookup, customer);
     },
@@ -98,8 +98,7 @@ builder.queryFields((t) => ({
       authScopes: { read: true },
       description: "The project's customers, oldest first; `search` matches externalId, name or email.",
       args: { search: t.arg.string().validate(text(200).nullish()) },
-      resolve: (query, _root, args, context) =>
-        context.prisma.customer.findMany({ ...query, where: customerFilter(args.search, context) }),
+      resolve: (query, _root, args, context) => context.prisma.customer.findMany({ ...query, where: customerFilter(args.search, context) }),
       totalCount: (_root, args, context) => context.prisma.customer.count({ where: customerFilter(args.search, context) }),
     },
     CustomerConnection,
@@ -112,13 +111,17 @@ builder.mutationFields((t) => ({
     authScopes: { write: true },
     args: { input: t.arg({ type: CreateCustomerInput, required: true }) },
     resolve: async (query, _root, { input }, context) =>
-      asSelected(query, await customers.createCustomer(scopeOf(context), input), (selected) => context.prisma.customer.findUniqueOrThrow(selected)),
+      asSelected(query, await customers.createCustomer(scopeOf(context), input), (selected) =>
+        context.prisma.customer.findUniqueOrThrow(selected),
+      ),
   }),
   updateCustomer: t.prismaField({
     type: "Customer",
     authScopes: { write: true },
     args: { input: t.arg({ type: UpdateCustomerInput, required: true }) },
     resolve: async (query, _root, { input }, context) =>
-      asSelected(query, await customers.updateCustomer(scopeOf(context), input), (selected) => context.prisma.customer.findUniqueOrThrow(selected)),
+      asSelected(query, await customers.updateCustomer(scopeOf(context), input), (selected) =>
+        context.prisma.customer.findUniqueOrThrow(selected),
+      ),
   }),
 }));

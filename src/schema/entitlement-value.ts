@@ -25,8 +25,10 @@ export function entitlementValueOutputFields<Shape>(
   t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Shape>,
   valueFor: (parent: Shape, context: Context) => EntitlementValue | Promise<EntitlementValue>,
 ) {
-  const field = <K extends keyof EntitlementValue>(key: K) => async (parent: Shape, _args: object, context: Context) =>
-    (await valueFor(parent, context))[key];
+  const field =
+    <K extends keyof EntitlementValue>(key: K) =>
+    async (parent: Shape, _args: object, context: Context) =>
+      (await valueFor(parent, context))[key];
   return {
     isEnabled: t.boolean({ resolve: field("isEnabled") }),
     usageLimit: t.int({

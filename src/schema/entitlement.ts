@@ -178,15 +178,13 @@ const quantityToCheck = z
   .min(0, "must be at least 0")
   .max(1e12, "must be at most 1e12");
 
-const EntitlementCheckType = builder
-  .objectRef<EntitlementCheck>("EntitlementCheck")
-  .implement({
-    fields: (t) => ({
-      allowed: t.exposeBoolean("allowed"),
-      reason: t.field({ type: CheckReasonEnum, resolve: (result) => result.reason }),
-      entitlement: t.field({ type: CustomerEntitlementType, nullable: true, resolve: (result) => result.entitlement }),
-    }),
-  });
+const EntitlementCheckType = builder.objectRef<EntitlementCheck>("EntitlementCheck").implement({
+  fields: (t) => ({
+    allowed: t.exposeBoolean("allowed"),
+    reason: t.field({ type: CheckReasonEnum, resolve: (result) => result.reason }),
+    entitlement: t.field({ type: CustomerEntitlementType, nullable: true, resolve: (result) => result.entitlement }),
+  }),
+});
 
 builder.queryField("checkEntitlement", (t) =>
   t.field({

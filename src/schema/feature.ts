@@ -40,10 +40,7 @@ export const FeatureNode = builder.prismaNode("Feature", {
   }),
 });
 
-const FeatureConnection = builder.connectionObject(
-  { type: FeatureNode, name: "FeatureConnection" },
-  { name: "FeatureEdge" },
-);
+const FeatureConnection = builder.connectionObject({ type: FeatureNode, name: "FeatureConnection" }, { name: "FeatureEdge" });
 
 const FeatureLevelInput = builder.inputType("FeatureLevelInput", {
   fields: (t) => ({
@@ -113,8 +110,7 @@ builder.queryFields((t) => ({
         types: t.arg({ type: [FeatureTypeEnum] }),
         status: t.arg({ type: CatalogStatusEnum }),
       },
-      resolve: (query, _root, args, context) =>
-        context.prisma.feature.findMany({ ...query, where: featureFilter(args, context) }),
+      resolve: (query, _root, args, context) => context.prisma.feature.findMany({ ...query, where: featureFilter(args, context) }),
       totalCount: (_root, args, context) => context.prisma.feature.count({ where: featureFilter(args, context) }),
     },
     FeatureConnection,
@@ -127,14 +123,18 @@ builder.mutationFields((t) => ({
     authScopes: { write: true },
     args: { input: t.arg({ type: CreateFeatureInput, required: true }) },
     resolve: async (query, _root, { input }, context) =>
-      asSelected(query, await catalog.createFeature(scopeOf(context), input), (selected) => context.prisma.feature.findUniqueOrThrow(selected)),
+      asSelected(query, await catalog.createFeature(scopeOf(context), input), (selected) =>
+        context.prisma.feature.findUniqueOrThrow(selected),
+      ),
   }),
   updateFeature: t.prismaField({
     type: "Feature",
     authScopes: { write: true },
     args: { input: t.arg({ type: UpdateFeatureInput, required: true }) },
     resolve: async (query, _root, { input }, context) =>
-      asSelected(query, await catalog.updateFeature(scopeOf(context), input), (selected) => context.prisma.feature.findUniqueOrThrow(selected)),
+      asSelected(query, await catalog.updateFeature(scopeOf(context), input), (selected) =>
+        context.prisma.feature.findUniqueOrThrow(selected),
+      ),
   }),
   archiveFeature: t.prismaField({
     type: "Feature",
@@ -142,6 +142,8 @@ builder.mutationFields((t) => ({
     description: "Stops the feature being added anywhere new; what already uses it keeps working.",
     args: { id: t.arg.id({ required: true }).validate(globalId("Feature")) },
     resolve: async (query, _root, args, context) =>
-      asSelected(query, await catalog.archiveFeature(scopeOf(context), args.id), (selected) => context.prisma.feature.findUniqueOrThrow(selected)),
+      asSelected(query, await catalog.archiveFeature(scopeOf(context), args.id), (selected) =>
+        context.prisma.feature.findUniqueOrThrow(selected),
+      ),
   }),
 }));

@@ -70,6 +70,8 @@ builder.mutationFields((t) => ({
     description: "Ends the grant at `at` (default: now); its history stays.",
     args: { id: t.arg.id({ required: true }).validate(globalId("Grant")), at: t.arg({ type: "DateTime" }) },
     resolve: async (query, _root, args, context) =>
-      asSelected(query, await grants.voidGrant(scopeOf(context), args.id, args.at), (selected) => context.prisma.grant.findUniqueOrThrow(selected)),
+      asSelected(query, await grants.voidGrant(scopeOf(context), args.id, args.at), (selected) =>
+        context.prisma.grant.findUniqueOrThrow(selected),
+      ),
   }),
 }));

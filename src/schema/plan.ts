@@ -43,10 +43,7 @@ const PlanEntitlementNode = builder.prismaNode("PlanEntitlement", {
 });
 builder.objectFields(PlanEntitlementNode, (t) => entitlementValueOutputFields(t, (entitlement) => entitlement));
 
-const planFilter = (
-  args: { kind?: Plan["kind"] | null; status?: Plan["status"] | null },
-  context: Context,
-): Prisma.PlanWhereInput => ({
+const planFilter = (args: { kind?: Plan["kind"] | null; status?: Plan["status"] | null }, context: Context): Prisma.PlanWhereInput => ({
   projectId: projectIdOf(context),
   ...(args.kind ? { kind: args.kind } : {}),
   ...(args.status ? { status: args.status } : {}),
@@ -150,7 +147,9 @@ builder.mutationFields((t) => ({
     description: "Stops the plan being subscribed to or added anew; existing subscriptions keep it.",
     args: { id: t.arg.id({ required: true }).validate(globalId("Plan")) },
     resolve: async (query, _root, args, context) =>
-      asSelected(query, await catalog.archivePlan(scopeOf(context), args.id), (selected) => context.prisma.plan.findUniqueOrThrow(selected)),
+      asSelected(query, await catalog.archivePlan(scopeOf(context), args.id), (selected) =>
+        context.prisma.plan.findUniqueOrThrow(selected),
+      ),
   }),
   setPlanEntitlement: t.prismaField({
     type: "PlanEntitlement",
@@ -170,6 +169,8 @@ builder.mutationFields((t) => ({
       featureKey: t.arg.string({ required: true }).validate(catalogKey),
     },
     resolve: async (query, _root, args, context) =>
-      asSelected(query, await catalog.removePlanEntitlement(scopeOf(context), args), (selected) => context.prisma.plan.findUniqueOrThrow(selected)),
+      asSelected(query, await catalog.removePlanEntitlement(scopeOf(context), args), (selected) =>
+        context.prisma.plan.findUniqueOrThrow(selected),
+      ),
   }),
 }));

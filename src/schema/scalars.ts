@@ -6,8 +6,7 @@ import { ErrorCode } from "../errors.ts";
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 const MAX_METADATA_BYTES = 16_384;
 
-const invalidScalar = (message: string) =>
-  new GraphQLError(message, { extensions: { code: ErrorCode.VALIDATION_ERROR } });
+const invalidScalar = (message: string) => new GraphQLError(message, { extensions: { code: ErrorCode.VALIDATION_ERROR } });
 
 function parseDateTime(value: unknown): Date {
   if (typeof value !== "string" || !RFC3339.test(value)) {

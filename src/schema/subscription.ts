@@ -70,9 +70,7 @@ export const SubscriptionNode = builder.prismaNode("CustomerSubscription", {
   }),
 });
 
-function currentPhase<P extends { planId: string; quantity: number; startsAt: Date; endsAt: Date | null; id: string }>(
-  phases: P[],
-): P {
+function currentPhase<P extends { planId: string; quantity: number; startsAt: Date; endsAt: Date | null; id: string }>(phases: P[]): P {
   const phase = representativePhase(phases, new Date());
   if (!phase) throw new Error("A subscription without phases was found");
   return phase;

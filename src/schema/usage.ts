@@ -36,9 +36,11 @@ const RecordUsageInput = builder.inputType("RecordUsageInput", {
     featureKey: t.string({ required: true }).validate(catalogKey),
     quantity: t.float().validate(usageQuantity.nullish()),
     timestamp: t.field({ type: "DateTime" }),
-    idempotencyKey: t.string({
-      description: "A retried call with the same key records nothing new and returns the first record.",
-    }).validate(idempotencyKey.nullish()),
+    idempotencyKey: t
+      .string({
+        description: "A retried call with the same key records nothing new and returns the first record.",
+      })
+      .validate(idempotencyKey.nullish()),
   }),
 });
 
@@ -51,21 +53,19 @@ const ConsumeInput = builder.inputType("ConsumeInput", {
   }),
 });
 
-const ConsumeResultType = builder
-  .objectRef<ConsumeOutcome>("ConsumeResult")
-  .implement({
-    fields: (t) => ({
-      allowed: t.exposeBoolean("allowed"),
-      reason: t.field({ type: CheckReasonEnum, resolve: (result) => result.reason }),
-      record: t.field({
-        type: UsageRecordNode,
-        nullable: true,
-        description: "The usage record written; null when the request was refused.",
-        resolve: (result) => result.record,
-      }),
-      entitlement: t.field({ type: CustomerEntitlementType, nullable: true, resolve: (result) => result.entitlement }),
+const ConsumeResultType = builder.objectRef<ConsumeOutcome>("ConsumeResult").implement({
+  fields: (t) => ({
+    allowed: t.exposeBoolean("allowed"),
+    reason: t.field({ type: CheckReasonEnum, resolve: (result) => result.reason }),
+    record: t.field({
+      type: UsageRecordNode,
+      nullable: true,
+      description: "The usage record written; null when the request was refused.",
+      resolve: (result) => result.record,
     }),
-  });
+    entitlement: t.field({ type: CustomerEntitlementType, nullable: true, resolve: (result) => result.entitlement }),
+  }),
+});
 
 builder.mutationFields((t) => ({
   recordUsage: t.prismaField({
@@ -74,7 +74,9 @@ builder.mutationFields((t) => ({
     description: "Records usage of a METERED feature whatever the limit; late events count in the period they fall in.",
     args: { input: t.arg({ type: RecordUsageInput, required: true }) },
     resolve: async (query, _root, { input }, context) =>
-      asSelected(query, await usage.recordUsage(scopeOf(context), input), (selected) => context.prisma.usageRecord.findUniqueOrThrow(selected)),
+      asSelected(query, await usage.recordUsage(scopeOf(context), input), (selected) =>
+        context.prisma.usageRecord.findUniqueOrThrow(selected),
+      ),
   }),
   consumeEntitlement: t.field({
     type: ConsumeResultType,

@@ -62,8 +62,7 @@ export async function seedDemo(prisma: PrismaClient, projectId: string, now = ne
       ],
     });
 
-    const plan = (key: string, name: string, kind: "PLAN" | "ADDON") =>
-      tx.plan.create({ data: { projectId, key, name, kind } });
+    const plan = (key: string, name: string, kind: "PLAN" | "ADDON") => tx.plan.create({ data: { projectId, key, name, kind } });
     const starter = await plan("starter", "Starter", "PLAN");
     const pro = await plan("pro", "Pro", "PLAN");
     const extraCalls = await plan("extra-api-calls", "Extra API calls", "ADDON");

@@ -7,7 +7,10 @@ import { invalidOperation, notFound } from "../errors.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
 
-export async function createApiKey(scope: ProjectScope, input: { name: string; scopes: readonly ApiKeyScope[] }): Promise<{ apiKey: ApiKey; secret: string }> {
+export async function createApiKey(
+  scope: ProjectScope,
+  input: { name: string; scopes: readonly ApiKeyScope[] },
+): Promise<{ apiKey: ApiKey; secret: string }> {
   const secret = generateApiKeySecret();
   const apiKey = await scope.prisma.apiKey.create({
     data: {
@@ -45,7 +48,16 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 export const MAX_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 
 /** A token that can only read this one customer's entitlements and check them. */
-export async function createCustomerToken(scope: ProjectScope, signingSecret: string, customerRef: CustomerRef, ttlSeconds: number | null | undefined) {
+export async function createCustomerToken(
+  scope: ProjectScope,
+  signingSecret: string,
+  customerRef: CustomerRef,
+  ttlSeconds: number | null | undefined,
+) {
   const customer = await resolveCustomerRef(scope, customerRef, "customer");
-  return issueCustomerToken(signingSecret, { projectId: scope.projectId, customerId: customer.id }, ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS);
+  return issueCustomerToken(
+    signingSecret,
+    { projectId: scope.projectId, customerId: customer.id },
+    ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
+  );
 }

@@ -1,6 +1,13 @@
 // The catalog: features, plans and add-ons, and what each plan gives per feature. Its rules
 // (keys unique per project, archived things not used anew, complete values) and its writes.
-import { checkEntitlementValue, checkFeatureLevels, mergeEntitlementValue, type EntitlementValue, type EntitlementValueInput, type FeatureLevel } from "../domain/entitlement-value.ts";
+import {
+  checkEntitlementValue,
+  checkFeatureLevels,
+  mergeEntitlementValue,
+  type EntitlementValue,
+  type EntitlementValueInput,
+  type FeatureLevel,
+} from "../domain/entitlement-value.ts";
 import { refusingDuplicates } from "../db/errors.ts";
 import { notRemovedWhere } from "../db/rules-in-sql.ts";
 import type { Feature, Plan, PlanEntitlement, Prisma } from "../generated/prisma/client.ts";
@@ -31,7 +38,12 @@ export async function featureByKey(scope: ProjectScope, key: string, field: stri
  * An archived feature keeps working where it is used, but is not used anew: `alreadyUsed`
  * says whether this use exists (and is being edited) rather than created.
  */
-export function requireUsableFeature(feature: Feature, alreadyUsed: boolean, use: "added to a plan" | "overridden" | "granted", field: string) {
+export function requireUsableFeature(
+  feature: Feature,
+  alreadyUsed: boolean,
+  use: "added to a plan" | "overridden" | "granted",
+  field: string,
+) {
   if (feature.status === "ARCHIVED" && !alreadyUsed) {
     throw invalidOperation(`Feature "${feature.key}" is archived and cannot be ${use} anew`, field);
   }
@@ -76,7 +88,10 @@ async function ownedFeature(scope: ProjectScope, id: string, field: string): Pro
 
 const catalogWrite = <T>(scope: ProjectScope, write: () => Promise<T>) => invalidatingWrite(scope, { catalog: true }, write);
 
-export async function createFeature(scope: ProjectScope, input: FeatureInput & { key: string; name: string; type: Feature["type"] }): Promise<Feature> {
+export async function createFeature(
+  scope: ProjectScope,
+  input: FeatureInput & { key: string; name: string; type: Feature["type"] },
+): Promise<Feature> {
   const create = () =>
     scope.prisma.feature.create({
       data: {
@@ -91,7 +106,10 @@ export async function createFeature(scope: ProjectScope, input: FeatureInput & {
         metadata: input.metadata ?? undefined,
       },
     });
-  return refusingDuplicates(() => catalogWrite(scope, create), () => alreadyExists("feature", "input.key", input.key));
+  return refusingDuplicates(
+    () => catalogWrite(scope, create),
+    () => alreadyExists("feature", "input.key", input.key),
+  );
 }
 
 export async function updateFeature(scope: ProjectScope, input: FeatureInput & { id: string }): Promise<Feature> {
@@ -140,7 +158,10 @@ export interface PlanInput {
   metadata?: Json | null;
 }
 
-export async function createPlan(scope: ProjectScope, input: PlanInput & { key: string; name: string; kind?: Plan["kind"] | null }): Promise<Plan> {
+export async function createPlan(
+  scope: ProjectScope,
+  input: PlanInput & { key: string; name: string; kind?: Plan["kind"] | null },
+): Promise<Plan> {
   const create = () =>
     scope.prisma.plan.create({
       data: {
@@ -152,7 +173,10 @@ export async function createPlan(scope: ProjectScope, input: PlanInput & { key: 
         metadata: input.metadata ?? undefined,
       },
     });
-  return refusingDuplicates(() => catalogWrite(scope, create), () => alreadyExists("plan", "input.key", input.key));
+  return refusingDuplicates(
+    () => catalogWrite(scope, create),
+    () => alreadyExists("plan", "input.key", input.key),
+  );
 }
 
 export async function updatePlan(scope: ProjectScope, input: PlanInput & { id: string }): Promise<Plan> {

@@ -21,10 +21,7 @@ export async function watchChanges(scope: ProjectScope, input: { customer?: Cust
 }
 
 /** Publishes a change of these feature keys, if there are any; true when it did. */
-export function publishChange(
-  events: EventBus,
-  change: Omit<EntitlementChange, "occurredAt"> & { occurredAt?: Date },
-): boolean {
+export function publishChange(events: EventBus, change: Omit<EntitlementChange, "occurredAt"> & { occurredAt?: Date }): boolean {
   if (change.changedFeatureKeys.length === 0) return false;
   events.publish({ ...change, occurredAt: (change.occurredAt ?? new Date()).toISOString() });
   return true;
@@ -42,20 +39,32 @@ const publishDifference = (
 async function observeNow(scope: ProjectScope, customerIds: readonly string[]) {
   const loaders = createLoaders(scope.prisma, scope.projectId, scope.cache);
   const now = new Date();
-  return new Map(await Promise.all(customerIds.map(async (customerId) => [customerId, await observedAt(loaders, customerId, now)] as const)));
+  return new Map(
+    await Promise.all(customerIds.map(async (customerId) => [customerId, await observedAt(loaders, customerId, now)] as const)),
+  );
 }
 
 /**
  * Runs a write that concerns a few known customers, invalidating what it changed, then
  * publishes what it changed for them.
  */
-export async function withChangeEvents<T>(scope: ProjectScope, customerIds: readonly string[], cause: ChangeCause, write: () => Promise<T>): Promise<T> {
+export async function withChangeEvents<T>(
+  scope: ProjectScope,
+  customerIds: readonly string[],
+  cause: ChangeCause,
+  write: () => Promise<T>,
+): Promise<T> {
   const ids = [...new Set(customerIds)];
   const before = await observeNow(scope, ids);
   const result = await invalidatingWrite(scope, cause === "USAGE_CHANGED" ? { usageOf: ids } : { customerIds: ids }, write);
   const after = await observeNow(scope, ids);
   for (const customerId of ids) {
-    publishDifference(scope.events, { projectId: scope.projectId, customerId, cause }, before.get(customerId) ?? new Map(), after.get(customerId) ?? new Map());
+    publishDifference(
+      scope.events,
+      { projectId: scope.projectId, customerId, cause },
+      before.get(customerId) ?? new Map(),
+      after.get(customerId) ?? new Map(),
+    );
   }
   return result;
 }

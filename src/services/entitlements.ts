@@ -42,7 +42,9 @@ export async function readEntitlements(
   at: Date,
   { filters = {}, state }: ReadOptions = {},
 ): Promise<EvaluatedEntitlement[]> {
-  const entitlements = state ? entitlementsAt(state, at, filters) : (await loaders.customerState.load(customerId)).entitlementsAt(at, filters);
+  const entitlements = state
+    ? entitlementsAt(state, at, filters)
+    : (await loaders.customerState.load(customerId)).entitlementsAt(at, filters);
   return entitlements.map((entitlement) => evaluated(loaders, customerId, at, entitlement));
 }
 
@@ -72,7 +74,10 @@ export async function observedAt(loaders: Loaders, customerId: string, at: Date,
  * loaders of its own: a subscriber's request context outlives its events.
  */
 const evaluatedEvents = new WeakMap<EntitlementChange, Promise<EvaluatedEntitlement[]>>();
-export function entitlementsAfterChange(infrastructure: Pick<Infrastructure, "prisma" | "cache">, change: EntitlementChange): Promise<EvaluatedEntitlement[]> {
+export function entitlementsAfterChange(
+  infrastructure: Pick<Infrastructure, "prisma" | "cache">,
+  change: EntitlementChange,
+): Promise<EvaluatedEntitlement[]> {
   let found = evaluatedEvents.get(change);
   if (!found) {
     const loaders = createLoaders(infrastructure.prisma, change.projectId, infrastructure.cache);

@@ -38,7 +38,11 @@ export function requireVisibleCustomer(scope: Pick<ProjectScope, "visibleCustome
  * Runs a write, then (committed or not) drops what it may have changed from this instance's
  * cache and tells the other instances to do the same.
  */
-export async function invalidatingWrite<T>(scope: ProjectScope, change: Omit<Invalidation, "projectId">, write: () => Promise<T>): Promise<T> {
+export async function invalidatingWrite<T>(
+  scope: ProjectScope,
+  change: Omit<Invalidation, "projectId">,
+  write: () => Promise<T>,
+): Promise<T> {
   try {
     return await write();
   } finally {

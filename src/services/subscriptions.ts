@@ -4,7 +4,13 @@ import { resolveOverrideValue, type EntitlementValue, type EntitlementValueInput
 import { planChange, representativePhase, sortPhases } from "../domain/phases.ts";
 import { subscriptionStatus } from "../domain/subscription-status.ts";
 import { isBefore, latest } from "../domain/time.ts";
-import type { CustomerSubscription, Prisma, SubscriptionAddon, SubscriptionOverride, SubscriptionPhase } from "../generated/prisma/client.ts";
+import type {
+  CustomerSubscription,
+  Prisma,
+  SubscriptionAddon,
+  SubscriptionOverride,
+  SubscriptionPhase,
+} from "../generated/prisma/client.ts";
 import type { Loaders } from "../loaders/index.ts";
 import { notRemovedWhere } from "../db/rules-in-sql.ts";
 import { invalidInput, invalidOperation, notFound } from "../errors.ts";
@@ -114,7 +120,10 @@ export async function changeSubscriptionPlan(
 }
 
 /** Cancels now (entitlements end now) or at `at`. */
-export async function cancelSubscription(scope: ProjectScope, input: { subscriptionId: string; at?: Date | null }): Promise<CustomerSubscription> {
+export async function cancelSubscription(
+  scope: ProjectScope,
+  input: { subscriptionId: string; at?: Date | null },
+): Promise<CustomerSubscription> {
   const subscription = await ownedSubscription(scope, input.subscriptionId, "input.subscriptionId");
   requireRunning(subscription, new Date(), "input.subscriptionId");
   return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, () =>
@@ -122,7 +131,10 @@ export async function cancelSubscription(scope: ProjectScope, input: { subscript
   );
 }
 
-export async function addSubscriptionAddon(scope: ProjectScope, input: AddonInput & { subscriptionId: string }): Promise<SubscriptionAddon> {
+export async function addSubscriptionAddon(
+  scope: ProjectScope,
+  input: AddonInput & { subscriptionId: string },
+): Promise<SubscriptionAddon> {
   const subscription = await ownedSubscription(scope, input.subscriptionId, "input.subscriptionId");
   const addon = await usablePlan(scope, input.addonId, "input.addonId", "ADDON");
   const startsAt = input.startsAt ?? latest(new Date(), subscription.startsAt);

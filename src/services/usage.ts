@@ -92,7 +92,15 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
       const decision = check(entitlement, used, quantity);
       if (!decision.allowed) return { ...decision, record: null };
       const record = await tx.usageRecord.create({
-        data: { projectId, customerId: customer.id, featureId: feature.id, quantity, timestamp: now, idempotencyKey: input.idempotencyKey ?? null, consumeReason: decision.reason },
+        data: {
+          projectId,
+          customerId: customer.id,
+          featureId: feature.id,
+          quantity,
+          timestamp: now,
+          idempotencyKey: input.idempotencyKey ?? null,
+          consumeReason: decision.reason,
+        },
       });
       return { ...decision, record };
     }),

@@ -42,7 +42,16 @@ async function findTransitions(prisma: PrismaClient, window: ScanWindow): Promis
   const [subscriptions, phases, addons, grants] = await Promise.all([
     prisma.customerSubscription.findMany({
       where: { OR: [{ startsAt: range }, { endsAt: range }, { trialEndsAt: range }, { canceledAt: range }] },
-      select: { id: true, projectId: true, customerId: true, startsAt: true, endsAt: true, trialEndsAt: true, canceledAt: true, updatedAt: true },
+      select: {
+        id: true,
+        projectId: true,
+        customerId: true,
+        startsAt: true,
+        endsAt: true,
+        trialEndsAt: true,
+        canceledAt: true,
+        updatedAt: true,
+      },
     }),
     prisma.subscriptionPhase.findMany({
       where: { OR: [{ startsAt: range }, { endsAt: range }] },
@@ -102,7 +111,10 @@ async function announce(prisma: PrismaClient, events: EventBus, window: ScanWind
             readEntitlements(loaders, entry.customerId, window.to, { state }),
           ]);
           const [beforeSnapshot, afterSnapshot] = await Promise.all([observed(before), observed(after)]);
-          const explained = featuresFedBy([...before, ...after].map((evaluated) => evaluated.entitlement), entry);
+          const explained = featuresFedBy(
+            [...before, ...after].map((evaluated) => evaluated.entitlement),
+            entry,
+          );
           const changed = changedFeatureKeys(beforeSnapshot, afterSnapshot).filter((key) => explained.has(key));
           return publishChange(events, {
             projectId,

@@ -59,7 +59,10 @@ async function projectWithCustomers(size: number): Promise<string> {
     );
     await run(
       `mutation { ${batch
-        .map((i) => `o${i}: setSubscriptionOverride(input: { subscriptionId: "${created[`s${i}`].id}", featureKey: "api-calls", usageLimit: 500 }) { id }`)
+        .map(
+          (i) =>
+            `o${i}: setSubscriptionOverride(input: { subscriptionId: "${created[`s${i}`].id}", featureKey: "api-calls", usageLimit: 500 }) { id }`,
+        )
         .join("\n")} }`,
     );
   }
@@ -78,7 +81,9 @@ async function statementsFor(key: string, first: number, query = DASHBOARD) {
   expect(result.errors).toBeUndefined();
   expect(result.data.customers.edges).toHaveLength(first);
   if (query === DASHBOARD) {
-    const overrides = result.data.customers.edges.flatMap((edge: any) => edge.node.subscriptions.edges.flatMap((s: any) => s.node.overrides));
+    const overrides = result.data.customers.edges.flatMap((edge: any) =>
+      edge.node.subscriptions.edges.flatMap((s: any) => s.node.overrides),
+    );
     expect(overrides.every((o: any) => o.usageLimit === 500 && o.resetPeriod === "MONTHLY")).toBe(true);
   } else {
     const calls = result.data.customers.edges.map((edge: any) => edge.node.entitlements.find((e: any) => e.featureKey === "api-calls"));

@@ -37,10 +37,15 @@ const askApp = async (app: ReturnType<typeof createApp>, query: string) => ok(aw
 
 /** What `read` answers once it answers something other than `from`. */
 const changedFrom = async <T>(from: T, read: () => Promise<T>, what: string) =>
-  (await waitUntil(async () => {
-    const now = await read();
-    return now !== from ? { now } : null;
-  }, { timeoutMs: 2000, what })).now;
+  (
+    await waitUntil(
+      async () => {
+        const now = await read();
+        return now !== from ? { now } : null;
+      },
+      { timeoutMs: 2000, what },
+    )
+  ).now;
 
 const CHECK = `{ checkEntitlement(customer: { externalId: "cached" }, featureKey: "exports") { allowed entitlement { usageLimit usage { used } } } }`;
 
@@ -81,7 +86,9 @@ describe("entitlement cache", () => {
   });
 
   it("a revoked API key stops working at once, though it was cached", async () => {
-    const created = ok(await t.gql(`mutation { createApiKey(input: { name: "short-lived", scopes: [READ] }) { apiKey { id } secret } }`)).createApiKey;
+    const created = ok(
+      await t.gql(`mutation { createApiKey(input: { name: "short-lived", scopes: [READ] }) { apiKey { id } secret } }`),
+    ).createApiKey;
     expect(ok(await t.gql(CHECK, {}, { key: created.secret })).checkEntitlement.allowed).toBe(true);
     ok(await t.gql(`mutation ($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: created.apiKey.id }));
     const refused = await t.gql(CHECK, {}, { key: created.secret });

@@ -181,7 +181,10 @@ describe("features", () => {
 
     const booleans = ok(await gql(`{ features(types: [BOOLEAN], status: ACTIVE) { totalCount edges { node { key } } } }`)).features;
     expect(booleans.totalCount).toBe(2);
-    expect(ok(await gql(`{ features(status: ARCHIVED) { totalCount edges { node { key } } } }`)).features).toEqual({ totalCount: 0, edges: [] });
+    expect(ok(await gql(`{ features(status: ARCHIVED) { totalCount edges { node { key } } } }`)).features).toEqual({
+      totalCount: 0,
+      edges: [],
+    });
   });
 
   it("pages features with totalCount on every page", async () => {
@@ -190,13 +193,18 @@ describe("features", () => {
     expect(first.totalCount).toBe(4);
     expect(first.pageInfo.hasNextPage).toBe(true);
     const rest = ok(
-      await gql(`query ($after: String) { features(first: 3, after: $after) { totalCount edges { node { key } } pageInfo { hasNextPage } } }`, {
-        after: first.pageInfo.endCursor,
-      }),
+      await gql(
+        `query ($after: String) { features(first: 3, after: $after) { totalCount edges { node { key } } pageInfo { hasNextPage } } }`,
+        {
+          after: first.pageInfo.endCursor,
+        },
+      ),
     ).features;
     expect(rest.totalCount).toBe(4);
     expect(rest.pageInfo.hasNextPage).toBe(false);
-    expect([...keysOf(first), ...keysOf(rest)].sort()).toEqual(keysOf(ok(await gql(`{ features { edges { node { key } } } }`)).features).sort());
+    expect([...keysOf(first), ...keysOf(rest)].sort()).toEqual(
+      keysOf(ok(await gql(`{ features { edges { node { key } } } }`)).features).sort(),
+    );
   });
 
   it("updates only the fields given; explicit null clears the description, a new one sets it; levels are replaced and re-sorted", async () => {
@@ -284,8 +292,22 @@ describe("features", () => {
   });
 
   it.each([
-    ["two levels with the same level", [{ level: 1, name: "A", value: "a" }, { level: 1, name: "B", value: "b" }], "input.levels.1.level"],
-    ["two levels with the same value", [{ level: 1, name: "A", value: "a" }, { level: 2, name: "B", value: "a" }], "input.levels.1.value"],
+    [
+      "two levels with the same level",
+      [
+        { level: 1, name: "A", value: "a" },
+        { level: 1, name: "B", value: "b" },
+      ],
+      "input.levels.1.level",
+    ],
+    [
+      "two levels with the same value",
+      [
+        { level: 1, name: "A", value: "a" },
+        { level: 2, name: "B", value: "a" },
+      ],
+      "input.levels.1.value",
+    ],
     ["a negative level", [{ level: -1, name: "A", value: "a" }], "input.levels.0.level"],
     ["a level with an empty value", [{ level: 1, name: "A", value: "" }], "input.levels.0.value"],
     ["a level with a control character in its name", [{ level: 1, name: "A\u0001", value: "a" }], "input.levels.0.name"],
@@ -298,7 +320,14 @@ describe("features", () => {
     const badName = await refusedWithoutWriting(UPDATE_FEATURE, { input: { id: ids.sso, name: "\u0000" } });
     expect(firstError(badName)).toEqual({ code: "VALIDATION_ERROR", field: "input.name" });
     const badLevels = await refusedWithoutWriting(UPDATE_FEATURE, {
-      input: { id: ids.support, name: "Renamed", levels: [{ level: 1, name: "A", value: "a" }, { level: 1, name: "B", value: "b" }] },
+      input: {
+        id: ids.support,
+        name: "Renamed",
+        levels: [
+          { level: 1, name: "A", value: "a" },
+          { level: 1, name: "B", value: "b" },
+        ],
+      },
     });
     expect(firstError(badLevels)).toEqual({ code: "VALIDATION_ERROR", field: "input.levels.1.level" });
     expect(ok(await gql(`{ feature(key: "support") { name } }`)).feature.name).toBe("Support");
@@ -324,7 +353,10 @@ describe("features", () => {
     }
     expect(firstError(await gql(`{ feature(key: "no-such-feature") { id } }`))).toEqual({ code: "NOT_FOUND", field: "key" });
     const unknownId = globalIdOf("Feature", randomUUID());
-    expect(firstError(await gql(`query ($id: ID!) { feature(id: $id) { id } }`, { id: unknownId }))).toEqual({ code: "NOT_FOUND", field: "id" });
+    expect(firstError(await gql(`query ($id: ID!) { feature(id: $id) { id } }`, { id: unknownId }))).toEqual({
+      code: "NOT_FOUND",
+      field: "id",
+    });
   });
 });
 
@@ -333,7 +365,14 @@ describe("plans and add-ons", () => {
 
   it("creates a PLAN by default and an ADDON when asked", async () => {
     const starter = await createPlan({ key: "starter", name: "Starter", description: "For one", metadata: { price: 0 } });
-    expect(starter).toMatchObject({ key: "starter", name: "Starter", description: "For one", kind: "PLAN", status: "ACTIVE", metadata: { price: 0 } });
+    expect(starter).toMatchObject({
+      key: "starter",
+      name: "Starter",
+      description: "For one",
+      kind: "PLAN",
+      status: "ACTIVE",
+      metadata: { price: 0 },
+    });
     const growth = await createPlan({ key: "growth", name: "Growth", kind: "PLAN" });
     expect(growth).toMatchObject({ kind: "PLAN", description: null, metadata: null });
     const extra = await createPlan({ key: "extra-seats", name: "Extra seats", kind: "ADDON" });
@@ -345,7 +384,10 @@ describe("plans and add-ons", () => {
 
     const byKey = ok(await gql(`{ plan(key: "extra-seats") { ${PLAN_FIELDS} } }`)).plan;
     expect(byKey).toEqual(extra);
-    expect(ok(await gql(`query ($id: ID!) { plan(id: $id) { key kind } }`, { id: starter.id })).plan).toEqual({ key: "starter", kind: "PLAN" });
+    expect(ok(await gql(`query ($id: ID!) { plan(id: $id) { key kind } }`, { id: starter.id })).plan).toEqual({
+      key: "starter",
+      kind: "PLAN",
+    });
   });
 
   it("filters plans by kind and status, with totalCount", async () => {
@@ -374,7 +416,9 @@ describe("plans and add-ons", () => {
       kind: "PLAN",
       status: "ARCHIVED",
     });
-    expect(ok(await gql(`mutation ($id: ID!) { archivePlan(id: $id) { status } }`, { id: ids.ssoAddon })).archivePlan.status).toBe("ARCHIVED");
+    expect(ok(await gql(`mutation ($id: ID!) { archivePlan(id: $id) { status } }`, { id: ids.ssoAddon })).archivePlan.status).toBe(
+      "ARCHIVED",
+    );
     const archivedAddons = ok(await gql(`{ plans(kind: ADDON, status: ARCHIVED) { totalCount edges { node { key } } } }`)).plans;
     expect(archivedAddons).toEqual({ totalCount: 1, edges: [{ node: { key: "sso" } }] });
     const activePlans = ok(await gql(`{ plans(kind: PLAN, status: ACTIVE) { totalCount edges { node { key } } } }`)).plans;
@@ -424,7 +468,10 @@ describe("plans and add-ons", () => {
       expect(firstError(await gql(query, { id: ids.starter }))).toEqual({ code: "VALIDATION_ERROR", field: "id" });
     }
     expect(firstError(await gql(`{ plan(key: "no-such-plan") { id } }`))).toEqual({ code: "NOT_FOUND", field: "key" });
-    expect(firstError(await gql(`query ($id: ID!) { plan(id: $id) { id } }`, { id: globalIdOf("Plan", randomUUID()) }))).toEqual({ code: "NOT_FOUND", field: "id" });
+    expect(firstError(await gql(`query ($id: ID!) { plan(id: $id) { id } }`, { id: globalIdOf("Plan", randomUUID()) }))).toEqual({
+      code: "NOT_FOUND",
+      field: "id",
+    });
   });
 
   it("an archived plan takes no new subscriptions; those made before keep it", async () => {
@@ -432,10 +479,15 @@ describe("plans and add-ons", () => {
     await s.customer("early");
     const subscription = await s.subscription("early", { planId: legacy.id });
     ok(await gql(`mutation ($id: ID!) { archivePlan(id: $id) { id } }`, { id: legacy.id }));
-    const refused = await gql(`mutation ($p: ID!) { createSubscription(input: { customer: { externalId: "early" }, planId: $p }) { id } }`, { p: legacy.id });
+    const refused = await gql(
+      `mutation ($p: ID!) { createSubscription(input: { customer: { externalId: "early" }, planId: $p }) { id } }`,
+      { p: legacy.id },
+    );
     expect(firstError(refused)).toEqual({ code: "INVALID_OPERATION", field: "input.planId" });
     expect(await t.database.prisma.customerSubscription.count({ where: { projectId, customer: { externalId: "early" } } })).toBe(1);
-    const still = ok(await gql(`query ($id: ID!) { node(id: $id) { ... on CustomerSubscription { plan { key status } } } }`, { id: subscription.id }));
+    const still = ok(
+      await gql(`query ($id: ID!) { node(id: $id) { ... on CustomerSubscription { plan { key status } } } }`, { id: subscription.id }),
+    );
     expect(still.node.plan).toEqual({ key: "legacy-plan", status: "ARCHIVED" });
   });
 });
@@ -447,7 +499,15 @@ describe("plan entitlements", () => {
   beforeAll(async () => {
     await s.feature({ key: "api-calls", name: "API calls", type: "METERED", unitPlural: "calls" });
     await s.feature({ key: "audit-log", name: "Audit log", type: "BOOLEAN" });
-    await s.feature({ key: "sla", name: "SLA", type: "STATIC", levels: [{ level: 2, name: "Gold", value: "gold" }, { level: 1, name: "Silver", value: "silver" }] });
+    await s.feature({
+      key: "sla",
+      name: "SLA",
+      type: "STATIC",
+      levels: [
+        { level: 2, name: "Gold", value: "gold" },
+        { level: 1, name: "Silver", value: "silver" },
+      ],
+    });
     await s.feature({ key: "region", name: "Region", type: "STATIC" });
     for (const key of ["zz-webhooks", "legacy-export", "old-reports"]) await s.feature({ key, type: "BOOLEAN" });
     proId = (await s.plan({ key: "pro", name: "Pro" })).id;
@@ -467,7 +527,9 @@ describe("plan entitlements", () => {
       isSoftLimit: false,
       staticValue: null,
     });
-    const node = ok(await gql(`query ($id: ID!) { node(id: $id) { ... on PlanEntitlement { usageLimit plan { key } } } }`, { id: set.id })).node;
+    const node = ok(
+      await gql(`query ($id: ID!) { node(id: $id) { ... on PlanEntitlement { usageLimit plan { key } } } }`, { id: set.id }),
+    ).node;
     expect(node).toEqual({ usageLimit: 1000, plan: { key: "pro" } });
   });
 
@@ -478,7 +540,9 @@ describe("plan entitlements", () => {
     expect(unlimited).toMatchObject({ id: first.id, usageLimit: null, isUnlimited: true, resetPeriod: "MONTHLY", isSoftLimit: false });
     const zero = await setEntitlement({ planId: proId, featureKey: "api-calls", usageLimit: 0, resetPeriod: "NEVER" });
     expect(zero).toMatchObject({ id: first.id, usageLimit: 0, isUnlimited: false, resetPeriod: "NEVER" });
-    const rows = await t.database.prisma.planEntitlement.findMany({ where: { plan: { projectId, key: "pro" }, feature: { key: "api-calls" } } });
+    const rows = await t.database.prisma.planEntitlement.findMany({
+      where: { plan: { projectId, key: "pro" }, feature: { key: "api-calls" } },
+    });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ usageLimit: 0, isUnlimited: false, resetPeriod: "NEVER", isSoftLimit: false, removedAt: null });
   });
@@ -506,7 +570,10 @@ describe("plan entitlements", () => {
     // With levels, the value is matched after trimming too.
     expect((await setEntitlement({ planId: proId, featureKey: "sla", staticValue: " silver" })).staticValue).toBe("silver");
     // A disabled STATIC entitlement needs no value.
-    expect(await setEntitlement({ planId: boostId, featureKey: "sla", isEnabled: false })).toMatchObject({ isEnabled: false, staticValue: null });
+    expect(await setEntitlement({ planId: boostId, featureKey: "sla", isEnabled: false })).toMatchObject({
+      isEnabled: false,
+      staticValue: null,
+    });
   });
 
   it("refuses a static value with control characters or over 500 characters, naming input.staticValue", async () => {
@@ -542,7 +609,11 @@ describe("plan entitlements", () => {
     await setEntitlement({ planId: boostId, featureKey: "api-calls", usageLimit: 500, isSoftLimit: true });
     const plans = ok(await gql(FEATURE_PLANS, { key: "api-calls" })).feature.plans;
     expect(plans.totalCount).toBe(2);
-    expect(plans.edges.map((edge: { node: { key: string; kind: string } }) => edge.node).sort((a: { key: string }, b: { key: string }) => a.key.localeCompare(b.key))).toEqual([
+    expect(
+      plans.edges
+        .map((edge: { node: { key: string; kind: string } }) => edge.node)
+        .sort((a: { key: string }, b: { key: string }) => a.key.localeCompare(b.key)),
+    ).toEqual([
       { key: "boost", kind: "ADDON" },
       { key: "pro", kind: "PLAN" },
     ]);
@@ -580,10 +651,19 @@ describe("plan entitlements", () => {
   });
 
   it("removing refuses a feature the plan never had, an unknown feature and a wrong ID type", async () => {
-    expect(firstError(await refusedWithoutWriting(REMOVE, { planId: proId, featureKey: "old-reports" }))).toEqual({ code: "NOT_FOUND", field: "featureKey" });
-    expect(firstError(await refusedWithoutWriting(REMOVE, { planId: proId, featureKey: "no-such-feature" }))).toEqual({ code: "NOT_FOUND", field: "featureKey" });
+    expect(firstError(await refusedWithoutWriting(REMOVE, { planId: proId, featureKey: "old-reports" }))).toEqual({
+      code: "NOT_FOUND",
+      field: "featureKey",
+    });
+    expect(firstError(await refusedWithoutWriting(REMOVE, { planId: proId, featureKey: "no-such-feature" }))).toEqual({
+      code: "NOT_FOUND",
+      field: "featureKey",
+    });
     const featureId = ok(await gql(`{ feature(key: "api-calls") { id } }`)).feature.id;
-    expect(firstError(await refusedWithoutWriting(REMOVE, { planId: featureId, featureKey: "api-calls" }))).toEqual({ code: "VALIDATION_ERROR", field: "planId" });
+    expect(firstError(await refusedWithoutWriting(REMOVE, { planId: featureId, featureKey: "api-calls" }))).toEqual({
+      code: "VALIDATION_ERROR",
+      field: "planId",
+    });
   });
 
   it.each([
@@ -618,16 +698,23 @@ describe("plan entitlements", () => {
     const result = await refusedWithoutWriting(SET, { input: { planId: boostId, featureKey: "api-calls", isSoftLimit: false } });
     expect(firstError(result)).toEqual({ code: "VALIDATION_ERROR", field: "input.usageLimit" });
     expect(ok(await gql(PLAN_ENTITLEMENTS, { id: boostId })).plan.entitlements).toEqual(before);
-    expect(before.find((entitlement: { feature: { key: string } }) => entitlement.feature.key === "api-calls")).toMatchObject({ usageLimit: 500, isSoftLimit: true });
+    expect(before.find((entitlement: { feature: { key: string } }) => entitlement.feature.key === "api-calls")).toMatchObject({
+      usageLimit: 500,
+      isSoftLimit: true,
+    });
   });
 
   it("refuses an unknown feature key (NOT_FOUND), an unknown plan (NOT_FOUND) and a Feature ID as planId", async () => {
-    expect(firstError(await refusedWithoutWriting(SET, { input: { planId: proId, featureKey: "no-such-feature", usageLimit: 1 } }))).toEqual({
+    expect(
+      firstError(await refusedWithoutWriting(SET, { input: { planId: proId, featureKey: "no-such-feature", usageLimit: 1 } })),
+    ).toEqual({
       code: "NOT_FOUND",
       field: "input.featureKey",
     });
     expect(
-      firstError(await refusedWithoutWriting(SET, { input: { planId: globalIdOf("Plan", randomUUID()), featureKey: "api-calls", usageLimit: 1 } })),
+      firstError(
+        await refusedWithoutWriting(SET, { input: { planId: globalIdOf("Plan", randomUUID()), featureKey: "api-calls", usageLimit: 1 } }),
+      ),
     ).toEqual({ code: "NOT_FOUND", field: "input.planId" });
     const featureId = ok(await gql(`{ feature(key: "api-calls") { id } }`)).feature.id;
     const wrongType = await refusedWithoutWriting(SET, { input: { planId: featureId, featureKey: "api-calls", usageLimit: 1 } });

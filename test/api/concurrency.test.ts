@@ -16,9 +16,12 @@ describe("concurrent requests", () => {
     const pro = await seed(t).plan({ key: "pro", name: "Pro" });
     const customers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        t.gql(`mutation ($e: String!, $p: ID!) {
+        t.gql(
+          `mutation ($e: String!, $p: ID!) {
           createSubscription(input: { customer: { externalId: $e }, planId: $p }) { id }
-        }`, { e: `missing-${i}`, p: plan.id }),
+        }`,
+          { e: `missing-${i}`, p: plan.id },
+        ),
       ),
     );
     // Each refers to an unknown customer: all refused, none half-written.
@@ -41,10 +44,13 @@ describe("concurrent requests", () => {
     // Plan changes run in transactions; reads interleave with them.
     const mixed = await Promise.all([
       ...subscriptions.map((result) =>
-        t.gql(`mutation ($s: ID!, $p: ID!) { changeSubscriptionPlan(input: { subscriptionId: $s, planId: $p }) { plan { key } phases { plan { key } } } }`, {
-          s: result.data.createSubscription.id,
-          p: pro.id,
-        }),
+        t.gql(
+          `mutation ($s: ID!, $p: ID!) { changeSubscriptionPlan(input: { subscriptionId: $s, planId: $p }) { plan { key } phases { plan { key } } } }`,
+          {
+            s: result.data.createSubscription.id,
+            p: pro.id,
+          },
+        ),
       ),
       ...Array.from({ length: 10 }, () => t.gql(`{ customers(first: 50) { totalCount } }`)),
     ]);

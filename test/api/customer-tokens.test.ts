@@ -29,13 +29,18 @@ const asToken = (query: string, variables: Record<string, unknown> = {}, key = t
 
 describe("a customer token", () => {
   it("reads its customer's entitlements and checks them, by externalId or id", async () => {
-    const read = await asToken(`{ customer(externalId: "me") { externalId entitlements { featureKey usageLimit hasAccess usage { remaining } feature { name } } } }`);
+    const read = await asToken(
+      `{ customer(externalId: "me") { externalId entitlements { featureKey usageLimit hasAccess usage { remaining } feature { name } } } }`,
+    );
     expect(read.errors).toBeUndefined();
     expect(read.data.customer).toEqual({
       externalId: "me",
       entitlements: [{ featureKey: "exports", usageLimit: 5, hasAccess: true, usage: { remaining: 5 }, feature: { name: "Exports" } }],
     });
-    const check = await asToken(`query ($id: ID!) { checkEntitlement(customer: { id: $id }, featureKey: "exports", quantity: 6) { allowed reason } }`, { id: ids.me });
+    const check = await asToken(
+      `query ($id: ID!) { checkEntitlement(customer: { id: $id }, featureKey: "exports", quantity: 6) { allowed reason } }`,
+      { id: ids.me },
+    );
     expect(check.data.checkEntitlement).toEqual({ allowed: false, reason: "LIMIT_EXCEEDED" });
   });
 
@@ -74,7 +79,8 @@ describe("a customer token", () => {
   it("is UNAUTHENTICATED once expired, tampered with, unsigned, or signed with another secret", async () => {
     const [header, payload, signature] = token.split(".");
     const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
-    const tampered = (changed: Record<string, unknown>) => `${header}.${Buffer.from(JSON.stringify({ ...claims, ...changed })).toString("base64url")}.${signature}`;
+    const tampered = (changed: Record<string, unknown>) =>
+      `${header}.${Buffer.from(JSON.stringify({ ...claims, ...changed })).toString("base64url")}.${signature}`;
     const expired = await new SignJWT({ pid: claims.pid })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer(claims.iss)
@@ -107,8 +113,12 @@ describe("a customer token", () => {
 
   it("is created with WRITE only, for a known customer, with a sane lifetime", async () => {
     const { secret } = (await t.gql(`mutation { createApiKey(input: { name: "reader", scopes: [READ] }) { secret } }`)).data.createApiKey;
-    expect(errorCodes(await t.gql(`mutation { createCustomerToken(customer: { externalId: "me" }) { token } }`, {}, { key: secret }))).toEqual(["PERMISSION_DENIED"]);
-    expect(errorCodes(await t.gql(`mutation { createCustomerToken(customer: { externalId: "nobody" }) { token } }`))).toEqual(["NOT_FOUND"]);
+    expect(
+      errorCodes(await t.gql(`mutation { createCustomerToken(customer: { externalId: "me" }) { token } }`, {}, { key: secret })),
+    ).toEqual(["PERMISSION_DENIED"]);
+    expect(errorCodes(await t.gql(`mutation { createCustomerToken(customer: { externalId: "nobody" }) { token } }`))).toEqual([
+      "NOT_FOUND",
+    ]);
     const tooLong = await t.gql(`mutation { createCustomerToken(customer: { externalId: "me" }, ttlSeconds: 99999999) { token } }`);
     expect(tooLong.errors?.[0]?.extensions).toMatchObject({ code: "VALIDATION_ERROR", field: "ttlSeconds" });
   });

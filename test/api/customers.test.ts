@@ -58,8 +58,10 @@ describe("creating, reading and updating", () => {
   let acme: { id: string; createdAt: string; updatedAt: string };
 
   it("creates a customer and reads it back by externalId and by id", async () => {
-    const metadata = { plan: "legacy", seats: [1, 2, 3], nested: { vip: true, note: null, ratio: 0.25 }, "ünïcødé": "✓ 日本" };
-    const created = ok(await gql(CREATE, { input: { externalId: "cus_acme", name: "Acme Corp", email: "billing@acme.example", metadata } })).createCustomer;
+    const metadata = { plan: "legacy", seats: [1, 2, 3], nested: { vip: true, note: null, ratio: 0.25 }, ünïcødé: "✓ 日本" };
+    const created = ok(
+      await gql(CREATE, { input: { externalId: "cus_acme", name: "Acme Corp", email: "billing@acme.example", metadata } }),
+    ).createCustomer;
     expect(created).toMatchObject({ externalId: "cus_acme", name: "Acme Corp", email: "billing@acme.example", metadata });
     expect(Date.parse(created.createdAt)).toBeGreaterThan(Date.now() - 60_000);
     acme = created;
@@ -87,7 +89,13 @@ describe("creating, reading and updating", () => {
     // updatedAt has millisecond precision: let the clock pass it, or "later" cannot show.
     await waitUntil(() => Date.now() > Date.parse(acme.updatedAt));
     const renamed = ok(await gql(UPDATE, { input: { id: acme.id, name: "Acme Inc" } })).updateCustomer;
-    expect(renamed).toMatchObject({ id: acme.id, externalId: "cus_acme", name: "Acme Inc", email: "billing@acme.example", createdAt: acme.createdAt });
+    expect(renamed).toMatchObject({
+      id: acme.id,
+      externalId: "cus_acme",
+      name: "Acme Inc",
+      email: "billing@acme.example",
+      createdAt: acme.createdAt,
+    });
     expect(renamed.metadata.plan).toBe("legacy");
     expect(Date.parse(renamed.updatedAt)).toBeGreaterThan(Date.parse(acme.updatedAt));
 
@@ -96,7 +104,11 @@ describe("creating, reading and updating", () => {
 
     const cleared = ok(await gql(UPDATE, { input: { id: acme.id, email: null, name: null } })).updateCustomer;
     expect(cleared).toMatchObject({ name: null, email: null, metadata: { plan: "current" } });
-    expect(ok(await gql(BY_EXTERNAL_ID, { externalId: "cus_acme" })).customer).toMatchObject({ name: null, email: null, metadata: { plan: "current" } });
+    expect(ok(await gql(BY_EXTERNAL_ID, { externalId: "cus_acme" })).customer).toMatchObject({
+      name: null,
+      email: null,
+      metadata: { plan: "current" },
+    });
 
     const restored = ok(await gql(UPDATE, { input: { id: acme.id, name: "Acme Inc", email: "ops@acme.example" } })).updateCustomer;
     expect(restored).toMatchObject({ name: "Acme Inc", email: "ops@acme.example" });
@@ -305,7 +317,14 @@ describe("searching and paging", () => {
   });
 
   it("refuses malformed or contradictory paging with VALIDATION_ERROR", async () => {
-    for (const variables of [{ first: -1 }, { last: -2 }, { first: 2, before: "x" }, { first: 2, after: "not-a-cursor" }, { after: "a", before: "b" }, { search: "x".repeat(201) }]) {
+    for (const variables of [
+      { first: -1 },
+      { last: -2 },
+      { first: 2, before: "x" },
+      { first: 2, after: "not-a-cursor" },
+      { after: "a", before: "b" },
+      { search: "x".repeat(201) },
+    ]) {
       const result = await gql(PAGE, variables, { key: listKey });
       expect({ variables, codes: errorCodes(result) }).toEqual({ variables, codes: ["VALIDATION_ERROR"] });
     }
@@ -319,14 +338,20 @@ describe("page size", () => {
     const project = await t.newProject("customers-many");
     bigKey = project.key;
     await t.database.prisma.customer.createMany({
-      data: Array.from({ length: 105 }, (_, index) => ({ projectId: project.projectId, externalId: `bulk-${String(index).padStart(3, "0")}` })),
+      data: Array.from({ length: 105 }, (_, index) => ({
+        projectId: project.projectId,
+        externalId: `bulk-${String(index).padStart(3, "0")}`,
+      })),
     });
   });
 
   it("serves at most 100 a page: first or last above 100 is VALIDATION_ERROR naming the argument, and paging reaches the rest", async () => {
     for (const variables of [{ first: 101 }, { first: 1000 }, { last: 101 }]) {
       const refused = await gql(PAGE, variables, { key: bigKey });
-      expect({ variables, error: firstError(refused) }).toEqual({ variables, error: { code: "VALIDATION_ERROR", field: `customers.${Object.keys(variables)[0]}` } });
+      expect({ variables, error: firstError(refused) }).toEqual({
+        variables,
+        error: { code: "VALIDATION_ERROR", field: `customers.${Object.keys(variables)[0]}` },
+      });
     }
     const full = await page({ first: 100 }, { key: bigKey });
     expect(full.edges).toHaveLength(100);

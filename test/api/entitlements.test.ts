@@ -33,15 +33,28 @@ describe("Chargebee's example: customer c1 with subscriptions s1 and s2", () => 
   it("stacks licences, ranks support levels and lists both subscriptions as sources", async () => {
     const { run, seed: s } = await project();
     const licenceLevels = [3, 10, 25].map((level) => ({ level, name: String(level), value: String(level) }));
-    await s.feature({ key: "user-licenses", name: "User licenses", type: "METERED", levels: [...licenceLevels, { level: 100, name: "Unlimited", value: "unlimited", isUnlimited: true }] });
+    await s.feature({
+      key: "user-licenses",
+      name: "User licenses",
+      type: "METERED",
+      levels: [...licenceLevels, { level: 100, name: "Unlimited", value: "unlimited", isUnlimited: true }],
+    });
     const supportLevels = ["Email", "Chat", "Calls"].map((value, index) => ({ level: index + 1, name: value, value }));
     await s.feature({ key: "support-level", name: "Support level", type: "STATIC", levels: supportLevels });
     await s.feature({ key: "xero-integration", name: "Xero integration", type: "BOOLEAN" });
-    const basic = await s.plan({ key: "basic", name: "Basic", entitlements: { "user-licenses": { usageLimit: 3, resetPeriod: "NEVER" }, "support-level": { staticValue: "Email" } } });
+    const basic = await s.plan({
+      key: "basic",
+      name: "Basic",
+      entitlements: { "user-licenses": { usageLimit: 3, resetPeriod: "NEVER" }, "support-level": { staticValue: "Email" } },
+    });
     const growth = await s.plan({
       key: "growth",
       name: "Growth",
-      entitlements: { "user-licenses": { usageLimit: 10, resetPeriod: "NEVER" }, "support-level": { staticValue: "Chat" }, "xero-integration": {} },
+      entitlements: {
+        "user-licenses": { usageLimit: 10, resetPeriod: "NEVER" },
+        "support-level": { staticValue: "Chat" },
+        "xero-integration": {},
+      },
     });
     await s.customer("c1");
     await s.subscription("c1", { planId: basic.id, startsAt: "2026-01-01T00:00:00Z" });
@@ -50,11 +63,26 @@ describe("Chargebee's example: customer c1 with subscriptions s1 and s2", () => 
     expect(list.map((e: any) => e.featureKey)).toEqual(["support-level", "user-licenses", "xero-integration"]);
     const [support, licences, xero] = list;
     // Our rules: METERED limits add up (3 + 10); STATIC values rank by level, highest first.
-    expect(licences).toMatchObject({ usageLimit: 13, isUnlimited: false, resetPeriod: "NEVER", hasAccess: true, usage: { used: 0, remaining: 13, periodStart: null, periodEnd: null } });
-    expect(licences.sources.map((s: any) => [s.type, s.entityName, s.usageLimit])).toEqual([["PLAN", "Basic", 3], ["PLAN", "Growth", 10]]);
+    expect(licences).toMatchObject({
+      usageLimit: 13,
+      isUnlimited: false,
+      resetPeriod: "NEVER",
+      hasAccess: true,
+      usage: { used: 0, remaining: 13, periodStart: null, periodEnd: null },
+    });
+    expect(licences.sources.map((s: any) => [s.type, s.entityName, s.usageLimit])).toEqual([
+      ["PLAN", "Basic", 3],
+      ["PLAN", "Growth", 10],
+    ]);
     expect(new Set(licences.sources.map((s: any) => s.subscription.id)).size).toBe(2);
     expect(support).toMatchObject({ staticValues: ["Chat", "Email"], staticValue: "Chat", usage: null, hasAccess: true });
-    expect(xero).toMatchObject({ featureType: "BOOLEAN", isEnabled: true, hasAccess: true, activeFrom: "2026-02-01T00:00:00.000Z", activeTo: null });
+    expect(xero).toMatchObject({
+      featureType: "BOOLEAN",
+      isEnabled: true,
+      hasAccess: true,
+      activeFrom: "2026-02-01T00:00:00.000Z",
+      activeTo: null,
+    });
   });
 });
 
@@ -68,16 +96,43 @@ describe("Flexprice's response shape: a metered feature from a plan, an add-on a
     const s = await setup.subscription("cus_flex", { planId: pro.id, quantity: 2, addons: [{ addonId: boost.id, quantity: 3 }] });
     const before = (await run(ENTITLEMENTS, { c: "cus_flex" })).customer.entitlements[0];
     expect(before.usageLimit).toBe(2 * 1000 + 3 * 500);
-    const o = (await run(`mutation ($s: ID!) { setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "api-calls", usageLimit: 5000 }) { id } }`, { s: s.id })).setSubscriptionOverride;
+    const o = (
+      await run(
+        `mutation ($s: ID!) { setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "api-calls", usageLimit: 5000 }) { id } }`,
+        { s: s.id },
+      )
+    ).setSubscriptionOverride;
     const [entitlement] = (await run(ENTITLEMENTS, { c: "cus_flex" })).customer.entitlements;
-    expect(entitlement).toMatchObject({ featureKey: "api-calls", usageLimit: 2 * 5000 + 3 * 500, isSoftLimit: true, resetPeriod: "MONTHLY" });
-    expect(entitlement.sources.map((x: any) => ({ type: x.type, entityId: x.entityId, entityName: x.entityName, quantity: x.quantity, usageLimit: x.usageLimit, subscription: x.subscription.id }))).toEqual([
+    expect(entitlement).toMatchObject({
+      featureKey: "api-calls",
+      usageLimit: 2 * 5000 + 3 * 500,
+      isSoftLimit: true,
+      resetPeriod: "MONTHLY",
+    });
+    expect(
+      entitlement.sources.map((x: any) => ({
+        type: x.type,
+        entityId: x.entityId,
+        entityName: x.entityName,
+        quantity: x.quantity,
+        usageLimit: x.usageLimit,
+        subscription: x.subscription.id,
+      })),
+    ).toEqual([
       { type: "SUBSCRIPTION", entityId: o.id, entityName: "Pro", quantity: 2, usageLimit: 10000, subscription: s.id },
       { type: "ADDON", entityId: boost.id, entityName: "Boost pack", quantity: 3, usageLimit: 1500, subscription: s.id },
     ]);
     // Filtering by subscription keeps its sources; a filter on another type drops the feature.
-    expect((await run(`query ($s: ID!) { customer(externalId: "cus_flex") { entitlements(subscriptionIds: [$s]) { featureKey } } }`, { s: s.id })).customer.entitlements).toHaveLength(1);
-    expect((await run(`{ customer(externalId: "cus_flex") { entitlements(types: [BOOLEAN]) { featureKey } } }`)).customer.entitlements).toEqual([]);
+    expect(
+      (
+        await run(`query ($s: ID!) { customer(externalId: "cus_flex") { entitlements(subscriptionIds: [$s]) { featureKey } } }`, {
+          s: s.id,
+        })
+      ).customer.entitlements,
+    ).toHaveLength(1);
+    expect(
+      (await run(`{ customer(externalId: "cus_flex") { entitlements(types: [BOOLEAN]) { featureKey } } }`)).customer.entitlements,
+    ).toEqual([]);
   });
 });
 
@@ -86,11 +141,26 @@ describe("Paygentic's time travel: a grant with an end", () => {
     const { run, seed: s } = await project();
     await s.feature({ key: "premium-reports", name: "Premium reports", type: "BOOLEAN" });
     await s.customer("cus_tt");
-    await s.grant("cus_tt", { featureKey: "premium-reports", effectiveAt: "2026-06-01T00:00:00Z", expiresAt: "2026-07-01T00:00:00+00:00", reason: "trial" });
+    await s.grant("cus_tt", {
+      featureKey: "premium-reports",
+      effectiveAt: "2026-06-01T00:00:00Z",
+      expiresAt: "2026-07-01T00:00:00+00:00",
+      reason: "trial",
+    });
     const at = async (instant: string) =>
-      (await run(`query ($at: DateTime!) { customer(externalId: "cus_tt") { entitlement(featureKey: "premium-reports", at: $at) { hasAccess activeFrom activeTo sources { type } } } }`, { at: instant })).customer.entitlement;
+      (
+        await run(
+          `query ($at: DateTime!) { customer(externalId: "cus_tt") { entitlement(featureKey: "premium-reports", at: $at) { hasAccess activeFrom activeTo sources { type } } } }`,
+          { at: instant },
+        )
+      ).customer.entitlement;
     expect(await at("2026-05-31T23:59:59Z")).toBeNull();
-    expect(await at("2026-06-15T00:00:00+02:00")).toEqual({ hasAccess: true, activeFrom: "2026-06-01T00:00:00.000Z", activeTo: "2026-07-01T00:00:00.000Z", sources: [{ type: "GRANT" }] });
+    expect(await at("2026-06-15T00:00:00+02:00")).toEqual({
+      hasAccess: true,
+      activeFrom: "2026-06-01T00:00:00.000Z",
+      activeTo: "2026-07-01T00:00:00.000Z",
+      sources: [{ type: "GRANT" }],
+    });
     expect(await at("2026-07-01T00:00:00Z")).toBeNull();
   });
 });
@@ -112,16 +182,42 @@ describe("usage, checks and consumption", () => {
   const RECORD = `mutation ($input: RecordUsageInput!) { recordUsage(input: $input) { id quantity timestamp idempotencyKey } }`;
 
   it("records usage idempotently and flips access at the limit", async () => {
-    const first = (await ctx.run(RECORD, { input: { customer: { externalId: "u1" }, featureKey: "exports", quantity: 6, idempotencyKey: "batch-1" } })).recordUsage;
-    const retry = (await ctx.run(RECORD, { input: { customer: { externalId: "u1" }, featureKey: "exports", quantity: 6, idempotencyKey: "batch-1" } })).recordUsage;
+    const first = (
+      await ctx.run(RECORD, { input: { customer: { externalId: "u1" }, featureKey: "exports", quantity: 6, idempotencyKey: "batch-1" } })
+    ).recordUsage;
+    const retry = (
+      await ctx.run(RECORD, { input: { customer: { externalId: "u1" }, featureKey: "exports", quantity: 6, idempotencyKey: "batch-1" } })
+    ).recordUsage;
     expect(retry).toEqual(first);
-    expect((await ctx.run(CHECK, { c: "u1", f: "exports", q: 4 })).checkEntitlement).toEqual({ allowed: true, reason: "ENTITLED", entitlement: { hasAccess: true, usage: { used: 6, remaining: 4 } } });
-    expect((await ctx.run(CHECK, { c: "u1", f: "exports", q: 5 })).checkEntitlement).toMatchObject({ allowed: false, reason: "LIMIT_EXCEEDED" });
-    await ctx.run(RECORD, { input: { customer: { externalId: "u1" }, featureKey: "exports", quantity: 4, timestamp: new Date(Date.now() - 86_400_000).toISOString() } });
-    expect((await ctx.run(CHECK, { c: "u1", f: "exports" })).checkEntitlement).toEqual({ allowed: false, reason: "LIMIT_EXCEEDED", entitlement: { hasAccess: false, usage: { used: 10, remaining: 0 } } });
+    expect((await ctx.run(CHECK, { c: "u1", f: "exports", q: 4 })).checkEntitlement).toEqual({
+      allowed: true,
+      reason: "ENTITLED",
+      entitlement: { hasAccess: true, usage: { used: 6, remaining: 4 } },
+    });
+    expect((await ctx.run(CHECK, { c: "u1", f: "exports", q: 5 })).checkEntitlement).toMatchObject({
+      allowed: false,
+      reason: "LIMIT_EXCEEDED",
+    });
+    await ctx.run(RECORD, {
+      input: {
+        customer: { externalId: "u1" },
+        featureKey: "exports",
+        quantity: 4,
+        timestamp: new Date(Date.now() - 86_400_000).toISOString(),
+      },
+    });
+    expect((await ctx.run(CHECK, { c: "u1", f: "exports" })).checkEntitlement).toEqual({
+      allowed: false,
+      reason: "LIMIT_EXCEEDED",
+      entitlement: { hasAccess: false, usage: { used: 10, remaining: 0 } },
+    });
     await ctx.run(RECORD, { input: { customer: { externalId: "u1" }, featureKey: "exports", quantity: -1 } });
     expect((await ctx.run(CHECK, { c: "u1", f: "exports" })).checkEntitlement.entitlement.hasAccess).toBe(true);
-    expect((await ctx.run(CHECK, { c: "u1", f: "sso" })).checkEntitlement).toEqual({ allowed: false, reason: "NOT_ENTITLED", entitlement: null });
+    expect((await ctx.run(CHECK, { c: "u1", f: "sso" })).checkEntitlement).toEqual({
+      allowed: false,
+      reason: "NOT_ENTITLED",
+      entitlement: null,
+    });
   });
 
   it.each([
@@ -138,7 +234,9 @@ describe("usage, checks and consumption", () => {
   it("checks unknown customers and features as NOT_FOUND", async () => {
     expect(errorCodes(await ctx.raw(CHECK, { c: "nobody", f: "exports" }))).toEqual(["NOT_FOUND"]);
     expect(errorCodes(await ctx.raw(CHECK, { c: "u1", f: "nope" }))).toEqual(["NOT_FOUND"]);
-    expect(errorCodes(await ctx.raw(`{ customer(externalId: "u1") { entitlement(featureKey: "nope") { hasAccess } } }`))).toEqual(["NOT_FOUND"]);
+    expect(errorCodes(await ctx.raw(`{ customer(externalId: "u1") { entitlement(featureKey: "nope") { hasAccess } } }`))).toEqual([
+      "NOT_FOUND",
+    ]);
   });
 
   it("consumes atomically: of 50 concurrent calls against a hard limit of 10, exactly 10 succeed", async () => {
@@ -166,8 +264,16 @@ describe("usage, checks and consumption", () => {
     const within = (await run(CONSUME, { k: "seat-1" })).consumeEntitlement;
     const over = (await run(CONSUME, { k: "seat-2" })).consumeEntitlement;
     expect([within.reason, over.reason]).toEqual(["ENTITLED", "SOFT_LIMIT_EXCEEDED"]);
-    const [retriedOver, retriedWithin] = [(await run(CONSUME, { k: "seat-2" })).consumeEntitlement, (await run(CONSUME, { k: "seat-1" })).consumeEntitlement];
-    expect(retriedOver).toMatchObject({ allowed: true, reason: "SOFT_LIMIT_EXCEEDED", record: over.record, entitlement: { usage: { used: 2 } } });
+    const [retriedOver, retriedWithin] = [
+      (await run(CONSUME, { k: "seat-2" })).consumeEntitlement,
+      (await run(CONSUME, { k: "seat-1" })).consumeEntitlement,
+    ];
+    expect(retriedOver).toMatchObject({
+      allowed: true,
+      reason: "SOFT_LIMIT_EXCEEDED",
+      record: over.record,
+      entitlement: { usage: { used: 2 } },
+    });
     expect(retriedWithin).toMatchObject({ allowed: true, reason: "ENTITLED", record: within.record, entitlement: { usage: { used: 2 } } });
   });
 });
@@ -190,10 +296,18 @@ describe("the rules' boundaries through GraphQL", () => {
     const grant = await setup.grant("edges", { featureKey: "calls", usageLimit: 1, effectiveAt: "2030-02-01T00:00:00Z" });
     await run(`mutation ($g: ID!) { voidGrant(id: $g, at: "2030-02-15T00:00:00Z") { id } }`, { g: grant.id });
     // Usage in the future cannot be recorded through the API (5 minutes of skew at most): store it directly.
-    const customer = await t.database.prisma.customer.findUniqueOrThrow({ where: { id: Buffer.from(edges.id, "base64").toString().split(":")[1] } });
-    const feature = await t.database.prisma.feature.findUniqueOrThrow({ where: { projectId_key: { projectId: customer.projectId, key: "calls" } } });
+    const customer = await t.database.prisma.customer.findUniqueOrThrow({
+      where: { id: Buffer.from(edges.id, "base64").toString().split(":")[1] },
+    });
+    const feature = await t.database.prisma.feature.findUniqueOrThrow({
+      where: { projectId_key: { projectId: customer.projectId, key: "calls" } },
+    });
     await t.database.prisma.usageRecord.createMany({
-      data: [["2030-02-27T23:59:59Z", 7], ["2030-02-28T00:00:00Z", 3], ["2030-03-30T12:00:00Z", 5]].map(([timestamp, quantity]) => ({
+      data: [
+        ["2030-02-27T23:59:59Z", 7],
+        ["2030-02-28T00:00:00Z", 3],
+        ["2030-03-30T12:00:00Z", 5],
+      ].map(([timestamp, quantity]) => ({
         projectId: customer.projectId,
         customerId: customer.id,
         featureId: feature.id,
@@ -202,17 +316,29 @@ describe("the rules' boundaries through GraphQL", () => {
       })),
     });
     const at = async (instant: string) =>
-      (await run(`query ($at: DateTime!) { customer(externalId: "edges") { entitlement(featureKey: "calls", at: $at) {
+      (
+        await run(
+          `query ($at: DateTime!) { customer(externalId: "edges") { entitlement(featureKey: "calls", at: $at) {
         usageLimit usage { used periodStart periodEnd } sources { type }
-      } } }`, { at: instant })).customer.entitlement;
+      } } }`,
+          { at: instant },
+        )
+      ).customer.entitlement;
 
     expect(await at("2030-01-30T23:59:59Z")).toBeNull();
     // Trialing entitles; the grant adds 1 from Feb 1 until voided on Feb 15.
     expect(await at("2030-02-09T00:00:00Z")).toMatchObject({ usageLimit: 101, sources: [{ type: "GRANT" }, { type: "PLAN" }] });
     expect(await at("2030-02-15T00:00:00Z")).toMatchObject({ usageLimit: 100 });
     // Monthly periods from Jan 31: [Jan 31, Feb 28), [Feb 28, Mar 31): the record at Feb 27 23:59:59 is in the first.
-    expect((await at("2030-02-20T00:00:00Z")).usage).toEqual({ used: 7, periodStart: "2030-01-31T00:00:00.000Z", periodEnd: "2030-02-28T00:00:00.000Z" });
-    expect(await at("2030-03-01T00:00:00Z")).toMatchObject({ usageLimit: 110, usage: { used: 8, periodStart: "2030-02-28T00:00:00.000Z", periodEnd: "2030-03-31T00:00:00.000Z" } });
+    expect((await at("2030-02-20T00:00:00Z")).usage).toEqual({
+      used: 7,
+      periodStart: "2030-01-31T00:00:00.000Z",
+      periodEnd: "2030-02-28T00:00:00.000Z",
+    });
+    expect(await at("2030-03-01T00:00:00Z")).toMatchObject({
+      usageLimit: 110,
+      usage: { used: 8, periodStart: "2030-02-28T00:00:00.000Z", periodEnd: "2030-03-31T00:00:00.000Z" },
+    });
     expect(await at("2030-04-01T00:00:00Z")).toMatchObject({ usageLimit: 100, usage: { used: 0 } });
     expect(await at("2031-01-30T23:59:59Z")).toMatchObject({ usageLimit: 100 });
     expect(await at("2031-01-31T00:00:00Z")).toBeNull();

@@ -30,12 +30,38 @@ const activeAt = async (at: string) => {
 describe("grants", () => {
   it("grants each feature type, defaulting effectiveAt to now and priority to 0", async () => {
     const before = Date.now();
-    const metered = await grant({ featureKey: "api-calls", usageLimit: 1000, isSoftLimit: true, reason: "promo", metadata: { campaign: "spring" } });
-    expect(metered).toMatchObject({ feature: { key: "api-calls" }, customer: { externalId: "acme" }, isEnabled: true, usageLimit: 1000, isUnlimited: false, resetPeriod: "MONTHLY", isSoftLimit: true, priority: 0, expiresAt: null, voidedAt: null, metadata: { campaign: "spring" } });
+    const metered = await grant({
+      featureKey: "api-calls",
+      usageLimit: 1000,
+      isSoftLimit: true,
+      reason: "promo",
+      metadata: { campaign: "spring" },
+    });
+    expect(metered).toMatchObject({
+      feature: { key: "api-calls" },
+      customer: { externalId: "acme" },
+      isEnabled: true,
+      usageLimit: 1000,
+      isUnlimited: false,
+      resetPeriod: "MONTHLY",
+      isSoftLimit: true,
+      priority: 0,
+      expiresAt: null,
+      voidedAt: null,
+      metadata: { campaign: "spring" },
+    });
     expect(Date.parse(metered.effectiveAt)).toBeGreaterThanOrEqual(before - 5);
-    expect(await grant({ featureKey: "sso", priority: 10, reason: "trial" })).toMatchObject({ isEnabled: true, usageLimit: null, staticValue: null, priority: 10 });
+    expect(await grant({ featureKey: "sso", priority: 10, reason: "trial" })).toMatchObject({
+      isEnabled: true,
+      usageLimit: null,
+      staticValue: null,
+      priority: 10,
+    });
     expect(await grant({ featureKey: "tier", staticValue: "gold", reason: "vip" })).toMatchObject({ staticValue: "gold" });
-    expect(await grant({ featureKey: "api-calls", isUnlimited: true, reason: "unlimited" })).toMatchObject({ usageLimit: null, isUnlimited: true });
+    expect(await grant({ featureKey: "api-calls", isUnlimited: true, reason: "unlimited" })).toMatchObject({
+      usageLimit: null,
+      isUnlimited: true,
+    });
   });
 
   it.each([
@@ -55,9 +81,16 @@ describe("grants", () => {
   });
 
   it("is active over half-open windows, and voiding ends it at `at`", async () => {
-    const windowed = await grant({ featureKey: "sso", reason: "window", effectiveAt: "2030-01-01T00:00:00Z", expiresAt: "2030-02-01T00:00:00Z" });
+    const windowed = await grant({
+      featureKey: "sso",
+      reason: "window",
+      effectiveAt: "2030-01-01T00:00:00Z",
+      expiresAt: "2030-02-01T00:00:00Z",
+    });
     const voided = await grant({ featureKey: "sso", reason: "voided", effectiveAt: "2030-01-01T00:00:00Z" });
-    const result = ok(await t.gql(`mutation ($id: ID!) { voidGrant(id: $id, at: "2030-01-10T00:00:00+01:00") { voidedAt } }`, { id: voided.id }));
+    const result = ok(
+      await t.gql(`mutation ($id: ID!) { voidGrant(id: $id, at: "2030-01-10T00:00:00+01:00") { voidedAt } }`, { id: voided.id }),
+    );
     expect(result.voidGrant.voidedAt).toBe("2030-01-09T23:00:00.000Z");
     const always = ["promo", "trial", "unlimited", "vip"];
     expect(await activeAt("2029-12-31T23:59:59.999Z")).toEqual(always);

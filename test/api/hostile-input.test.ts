@@ -35,7 +35,12 @@ async function tableHashes(): Promise<Record<string, string>> {
   const tables = await t.database.prisma.$queryRawUnsafe<{ name: string }[]>(
     `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations' ORDER BY 1`,
   );
-  const union = tables.map(({ name }) => `SELECT '${name}' AS name, count(*)::text || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS hash FROM "${name}" x`).join(" UNION ALL ");
+  const union = tables
+    .map(
+      ({ name }) =>
+        `SELECT '${name}' AS name, count(*)::text || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS hash FROM "${name}" x`,
+    )
+    .join(" UNION ALL ");
   const rows = await t.database.prisma.$queryRawUnsafe<{ name: string; hash: string }[]>(union);
   return Object.fromEntries(rows.map((row) => [row.name, row.hash]));
 }
@@ -46,7 +51,20 @@ const hostileString = fc.oneof(
   { weight: 4, arbitrary: plausibleString },
   { weight: 2, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.constantFrom("", " ", "\u0000", "\u0007\u001b[31m", "a\nb\r\n", "'; DROP TABLE \"Customer\"; --", "%_\\", "🚀".repeat(50), "\u202e\u200b") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "",
+      " ",
+      "\u0000",
+      "\u0007\u001b[31m",
+      "a\nb\r\n",
+      '\'; DROP TABLE "Customer"; --',
+      "%_\\",
+      "🚀".repeat(50),
+      "\u202e\u200b",
+    ),
+  },
   { weight: 1, arbitrary: fc.constant("x".repeat(100_000)) },
 );
 const hostileInt = fc.oneof(
@@ -60,12 +78,29 @@ const hostileFloat = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(-0, -1, 1e308, -1e308, 5e-324, 2 ** 53 + 1) },
 );
 const hostileDate = fc.oneof(
-  { weight: 1, arbitrary: fc.date({ min: new Date("0001-01-01"), max: new Date("9999-12-31"), noInvalidDate: true }).map((date) => date.toISOString()) },
-  { weight: 1, arbitrary: fc.constantFrom("2026-02-30T00:00:00Z", "yesterday", "1970-01-01", "2026-13-01T00:00:00Z", "+275760-09-13T00:00:00.000Z", "") },
+  {
+    weight: 1,
+    arbitrary: fc.date({ min: new Date("0001-01-01"), max: new Date("9999-12-31"), noInvalidDate: true }).map((date) => date.toISOString()),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "2026-02-30T00:00:00Z",
+      "yesterday",
+      "1970-01-01",
+      "2026-13-01T00:00:00Z",
+      "+275760-09-13T00:00:00.000Z",
+      "",
+    ),
+  },
   // Near now, so that start/end pairs are often inverted or empty windows.
   { weight: 4, arbitrary: fc.integer({ min: -86_400_000, max: 86_400_000 }).map((offset) => new Date(Date.now() + offset).toISOString()) },
 );
-const hostileJson = fc.oneof({ weight: 4, arbitrary: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) }, { weight: 1, arbitrary: fc.constant(JSON.parse("[".repeat(200) + "]".repeat(200))) });
+const hostileJson = fc.oneof(
+  { weight: 4, arbitrary: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+  { weight: 1, arbitrary: fc.constant(JSON.parse("[".repeat(200) + "]".repeat(200))) },
+);
 
 /**
  * Values for `type`, mostly of the right GraphQL type (so that they pass coercion and reach
@@ -144,50 +179,60 @@ beforeAll(async () => {
   const foreign = await catalogIn((await t.newProject("hostile-other")).key);
   ids.push(...own, subscription.id, grant.id, ...foreign);
   // The wrong type: a feature's id presented as a plan's, and a well-formed id of nothing.
-  ids.push(Buffer.from(`Plan:${Buffer.from(seats, "base64").toString().split(":")[1]}`).toString("base64"), Buffer.from("Customer:00000000-0000-0000-0000-000000000000").toString("base64"));
+  ids.push(
+    Buffer.from(`Plan:${Buffer.from(seats, "base64").toString().split(":")[1]}`).toString("base64"),
+    Buffer.from("Customer:00000000-0000-0000-0000-000000000000").toString("base64"),
+  );
 });
 afterAll(async () => {
-  console.log(`hostile input: ${tried.cases} cases over ${mutations.length} mutations, ${tried.refused} refused (${JSON.stringify(tried.codes)}), ${tried.accepted} accepted`);
+  console.log(
+    `hostile input: ${tried.cases} cases over ${mutations.length} mutations, ${tried.refused} refused (${JSON.stringify(tried.codes)}), ${tried.accepted} accepted`,
+  );
   await t.close();
 });
 
 describe("hostile input", () => {
-  it.each(mutations.map((mutation) => [mutation.name, mutation] as const))("%s: never INTERNAL_ERROR nor 5xx, and a refusal writes nothing", async (name, mutation) => {
-    const args: readonly GraphQLArgument[] = mutation.args;
-    const variablesArbitrary = fc.record(Object.fromEntries(args.map((arg) => [arg.name, valueFor(arg.type)])));
-    const declarations = args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(", ");
-    const query = `mutation Hostile${declarations ? `(${declarations})` : ""} { ${name}${args.length ? `(${args.map((arg) => `${arg.name}: $${arg.name}`).join(", ")})` : ""} ${selectionOf(name)} }`;
-    await fc.assert(
-      fc.asyncProperty(variablesArbitrary, async (variables) => {
-        const before = await tableHashes();
-        const response = await t.app.fetch("http://test/graphql", {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${t.adminKey}` },
-          body: JSON.stringify({ query, variables }),
-        });
-        const body = (await response.json()) as GraphQLResponse;
-        tried.cases++;
-        expect(response.status).toBeLessThan(500);
-        const codes = (body.errors ?? []).map((error) => error.extensions?.code);
-        for (const code of codes) expect(CONTRACT_CODES.has(code!), `unknown code ${code}`).toBe(true);
-        expect(codes).not.toContain("INTERNAL_ERROR");
-        expect(codes).not.toContain("SERVICE_UNAVAILABLE");
-        if (body.errors?.length) {
-          tried.refused++;
-          tried.codes[codes[0]!] = (tried.codes[codes[0]!] ?? 0) + 1;
-          expect(await tableHashes()).toEqual(before);
-        } else {
-          tried.accepted++;
-        }
-      }),
-      { numRuns: RUNS_PER_MUTATION, seed: Number(process.env.FUZZ_SEED ?? 20261122) },
-    );
-  });
+  it.each(mutations.map((mutation) => [mutation.name, mutation] as const))(
+    "%s: never INTERNAL_ERROR nor 5xx, and a refusal writes nothing",
+    async (name, mutation) => {
+      const args: readonly GraphQLArgument[] = mutation.args;
+      const variablesArbitrary = fc.record(Object.fromEntries(args.map((arg) => [arg.name, valueFor(arg.type)])));
+      const declarations = args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(", ");
+      const query = `mutation Hostile${declarations ? `(${declarations})` : ""} { ${name}${args.length ? `(${args.map((arg) => `${arg.name}: $${arg.name}`).join(", ")})` : ""} ${selectionOf(name)} }`;
+      await fc.assert(
+        fc.asyncProperty(variablesArbitrary, async (variables) => {
+          const before = await tableHashes();
+          const response = await t.app.fetch("http://test/graphql", {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${t.adminKey}` },
+            body: JSON.stringify({ query, variables }),
+          });
+          const body = (await response.json()) as GraphQLResponse;
+          tried.cases++;
+          expect(response.status).toBeLessThan(500);
+          const codes = (body.errors ?? []).map((error) => error.extensions?.code);
+          for (const code of codes) expect(CONTRACT_CODES.has(code!), `unknown code ${code}`).toBe(true);
+          expect(codes).not.toContain("INTERNAL_ERROR");
+          expect(codes).not.toContain("SERVICE_UNAVAILABLE");
+          if (body.errors?.length) {
+            tried.refused++;
+            tried.codes[codes[0]!] = (tried.codes[codes[0]!] ?? 0) + 1;
+            expect(await tableHashes()).toEqual(before);
+          } else {
+            tried.accepted++;
+          }
+        }),
+        { numRuns: RUNS_PER_MUTATION, seed: Number(process.env.FUZZ_SEED ?? 20261122) },
+      );
+    },
+  );
 
   it("refuses non-finite and out-of-range numbers written as literals with VALIDATION_ERROR", async () => {
     for (const literal of ["1e309", "-1e309", "NaN", "Infinity", "99999999999999999999"]) {
       const before = await tableHashes();
-      const result = await t.gql(`mutation { recordUsage(input: { customer: { externalId: "acme" }, featureKey: "api-calls", quantity: ${literal} }) { id } }`);
+      const result = await t.gql(
+        `mutation { recordUsage(input: { customer: { externalId: "acme" }, featureKey: "api-calls", quantity: ${literal} }) { id } }`,
+      );
       expect({ literal, code: result.errors?.[0]?.extensions?.code }).toEqual({ literal, code: "VALIDATION_ERROR" });
       expect(await tableHashes()).toEqual(before);
     }

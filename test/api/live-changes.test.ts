@@ -48,7 +48,8 @@ const subscribe = async (variables: Record<string, unknown>, key = t.adminKey) =
 };
 const record = (customer: string, quantity = 1) => s.usage(customer, { featureKey: "exports", quantity });
 const subscriptionOf = async (customer: string): Promise<string> =>
-  ok(await t.gql(`query ($c: String!) { customer(externalId: $c) { subscriptions { edges { node { id } } } } }`, { c: customer })).customer.subscriptions.edges[0].node.id;
+  ok(await t.gql(`query ($c: String!) { customer(externalId: $c) { subscriptions { edges { node { id } } } } }`, { c: customer })).customer
+    .subscriptions.edges[0].node.id;
 
 describe("entitlementsChanged over SSE", () => {
   it("delivers a grant made to the customer, after the write, and not others' changes", async () => {
@@ -70,7 +71,11 @@ describe("entitlementsChanged over SSE", () => {
     // The first event heard is the second record's (used: 2): the first record was not told.
     const reached = (await events.next()).data.entitlementsChanged;
     expect(reached).toMatchObject({ cause: "USAGE_CHANGED", changedFeatureKeys: ["exports"] });
-    expect(reached.entitlements.find((e: any) => e.featureKey === "exports")).toEqual({ featureKey: "exports", hasAccess: false, usage: { used: 2 } });
+    expect(reached.entitlements.find((e: any) => e.featureKey === "exports")).toEqual({
+      featureKey: "exports",
+      hasAccess: false,
+      usage: { used: 2 },
+    });
     await record("u2", -1);
     const freed = (await events.next()).data.entitlementsChanged;
     expect(freed.entitlements.find((e: any) => e.featureKey === "exports").hasAccess).toBe(true);
@@ -79,14 +84,23 @@ describe("entitlementsChanged over SSE", () => {
   it("delivers subscription edits, and every customer's to a project-wide subscriber", async () => {
     const everyone = await subscribe({});
     const sub = await subscriptionOf("u1");
-    ok(await t.gql(`mutation ($s: ID!) { setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "exports", usageLimit: 100 }) { id } }`, { s: sub }));
+    ok(
+      await t.gql(
+        `mutation ($s: ID!) { setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "exports", usageLimit: 100 }) { id } }`,
+        { s: sub },
+      ),
+    );
     const event = (await everyone.next()).data.entitlementsChanged;
     expect(event).toMatchObject({ customer: { externalId: "u1" }, cause: "SUBSCRIPTION_CHANGED", changedFeatureKeys: ["exports"] });
   });
 
   it("delivers catalog edits to every customer on the plan, in batches after the response", async () => {
     const catalogPlan = (await s.plan({ key: "catalog-plan", name: "Catalog plan" })).id;
-    for (const [customer, plan] of [["cat-a", catalogPlan], ["cat-b", catalogPlan], ["cat-c", planId]] as const) {
+    for (const [customer, plan] of [
+      ["cat-a", catalogPlan],
+      ["cat-b", catalogPlan],
+      ["cat-c", planId],
+    ] as const) {
       await s.customer(customer);
       await s.subscription(customer, { planId: plan });
     }
@@ -108,9 +122,15 @@ describe("entitlementsChanged over SSE", () => {
     // The fan-out walks customers in bounded batches and tells each one that changed.
     const bus = createEventBus();
     const rawPlan = Buffer.from(catalogPlan, "base64").toString().split(":")[1]!;
-    const feature = await t.database.prisma.feature.findUniqueOrThrow({ where: { projectId_key: { projectId: t.projectId, key: "exports" } } });
+    const feature = await t.database.prisma.feature.findUniqueOrThrow({
+      where: { projectId_key: { projectId: t.projectId, key: "exports" } },
+    });
     await t.database.prisma.planEntitlement.create({ data: { planId: rawPlan, featureId: feature.id, usageLimit: 3 } });
-    const told = await fanOutPlanChange({ prisma: t.database.prisma, events: bus }, { projectId: t.projectId, planId: rawPlan, featureId: feature.id, before: null }, 1);
+    const told = await fanOutPlanChange(
+      { prisma: t.database.prisma, events: bus },
+      { projectId: t.projectId, planId: rawPlan, featureId: feature.id, before: null },
+      1,
+    );
     expect(told).toBe(2);
   });
 
@@ -127,7 +147,9 @@ describe("entitlementsChanged over SSE", () => {
     const event = (await own.next()).data.entitlementsChanged;
     expect(event).toMatchObject({ customer: { externalId: "u1" }, cause: "SUBSCRIPTION_CHANGED", changedFeatureKeys: ["exports"] });
 
-    const denied = await subscribeSse((url, init) => t.app.fetch(url, init), "http://test/graphql", token, SUBSCRIBE, { c: { externalId: "u2" } });
+    const denied = await subscribeSse((url, init) => t.app.fetch(url, init), "http://test/graphql", token, SUBSCRIBE, {
+      c: { externalId: "u2" },
+    });
     open.push(denied);
     expect((await denied.next()).errors?.[0]?.extensions?.code).toBe("PERMISSION_DENIED");
   });

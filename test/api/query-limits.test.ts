@@ -40,7 +40,11 @@ describe("query limits", () => {
       await strict.close();
     }
     // The default (12) lets a real dashboard query through.
-    ok(await t.gql(`{ customers(first: 5) { edges { node { grants(first: 5) { edges { node { feature { key } customer { externalId } } } } } } } }`));
+    ok(
+      await t.gql(
+        `{ customers(first: 5) { edges { node { grants(first: 5) { edges { node { feature { key } customer { externalId } } } } } } } }`,
+      ),
+    );
   });
 
   it("refuse too many aliases, directives or tokens with QUERY_TOO_COMPLEX", async () => {
@@ -86,7 +90,9 @@ describe("query limits", () => {
   it("answer a page over 100 with VALIDATION_ERROR naming the argument, written inline or as a variable", async () => {
     const inline = await t.gql(`{ customers(first: 101) { totalCount } }`);
     expect(firstError(inline)).toEqual({ code: "VALIDATION_ERROR", field: "customers.first" });
-    const nested = await t.gql(`query ($m: Int) { customers(first: 1) { edges { node { grants(last: $m) { totalCount } } } } }`, { m: 500 });
+    const nested = await t.gql(`query ($m: Int) { customers(first: 1) { edges { node { grants(last: $m) { totalCount } } } } }`, {
+      m: 500,
+    });
     expect(firstError(nested)).toEqual({ code: "VALIDATION_ERROR", field: "customers.edges.node.grants.last" });
     const byDefault = await t.gql(`query ($n: Int = 500) { customers(first: $n) { totalCount } }`);
     expect(firstError(byDefault)).toEqual({ code: "VALIDATION_ERROR", field: "customers.first" });

@@ -25,13 +25,16 @@ async function call(key: string, query: string) {
 describe("rate limits per credential", () => {
   it("refuse a key's operations past its budget with RATE_LIMITED, 429 and a retry hint, while usage has its own budget and other keys their own", async () => {
     const { key } = await t.newProject("rate-limited");
-    const setup = await call(key, `mutation {
+    const setup = await call(
+      key,
+      `mutation {
       f: createFeature(input: { key: "api-calls", name: "API calls", type: METERED }) { id }
       c: createCustomer(input: { externalId: "acme" }) { id }
       g: createGrant(input: { customer: { externalId: "acme" }, featureKey: "api-calls", usageLimit: 100 }) { id }
       other: createApiKey(input: { name: "other", scopes: [READ] }) { secret }
       token: createCustomerToken(customer: { externalId: "acme" }) { token }
-    }`);
+    }`,
+    );
     const { other, token } = ok(setup.body);
 
     for (let i = 0; i < 4; i++) expect((await call(key, `{ features(first: 1) { totalCount } }`)).status).toBe(200);
@@ -47,12 +50,16 @@ describe("rate limits per credential", () => {
 
     // Usage recording still goes through on its own budget, a record a point (aliases too),
     // and is refused past it, writing nothing.
-    const record = (n: number) => call(key, `mutation { recordUsage(input: { customer: { externalId: "acme" }, featureKey: "api-calls", quantity: ${n} }) { id } }`);
+    const record = (n: number) =>
+      call(key, `mutation { recordUsage(input: { customer: { externalId: "acme" }, featureKey: "api-calls", quantity: ${n} }) { id } }`);
     const recordTwice = (n: number) =>
-      call(key, `mutation {
+      call(
+        key,
+        `mutation {
         a: recordUsage(input: { customer: { externalId: "acme" }, featureKey: "api-calls", quantity: ${n} }) { id }
         b: recordUsage(input: { customer: { externalId: "acme" }, featureKey: "api-calls", quantity: ${n} }) { id }
-      }`);
+      }`,
+      );
     ok((await record(1)).body);
     ok((await recordTwice(1)).body);
     const twiceRefused = await recordTwice(50);
@@ -76,6 +83,14 @@ describe("rate limits per credential", () => {
       body: JSON.stringify(Array.from({ length: 7 }, () => ({ query: `{ __typename }` }))),
     });
     const results = (await response.json()) as GraphQLResponse[];
-    expect(results.map((result) => result.errors?.[0]?.extensions?.code ?? "ok")).toEqual(["ok", "ok", "ok", "ok", "ok", "RATE_LIMITED", "RATE_LIMITED"]);
+    expect(results.map((result) => result.errors?.[0]?.extensions?.code ?? "ok")).toEqual([
+      "ok",
+      "ok",
+      "ok",
+      "ok",
+      "ok",
+      "RATE_LIMITED",
+      "RATE_LIMITED",
+    ]);
   });
 });

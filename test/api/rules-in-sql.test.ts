@@ -15,7 +15,10 @@ const BASE = Date.UTC(2026, 0, 1);
 /** Instants on a grid of 8 hours: equal instants are common, as boundaries are in life. */
 const instant = fc.integer({ min: 0, max: 7 }).map((hour) => new Date(BASE + hour * HOUR));
 const maybe = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: null });
-const GRID = Array.from({ length: 9 }, (_unused, hour) => new Date(BASE + hour * HOUR - HOUR / 2)).flatMap((half) => [half, new Date(half.getTime() + HOUR / 2)]);
+const GRID = Array.from({ length: 9 }, (_unused, hour) => new Date(BASE + hour * HOUR - HOUR / 2)).flatMap((half) => [
+  half,
+  new Date(half.getTime() + HOUR / 2),
+]);
 const STATUSES: SubscriptionStatus[] = ["SCHEDULED", "TRIALING", "ACTIVE", "NON_RENEWING", "CANCELED", "EXPIRED"];
 const RUNS = 12;
 
@@ -48,11 +51,18 @@ describe("SQL twins of domain rules", () => {
     const times = fc.record({ startsAt: instant, endsAt: maybe(instant), trialEndsAt: maybe(instant), canceledAt: maybe(instant) });
     await fc.assert(
       fc.asyncProperty(fc.array(times, { minLength: 1, maxLength: 8 }), fc.subarray(STATUSES, { minLength: 1 }), async (rows, statuses) => {
-        const created = await Promise.all(rows.map((row) => prisma.customerSubscription.create({ data: { projectId: t.projectId, customerId, billingAnchor: row.startsAt, ...row } })));
+        const created = await Promise.all(
+          rows.map((row) =>
+            prisma.customerSubscription.create({ data: { projectId: t.projectId, customerId, billingAnchor: row.startsAt, ...row } }),
+          ),
+        );
         const ids = created.map((row) => row.id);
         try {
           for (const at of GRID) {
-            const selected = await prisma.customerSubscription.findMany({ where: { id: { in: ids }, ...subscriptionStatusWhere(statuses, at) }, select: { id: true } });
+            const selected = await prisma.customerSubscription.findMany({
+              where: { id: { in: ids }, ...subscriptionStatusWhere(statuses, at) },
+              select: { id: true },
+            });
             const expected = created.filter((row) => statuses.includes(subscriptionStatus(row, at))).map((row) => row.id);
             expect({ at, ids: sorted(selected.map((row) => row.id)) }).toEqual({ at, ids: sorted(expected) });
           }
@@ -69,7 +79,11 @@ describe("SQL twins of domain rules", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(times, { minLength: 1, maxLength: 8 }), async (rows) => {
         const created = await Promise.all(
-          rows.map((row) => prisma.grant.create({ data: { projectId: t.projectId, customerId, featureId, isEnabled: true, isUnlimited: false, isSoftLimit: false, ...row } })),
+          rows.map((row) =>
+            prisma.grant.create({
+              data: { projectId: t.projectId, customerId, featureId, isEnabled: true, isUnlimited: false, isSoftLimit: false, ...row },
+            }),
+          ),
         );
         const ids = created.map((row) => row.id);
         try {
@@ -94,15 +108,34 @@ describe("SQL twins of domain rules", () => {
           data: { projectId: t.projectId, customerId, startsAt: new Date(BASE), billingAnchor: new Date(BASE) },
         });
         try {
-          const phases = await Promise.all(windows.map((row) => prisma.subscriptionPhase.create({ data: { subscriptionId: subscription.id, planId, quantity: 1, ...row } })));
-          const addons = await Promise.all(windows.map((row) => prisma.subscriptionAddon.create({ data: { subscriptionId: subscription.id, addonId: planId, quantity: 1, ...row } })));
+          const phases = await Promise.all(
+            windows.map((row) =>
+              prisma.subscriptionPhase.create({ data: { subscriptionId: subscription.id, planId, quantity: 1, ...row } }),
+            ),
+          );
+          const addons = await Promise.all(
+            windows.map((row) =>
+              prisma.subscriptionAddon.create({ data: { subscriptionId: subscription.id, addonId: planId, quantity: 1, ...row } }),
+            ),
+          );
           for (const at of GRID) {
             const [selectedPhases, selectedAddons] = await Promise.all([
-              prisma.subscriptionPhase.findMany({ where: { subscriptionId: subscription.id, ...notEndedByWhere(at) }, select: { id: true } }),
-              prisma.subscriptionAddon.findMany({ where: { subscriptionId: subscription.id, ...notEndedByWhere(at) }, select: { id: true } }),
+              prisma.subscriptionPhase.findMany({
+                where: { subscriptionId: subscription.id, ...notEndedByWhere(at) },
+                select: { id: true },
+              }),
+              prisma.subscriptionAddon.findMany({
+                where: { subscriptionId: subscription.id, ...notEndedByWhere(at) },
+                select: { id: true },
+              }),
             ]);
-            const expected = (rows: { id: string; endsAt: Date | null }[]) => sorted(rows.filter((row) => notEndedBy({ end: row.endsAt }, at)).map((row) => row.id));
-            expect({ at, phases: sorted(selectedPhases.map((row) => row.id)), addons: sorted(selectedAddons.map((row) => row.id)) }).toEqual({
+            const expected = (rows: { id: string; endsAt: Date | null }[]) =>
+              sorted(rows.filter((row) => notEndedBy({ end: row.endsAt }, at)).map((row) => row.id));
+            expect({
+              at,
+              phases: sorted(selectedPhases.map((row) => row.id)),
+              addons: sorted(selectedAddons.map((row) => row.id)),
+            }).toEqual({
               at,
               phases: expected(phases),
               addons: expected(addons),

@@ -52,7 +52,13 @@ afterAll(async () => {
  * whatever was published before it has arrived, and an empty list means nothing was.
  */
 async function takeEvents() {
-  const sentinel: EntitlementChange = { projectId: t.projectId, customerId: `sentinel-${crypto.randomUUID()}`, cause: "GRANT_CHANGED", changedFeatureKeys: [], occurredAt: new Date().toISOString() };
+  const sentinel: EntitlementChange = {
+    projectId: t.projectId,
+    customerId: `sentinel-${crypto.randomUUID()}`,
+    cause: "GRANT_CHANGED",
+    changedFeatureKeys: [],
+    occurredAt: new Date().toISOString(),
+  };
   bus.publish(sentinel);
   const at = await waitUntil(() => received.indexOf(sentinel) + 1, { what: "the sentinel event" });
   const events = received.splice(0, at).slice(0, -1);
@@ -83,26 +89,42 @@ describe("scheduled transitions", () => {
     const customers = ["trial-lapses", "trial-converts", "downgrades", "promo", "early-bird", "boosted", "leaving", "left-now"];
     for (const externalId of customers) await s.customer(externalId);
 
-    const subscribe = async (externalId: string, extra: Omit<SubscriptionSeed, "planId"> = {}) => (await s.subscription(externalId, { planId: ids.pro!, ...extra })).id;
+    const subscribe = async (externalId: string, extra: Omit<SubscriptionSeed, "planId"> = {}) =>
+      (await s.subscription(externalId, { planId: ids.pro!, ...extra })).id;
     // A trial nobody paid for ends the subscription; a converted one carries on unchanged.
     await subscribe("trial-lapses", { trialEndsAt: at(20), endsAt: at(20) });
     await subscribe("trial-converts", { trialEndsAt: at(20) });
     const downgrading = await subscribe("downgrades");
-    ok(await t.gql(`mutation ($s: ID!, $basic: ID!, $when: DateTime!) { changeSubscriptionPlan(input: { subscriptionId: $s, planId: $basic, at: $when }) { id } }`, {
-      s: downgrading,
-      basic: ids.basic,
-      when: at(30),
-    }));
+    ok(
+      await t.gql(
+        `mutation ($s: ID!, $basic: ID!, $when: DateTime!) { changeSubscriptionPlan(input: { subscriptionId: $s, planId: $basic, at: $when }) { id } }`,
+        {
+          s: downgrading,
+          basic: ids.basic,
+          when: at(30),
+        },
+      ),
+    );
     await s.grant("promo", { featureKey: "sso", expiresAt: at(40) });
     await s.grant("early-bird", { featureKey: "exports", usageLimit: 5, effectiveAt: at(40) });
     const boosted = await subscribe("boosted");
-    ok(await t.gql(`mutation ($s: ID!, $boost: ID!, $from: DateTime!) { addSubscriptionAddon(input: { subscriptionId: $s, addonId: $boost, startsAt: $from }) { id } }`, {
-      s: boosted,
-      boost: ids.boost,
-      from: at(50),
-    }));
+    ok(
+      await t.gql(
+        `mutation ($s: ID!, $boost: ID!, $from: DateTime!) { addSubscriptionAddon(input: { subscriptionId: $s, addonId: $boost, startsAt: $from }) { id } }`,
+        {
+          s: boosted,
+          boost: ids.boost,
+          from: at(50),
+        },
+      ),
+    );
     const leaving = await subscribe("leaving");
-    ok(await t.gql(`mutation ($s: ID!, $when: DateTime!) { cancelSubscription(input: { subscriptionId: $s, at: $when }) { id } }`, { s: leaving, when: at(50) }));
+    ok(
+      await t.gql(`mutation ($s: ID!, $when: DateTime!) { cancelSubscription(input: { subscriptionId: $s, at: $when }) { id } }`, {
+        s: leaving,
+        when: at(50),
+      }),
+    );
     // Canceled now: the cancel's own event tells subscribers; a scan must not repeat it.
     const leftNow = await subscribe("left-now");
     ok(await t.gql(`mutation ($s: ID!) { cancelSubscription(input: { subscriptionId: $s }) { id } }`, { s: leftNow }));
@@ -145,7 +167,11 @@ describe("scheduled transitions", () => {
       { customer: "leaving", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports", "sso"], occurredAt: at(50).toISOString() },
     ]);
     // What the event says is what a query at that instant answers.
-    const after = ok(await t.gql(`query ($at: DateTime!) { customer(externalId: "boosted") { entitlements(at: $at) { featureKey usageLimit } } }`, { at: at(51) }));
+    const after = ok(
+      await t.gql(`query ($at: DateTime!) { customer(externalId: "boosted") { entitlements(at: $at) { featureKey usageLimit } } }`, {
+        at: at(51),
+      }),
+    );
     expect(after.customer.entitlements).toContainEqual({ featureKey: "exports", usageLimit: 150 });
   });
 

@@ -13,7 +13,13 @@ beforeAll(async () => {
   await s.feature({ key: "api-calls", name: "API calls", type: "METERED" });
   await s.feature({ key: "sso", name: "SSO", type: "BOOLEAN" });
   await s.feature({ key: "seats", name: "Seats", type: "METERED" });
-  ids.basic = (await s.plan({ key: "basic", name: "Basic", entitlements: { "api-calls": { usageLimit: 100, isSoftLimit: true, resetPeriod: "DAILY" } } })).id;
+  ids.basic = (
+    await s.plan({
+      key: "basic",
+      name: "Basic",
+      entitlements: { "api-calls": { usageLimit: 100, isSoftLimit: true, resetPeriod: "DAILY" } },
+    })
+  ).id;
   ids.pro = (await s.plan({ key: "pro", name: "Pro", entitlements: { "api-calls": { usageLimit: 1000 } } })).id;
   ids.boost = (await s.plan({ key: "boost", name: "Boost", kind: "ADDON", entitlements: { "api-calls": { usageLimit: 500 } } })).id;
   ids.old = (await s.plan({ key: "old-addon", name: "Old", kind: "ADDON" })).id;
@@ -43,15 +49,21 @@ describe("createSubscription", () => {
   });
 
   it("accepts the customer by id and any RFC 3339 offset", async () => {
-    const subscription = ok(await t.gql(CREATE, {
-      input: { customer: { id: ids.customer }, planId: ids.pro, quantity: 3, startsAt: "2026-03-01T10:00:00+02:00" },
-    })).createSubscription;
+    const subscription = ok(
+      await t.gql(CREATE, {
+        input: { customer: { id: ids.customer }, planId: ids.pro, quantity: 3, startsAt: "2026-03-01T10:00:00+02:00" },
+      }),
+    ).createSubscription;
     expect(subscription).toMatchObject({ quantity: 3, startsAt: "2026-03-01T08:00:00.000Z", plan: { key: "pro" } });
   });
 
   it.each([
     [{ startsAt: "2026-01-02T00:00:00Z", endsAt: "2026-01-01T00:00:00Z" }, "VALIDATION_ERROR", "input.endsAt"],
-    [{ startsAt: "2026-01-01T00:00:00Z", endsAt: "2026-02-01T00:00:00Z", trialEndsAt: "2026-03-01T00:00:00Z" }, "VALIDATION_ERROR", "input.trialEndsAt"],
+    [
+      { startsAt: "2026-01-01T00:00:00Z", endsAt: "2026-02-01T00:00:00Z", trialEndsAt: "2026-03-01T00:00:00Z" },
+      "VALIDATION_ERROR",
+      "input.trialEndsAt",
+    ],
     [{ quantity: 0 }, "VALIDATION_ERROR", "input.quantity"],
     [{ customer: { externalId: "acme", id: "Q3VzdG9tZXI6MQ==" } }, "VALIDATION_ERROR", "input.customer.id"],
     [{ customer: { externalId: "nobody" } }, "NOT_FOUND", "input.customer.externalId"],
@@ -76,16 +88,32 @@ describe("status(at:)", () => {
     const at = (days: number, ms = 0) => new Date(base + days * DAY + ms);
     const times = { startsAt: at(0), trialEndsAt: at(14), endsAt: at(150), canceledAt: at(90) };
     const subscription = await create({ startsAt: iso(times.startsAt), trialEndsAt: iso(times.trialEndsAt), endsAt: iso(times.endsAt) });
-    const canceled = ok(await t.gql(`mutation ($id: ID!, $at: DateTime!) { cancelSubscription(input: { subscriptionId: $id, at: $at }) { canceledAt } }`, { id: subscription.id, at: iso(times.canceledAt) }));
+    const canceled = ok(
+      await t.gql(`mutation ($id: ID!, $at: DateTime!) { cancelSubscription(input: { subscriptionId: $id, at: $at }) { canceledAt } }`, {
+        id: subscription.id,
+        at: iso(times.canceledAt),
+      }),
+    );
     expect(canceled.cancelSubscription.canceledAt).toBe(iso(times.canceledAt));
     const instants = [at(0, -1), at(0), at(14, -1), at(14), at(90, -1), at(90), at(200)];
     const query = instants.map((instant, i) => `s${i}: status(at: "${iso(instant)}")`).join(" ");
-    const node = ok(await t.gql(`query ($id: ID!) { node(id: $id) { ... on CustomerSubscription { ${query} } } }`, { id: subscription.id })).node;
+    const node = ok(
+      await t.gql(`query ($id: ID!) { node(id: $id) { ... on CustomerSubscription { ${query} } } }`, { id: subscription.id }),
+    ).node;
     expect(Object.values(node)).toEqual(["SCHEDULED", "TRIALING", "TRIALING", "NON_RENEWING", "NON_RENEWING", "CANCELED", "CANCELED"]);
     expect(instants.map((instant) => subscriptionStatus(times, instant))).toEqual(Object.values(node));
     const expired = await create({ startsAt: iso(at(-100)), endsAt: iso(at(-50)) });
-    const statuses = ok(await t.gql(`query ($id: ID!, $a: DateTime!, $b: DateTime!) { node(id: $id) { ... on CustomerSubscription { before: status(at: $a) after: status(at: $b) now: status } } }`, { id: expired.id, a: iso(at(-50, -1)), b: iso(at(-50)) })).node;
-    expect(statuses).toEqual({ before: "NON_RENEWING", after: "EXPIRED", now: Date.now() < at(-50).getTime() ? "NON_RENEWING" : "EXPIRED" });
+    const statuses = ok(
+      await t.gql(
+        `query ($id: ID!, $a: DateTime!, $b: DateTime!) { node(id: $id) { ... on CustomerSubscription { before: status(at: $a) after: status(at: $b) now: status } } }`,
+        { id: expired.id, a: iso(at(-50, -1)), b: iso(at(-50)) },
+      ),
+    ).node;
+    expect(statuses).toEqual({
+      before: "NON_RENEWING",
+      after: "EXPIRED",
+      now: Date.now() < at(-50).getTime() ? "NON_RENEWING" : "EXPIRED",
+    });
   });
 
   it("Customer.subscriptions(status:, at:) filters in the database exactly as status(at:) computes", async () => {
@@ -100,15 +128,27 @@ describe("status(at:)", () => {
       { startsAt: iso(new Date(now - 20 * DAY)), trialEndsAt: iso(new Date(now - 15 * DAY)), endsAt: iso(new Date(now + 1 * DAY)) },
     ];
     for (const shape of shapes) ok(await t.gql(CREATE, { input: { customer: { id: customer.id }, planId: ids.basic, ...shape } }));
-    const last = ok(await t.gql(CREATE, { input: { customer: { id: customer.id }, planId: ids.basic, startsAt: iso(new Date(now - 10 * DAY)) } })).createSubscription;
+    const last = ok(
+      await t.gql(CREATE, { input: { customer: { id: customer.id }, planId: ids.basic, startsAt: iso(new Date(now - 10 * DAY)) } }),
+    ).createSubscription;
     ok(await t.gql(`mutation ($id: ID!) { cancelSubscription(input: { subscriptionId: $id }) { id } }`, { id: last.id }));
 
     for (const at of [new Date(now), new Date(now + 7 * DAY), new Date(now - 12 * DAY)]) {
-      const all = ok(await t.gql(`query ($id: ID!, $at: DateTime!) { node(id: $id) { ... on Customer {
-        subscriptions(first: 50) { edges { node { id status(at: $at) } } } } } }`, { id: customer.id, at: iso(at) })).node.subscriptions.edges;
+      const all = ok(
+        await t.gql(
+          `query ($id: ID!, $at: DateTime!) { node(id: $id) { ... on Customer {
+        subscriptions(first: 50) { edges { node { id status(at: $at) } } } } } }`,
+          { id: customer.id, at: iso(at) },
+        ),
+      ).node.subscriptions.edges;
       for (const status of ["SCHEDULED", "TRIALING", "ACTIVE", "NON_RENEWING", "CANCELED", "EXPIRED"]) {
-        const filtered = ok(await t.gql(`query ($id: ID!, $at: DateTime!, $s: [SubscriptionStatus!]) { node(id: $id) { ... on Customer {
-          subscriptions(status: $s, at: $at, first: 50) { totalCount edges { node { id } } } } } }`, { id: customer.id, at: iso(at), s: [status] })).node.subscriptions;
+        const filtered = ok(
+          await t.gql(
+            `query ($id: ID!, $at: DateTime!, $s: [SubscriptionStatus!]) { node(id: $id) { ... on Customer {
+          subscriptions(status: $s, at: $at, first: 50) { totalCount edges { node { id } } } } } }`,
+            { id: customer.id, at: iso(at), s: [status] },
+          ),
+        ).node.subscriptions;
         const expected = all.filter((edge: any) => edge.node.status === status).map((edge: any) => edge.node.id);
         expect({ at, status, ids: filtered.edges.map((edge: any) => edge.node.id) }).toEqual({ at, status, ids: expected });
         expect(filtered.totalCount).toBe(expected.length);
@@ -120,9 +160,14 @@ describe("status(at:)", () => {
 describe("changeSubscriptionPlan", () => {
   it("closes the phase in force at `at` and opens one on the new plan, keeping the quantity", async () => {
     const subscription = await create({ startsAt: "2026-01-01T00:00:00Z", quantity: 4 });
-    const changed = ok(await t.gql(`mutation ($id: ID!, $p: ID!) {
+    const changed = ok(
+      await t.gql(
+        `mutation ($id: ID!, $p: ID!) {
       changeSubscriptionPlan(input: { subscriptionId: $id, planId: $p, at: "2026-02-01T00:00:00Z" }) { ${SUBSCRIPTION_FIELDS} }
-    }`, { id: subscription.id, p: ids.pro })).changeSubscriptionPlan;
+    }`,
+        { id: subscription.id, p: ids.pro },
+      ),
+    ).changeSubscriptionPlan;
     expect(changed.phases).toEqual([
       { plan: { key: "basic" }, quantity: 4, startsAt: "2026-01-01T00:00:00.000Z", endsAt: "2026-02-01T00:00:00.000Z" },
       { plan: { key: "pro" }, quantity: 4, startsAt: "2026-02-01T00:00:00.000Z", endsAt: null },
@@ -133,18 +178,36 @@ describe("changeSubscriptionPlan", () => {
   it("a change scheduled in the future leaves the plan of today in place", async () => {
     const subscription = await create({ quantity: 2 });
     const future = iso(new Date(Date.now() + 30 * DAY));
-    const changed = ok(await t.gql(`mutation ($id: ID!, $p: ID!, $at: DateTime!) {
+    const changed = ok(
+      await t.gql(
+        `mutation ($id: ID!, $p: ID!, $at: DateTime!) {
       changeSubscriptionPlan(input: { subscriptionId: $id, planId: $p, quantity: 5, at: $at }) { plan { key } quantity phases { plan { key } quantity } }
-    }`, { id: subscription.id, p: ids.pro, at: future })).changeSubscriptionPlan;
-    expect(changed).toEqual({ plan: { key: "basic" }, quantity: 2, phases: [{ plan: { key: "basic" }, quantity: 2 }, { plan: { key: "pro" }, quantity: 5 }] });
+    }`,
+        { id: subscription.id, p: ids.pro, at: future },
+      ),
+    ).changeSubscriptionPlan;
+    expect(changed).toEqual({
+      plan: { key: "basic" },
+      quantity: 2,
+      phases: [
+        { plan: { key: "basic" }, quantity: 2 },
+        { plan: { key: "pro" }, quantity: 5 },
+      ],
+    });
   });
 
   it("refuses a change on a canceled subscription or to an add-on", async () => {
     const subscription = await create({});
-    const toAddon = await t.gql(`mutation ($id: ID!, $p: ID!) { changeSubscriptionPlan(input: { subscriptionId: $id, planId: $p }) { id } }`, { id: subscription.id, p: ids.boost });
+    const toAddon = await t.gql(
+      `mutation ($id: ID!, $p: ID!) { changeSubscriptionPlan(input: { subscriptionId: $id, planId: $p }) { id } }`,
+      { id: subscription.id, p: ids.boost },
+    );
     expect(firstError(toAddon)).toMatchObject({ code: "INVALID_OPERATION", field: "input.planId" });
     ok(await t.gql(`mutation ($id: ID!) { cancelSubscription(input: { subscriptionId: $id }) { id } }`, { id: subscription.id }));
-    const change = await t.gql(`mutation ($id: ID!, $p: ID!) { changeSubscriptionPlan(input: { subscriptionId: $id, planId: $p }) { id } }`, { id: subscription.id, p: ids.pro });
+    const change = await t.gql(
+      `mutation ($id: ID!, $p: ID!) { changeSubscriptionPlan(input: { subscriptionId: $id, planId: $p }) { id } }`,
+      { id: subscription.id, p: ids.pro },
+    );
     expect(errorCodes(change)).toEqual(["INVALID_OPERATION"]);
     const again = await t.gql(`mutation ($id: ID!) { cancelSubscription(input: { subscriptionId: $id }) { id } }`, { id: subscription.id });
     expect(errorCodes(again)).toEqual(["INVALID_OPERATION"]);
@@ -154,17 +217,35 @@ describe("changeSubscriptionPlan", () => {
 describe("add-ons", () => {
   it("adds and removes an add-on over its own window; removing twice is refused", async () => {
     const subscription = await create({ startsAt: "2026-01-01T00:00:00Z" });
-    const added = ok(await t.gql(`mutation ($id: ID!, $a: ID!) {
+    const added = ok(
+      await t.gql(
+        `mutation ($id: ID!, $a: ID!) {
       addSubscriptionAddon(input: { subscriptionId: $id, addonId: $a, quantity: 3, startsAt: "2026-02-01T00:00:00Z" }) { id quantity startsAt endsAt addon { key } subscription { id } }
-    }`, { id: subscription.id, a: ids.boost })).addSubscriptionAddon;
-    expect(added).toMatchObject({ quantity: 3, startsAt: "2026-02-01T00:00:00.000Z", endsAt: null, addon: { key: "boost" }, subscription: { id: subscription.id } });
-    const removed = ok(await t.gql(`mutation ($id: ID!) { removeSubscriptionAddon(id: $id, at: "2026-03-01T00:00:00Z") { endsAt } }`, { id: added.id }));
+    }`,
+        { id: subscription.id, a: ids.boost },
+      ),
+    ).addSubscriptionAddon;
+    expect(added).toMatchObject({
+      quantity: 3,
+      startsAt: "2026-02-01T00:00:00.000Z",
+      endsAt: null,
+      addon: { key: "boost" },
+      subscription: { id: subscription.id },
+    });
+    const removed = ok(
+      await t.gql(`mutation ($id: ID!) { removeSubscriptionAddon(id: $id, at: "2026-03-01T00:00:00Z") { endsAt } }`, { id: added.id }),
+    );
     expect(removed.removeSubscriptionAddon.endsAt).toBe("2026-03-01T00:00:00.000Z");
-    const again = await t.gql(`mutation ($id: ID!) { removeSubscriptionAddon(id: $id, at: "2026-04-01T00:00:00Z") { endsAt } }`, { id: added.id });
+    const again = await t.gql(`mutation ($id: ID!) { removeSubscriptionAddon(id: $id, at: "2026-04-01T00:00:00Z") { endsAt } }`, {
+      id: added.id,
+    });
     expect(errorCodes(again)).toEqual(["INVALID_OPERATION"]);
-    const window = await t.gql(`mutation ($id: ID!, $a: ID!) {
+    const window = await t.gql(
+      `mutation ($id: ID!, $a: ID!) {
       addSubscriptionAddon(input: { subscriptionId: $id, addonId: $a, startsAt: "2026-02-01T00:00:00Z", endsAt: "2026-02-01T00:00:00Z" }) { id }
-    }`, { id: subscription.id, a: ids.boost });
+    }`,
+      { id: subscription.id, a: ids.boost },
+    );
     expect(firstError(window)).toMatchObject({ code: "VALIDATION_ERROR", field: "input.endsAt" });
   });
 });
@@ -176,16 +257,37 @@ describe("overrides", () => {
 
   it("stores only the given fields and inherits the rest from the plan entitlement", async () => {
     const subscription = await create({});
-    const override = ok(await t.gql(SET, { input: { subscriptionId: subscription.id, featureKey: "api-calls", usageLimit: 500 } })).setSubscriptionOverride;
-    expect(override).toMatchObject({ feature: { key: "api-calls" }, isEnabled: true, usageLimit: 500, isUnlimited: false, resetPeriod: "DAILY", isSoftLimit: true });
-    const unlimited = ok(await t.gql(SET, { input: { subscriptionId: subscription.id, featureKey: "api-calls", isUnlimited: true } })).setSubscriptionOverride;
+    const override = ok(
+      await t.gql(SET, { input: { subscriptionId: subscription.id, featureKey: "api-calls", usageLimit: 500 } }),
+    ).setSubscriptionOverride;
+    expect(override).toMatchObject({
+      feature: { key: "api-calls" },
+      isEnabled: true,
+      usageLimit: 500,
+      isUnlimited: false,
+      resetPeriod: "DAILY",
+      isSoftLimit: true,
+    });
+    const unlimited = ok(
+      await t.gql(SET, { input: { subscriptionId: subscription.id, featureKey: "api-calls", isUnlimited: true } }),
+    ).setSubscriptionOverride;
     expect(unlimited).toMatchObject({ id: override.id, usageLimit: null, isUnlimited: true, resetPeriod: "DAILY" });
-    const listed = ok(await t.gql(`query ($id: ID!) { node(id: $id) { ... on CustomerSubscription { overrides { feature { key } isUnlimited } } } }`, { id: subscription.id }));
+    const listed = ok(
+      await t.gql(`query ($id: ID!) { node(id: $id) { ... on CustomerSubscription { overrides { feature { key } isUnlimited } } } }`, {
+        id: subscription.id,
+      }),
+    );
     expect(listed.node.overrides).toEqual([{ feature: { key: "api-calls" }, isUnlimited: true }]);
 
-    const removed = ok(await t.gql(`mutation ($id: ID!) { removeSubscriptionOverride(subscriptionId: $id, featureKey: "api-calls") { overrides { id } } }`, { id: subscription.id }));
+    const removed = ok(
+      await t.gql(`mutation ($id: ID!) { removeSubscriptionOverride(subscriptionId: $id, featureKey: "api-calls") { overrides { id } } }`, {
+        id: subscription.id,
+      }),
+    );
     expect(removed.removeSubscriptionOverride.overrides).toEqual([]);
-    const again = await t.gql(`mutation ($id: ID!) { removeSubscriptionOverride(subscriptionId: $id, featureKey: "api-calls") { id } }`, { id: subscription.id });
+    const again = await t.gql(`mutation ($id: ID!) { removeSubscriptionOverride(subscriptionId: $id, featureKey: "api-calls") { id } }`, {
+      id: subscription.id,
+    });
     expect(errorCodes(again)).toEqual(["NOT_FOUND"]);
     expect(errorCodes(await t.gql(`query ($id: ID!) { node(id: $id) { id } }`, { id: override.id }))).toEqual(["NOT_FOUND"]);
   });
@@ -194,7 +296,9 @@ describe("overrides", () => {
     const subscription = await create({});
     const missing = await t.gql(SET, { input: { subscriptionId: subscription.id, featureKey: "seats", isSoftLimit: true } });
     expect(firstError(missing)).toMatchObject({ code: "VALIDATION_ERROR", field: "input.usageLimit" });
-    const given = ok(await t.gql(SET, { input: { subscriptionId: subscription.id, featureKey: "seats", usageLimit: 7 } })).setSubscriptionOverride;
+    const given = ok(
+      await t.gql(SET, { input: { subscriptionId: subscription.id, featureKey: "seats", usageLimit: 7 } }),
+    ).setSubscriptionOverride;
     expect(given).toMatchObject({ usageLimit: 7, resetPeriod: "MONTHLY", isSoftLimit: false });
     const wrongType = await t.gql(SET, { input: { subscriptionId: subscription.id, featureKey: "sso", usageLimit: 7 } });
     expect(firstError(wrongType)).toMatchObject({ code: "VALIDATION_ERROR", field: "input.usageLimit" });
@@ -207,10 +311,15 @@ describe("Plan.subscriptions", () => {
     const now = await create({ planId: plan.id });
     const later = await create({ planId: plan.id, startsAt: iso(new Date(Date.now() + 5 * DAY)) });
     await create({});
-    const page = ok(await t.gql(`query ($id: ID!) { plan(id: $id) {
+    const page = ok(
+      await t.gql(
+        `query ($id: ID!) { plan(id: $id) {
       all: subscriptions { totalCount edges { node { id } } }
       scheduled: subscriptions(status: [SCHEDULED]) { totalCount edges { node { id } } }
-    } }`, { id: plan.id })).plan;
+    } }`,
+        { id: plan.id },
+      ),
+    ).plan;
     expect(page.all.edges.map((edge: any) => edge.node.id)).toEqual([now.id, later.id]);
     expect(page.all.totalCount).toBe(2);
     expect(page.scheduled).toEqual({ totalCount: 1, edges: [{ node: { id: later.id } }] });

@@ -22,10 +22,15 @@ beforeAll(async () => {
   a.subscription = subscription.id;
   a.subscriptionAddon = subscription.addons[0]!.id;
   a.grant = (await s.grant("acme", { featureKey: "seats", usageLimit: 2 })).id;
-  const more = ok(await t.gql(`mutation ($s: ID!) {
+  const more = ok(
+    await t.gql(
+      `mutation ($s: ID!) {
     key: createApiKey(input: { name: "reader", scopes: [READ] }) { apiKey { id } }
     override: setSubscriptionOverride(input: { subscriptionId: $s, featureKey: "seats", usageLimit: 50 }) { id }
-  }`, { s: a.subscription }));
+  }`,
+      { s: a.subscription },
+    ),
+  );
   a.apiKey = more.key.apiKey.id;
   a.override = more.override.id;
 });
@@ -86,13 +91,25 @@ describe("project isolation", () => {
       [`mutation ($id: ID!) { setPlanEntitlement(input: { planId: $id, featureKey: "seats", usageLimit: 1 }) { id } }`, { id: a.plan }],
       [`mutation ($id: ID!) { removePlanEntitlement(planId: $id, featureKey: "seats") { id } }`, { id: a.plan }],
       [`mutation ($id: ID!) { updateCustomer(input: { id: $id, name: "x" }) { id } }`, { id: a.customer }],
-      [`mutation ($id: ID!, $p: ID!) { createSubscription(input: { customer: { id: $id }, planId: $p }) { id } }`, { id: a.customer, p: a.plan }],
+      [
+        `mutation ($id: ID!, $p: ID!) { createSubscription(input: { customer: { id: $id }, planId: $p }) { id } }`,
+        { id: a.customer, p: a.plan },
+      ],
       [`mutation { createSubscription(input: { customer: { externalId: "acme" }, planId: "${a.plan}" }) { id } }`, {}],
-      [`mutation ($id: ID!, $p: ID!) { changeSubscriptionPlan(input: { subscriptionId: $id, planId: $p }) { id } }`, { id: a.subscription, p: a.plan }],
+      [
+        `mutation ($id: ID!, $p: ID!) { changeSubscriptionPlan(input: { subscriptionId: $id, planId: $p }) { id } }`,
+        { id: a.subscription, p: a.plan },
+      ],
       [`mutation ($id: ID!) { cancelSubscription(input: { subscriptionId: $id }) { id } }`, { id: a.subscription }],
-      [`mutation ($id: ID!, $p: ID!) { addSubscriptionAddon(input: { subscriptionId: $id, addonId: $p }) { id } }`, { id: a.subscription, p: a.addon }],
+      [
+        `mutation ($id: ID!, $p: ID!) { addSubscriptionAddon(input: { subscriptionId: $id, addonId: $p }) { id } }`,
+        { id: a.subscription, p: a.addon },
+      ],
       [`mutation ($id: ID!) { removeSubscriptionAddon(id: $id) { id } }`, { id: a.subscriptionAddon }],
-      [`mutation ($id: ID!) { setSubscriptionOverride(input: { subscriptionId: $id, featureKey: "seats", usageLimit: 1 }) { id } }`, { id: a.subscription }],
+      [
+        `mutation ($id: ID!) { setSubscriptionOverride(input: { subscriptionId: $id, featureKey: "seats", usageLimit: 1 }) { id } }`,
+        { id: a.subscription },
+      ],
       [`mutation ($id: ID!) { removeSubscriptionOverride(subscriptionId: $id, featureKey: "seats") { id } }`, { id: a.subscription }],
       [`mutation { createGrant(input: { customer: { externalId: "acme" }, featureKey: "seats", usageLimit: 1 }) { id } }`, {}],
       [`mutation ($id: ID!) { voidGrant(id: $id) { id } }`, { id: a.grant }],

@@ -4,7 +4,12 @@
 import { describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
 import { defaultCacheCapacity } from "../../src/cache/capacity.ts";
-import { createEntitlementCache as createCache, type CacheOptions, type CustomerRows, type UsageKey } from "../../src/cache/entitlement-cache.ts";
+import {
+  createEntitlementCache as createCache,
+  type CacheOptions,
+  type CustomerRows,
+  type UsageKey,
+} from "../../src/cache/entitlement-cache.ts";
 
 const createEntitlementCache = (options: Partial<CacheOptions> = {}) => createCache({ maxCustomers: 100, ...options });
 
@@ -71,7 +76,13 @@ describe("entitlement cache", () => {
     let loads = 0;
     const catalog = async () => {
       loads++;
-      return { featuresById: new Map(), featuresByKey: new Map(), plans: new Map(), entitlementsByPlan: new Map(), engine: { features: new Map(), plans: new Map(), entitlementsByPlan: new Map() } };
+      return {
+        featuresById: new Map(),
+        featuresByKey: new Map(),
+        plans: new Map(),
+        entitlementsByPlan: new Map(),
+        engine: { features: new Map(), plans: new Map(), entitlementsByPlan: new Map() },
+      };
     };
     await cache.catalog("p1", catalog);
     await cache.catalog("p1", catalog);
@@ -129,7 +140,8 @@ describe("entitlement cache", () => {
       return {
         calls,
         load: async (missing: { by: string; value: string }[]) => (
-          calls.push(missing.map((key) => `${key.by}:${key.value}`)), missing.map((key) => (key.value === "acme" || key.value === "c1" ? acme : undefined))
+          calls.push(missing.map((key) => `${key.by}:${key.value}`)),
+          missing.map((key) => (key.value === "acme" || key.value === "c1" ? acme : undefined))
         ),
       };
     };
@@ -138,7 +150,15 @@ describe("entitlement cache", () => {
       const cache = createEntitlementCache();
       const first = records();
       await cache.customers("p1", [{ by: "externalId", value: "acme" }], first.load);
-      const mixed = await cache.customers("p1", [{ by: "externalId", value: "nobody" }, { by: "externalId", value: "acme" }, { by: "id", value: "c9" }], first.load);
+      const mixed = await cache.customers(
+        "p1",
+        [
+          { by: "externalId", value: "nobody" },
+          { by: "externalId", value: "acme" },
+          { by: "id", value: "c9" },
+        ],
+        first.load,
+      );
       expect(mixed).toEqual([undefined, acme, undefined]);
       await cache.customers("p1", [{ by: "externalId", value: "nobody" }], first.load);
       expect(first.calls).toEqual([["externalId:acme"], ["externalId:nobody", "id:c9"], ["externalId:nobody"]]);
@@ -147,10 +167,24 @@ describe("entitlement cache", () => {
     it("by externalId are dropped when any customer of the project changes, by id only that customer's", async () => {
       const cache = createEntitlementCache();
       const first = records();
-      await cache.customers("p1", [{ by: "externalId", value: "acme" }, { by: "id", value: "c1" }], first.load);
+      await cache.customers(
+        "p1",
+        [
+          { by: "externalId", value: "acme" },
+          { by: "id", value: "c1" },
+        ],
+        first.load,
+      );
       cache.invalidate({ projectId: "p1", customerIds: ["c2"] });
       const second = records();
-      await cache.customers("p1", [{ by: "externalId", value: "acme" }, { by: "id", value: "c1" }], second.load);
+      await cache.customers(
+        "p1",
+        [
+          { by: "externalId", value: "acme" },
+          { by: "id", value: "c1" },
+        ],
+        second.load,
+      );
       expect(second.calls).toEqual([["externalId:acme"]]);
     });
 
@@ -180,7 +214,13 @@ describe("entitlement cache", () => {
 
   it("does not store a catalog read while the catalog was edited", async () => {
     const cache = createEntitlementCache();
-    const empty = () => ({ featuresById: new Map(), featuresByKey: new Map(), plans: new Map(), entitlementsByPlan: new Map(), engine: { features: new Map(), plans: new Map(), entitlementsByPlan: new Map() } });
+    const empty = () => ({
+      featuresById: new Map(),
+      featuresByKey: new Map(),
+      plans: new Map(),
+      entitlementsByPlan: new Map(),
+      engine: { features: new Map(), plans: new Map(), entitlementsByPlan: new Map() },
+    });
     let release: () => void = () => {};
     const slow = cache.catalog("p1", async () => {
       await new Promise<void>((resolve) => (release = resolve));

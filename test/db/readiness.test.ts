@@ -42,7 +42,11 @@ describe("/readyz", () => {
     // answer names the request all the same.
     const unseenKey = await app.fetch("http://test/graphql", {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: "Bearer ent_neverSeenBeforeKey0123456789", "x-request-id": "req-readiness-0001" },
+      headers: {
+        "content-type": "application/json",
+        authorization: "Bearer ent_neverSeenBeforeKey0123456789",
+        "x-request-id": "req-readiness-0001",
+      },
       body: JSON.stringify({ query: "{ features { totalCount } }" }),
     });
     expect((await unseenKey.json()).errors[0].extensions).toEqual({ code: "SERVICE_UNAVAILABLE", requestId: "req-readiness-0001" });

@@ -35,7 +35,10 @@ describe("checkEntitlementValue", () => {
   });
 
   it("a disabled METERED value needs no limit", () => {
-    expect(checkEntitlementValue(metered, { isEnabled: false })).toMatchObject({ ok: true, value: { isEnabled: false, usageLimit: null, isUnlimited: false } });
+    expect(checkEntitlementValue(metered, { isEnabled: false })).toMatchObject({
+      ok: true,
+      value: { isEnabled: false, usageLimit: null, isUnlimited: false },
+    });
   });
 
   it("refuses fields that do not belong to the feature's type", () => {
@@ -59,7 +62,14 @@ describe("checkEntitlementValue", () => {
 });
 
 describe("resolveOverrideValue", () => {
-  const plan: EntitlementValue = { isEnabled: true, usageLimit: 100, isUnlimited: false, resetPeriod: "DAILY", isSoftLimit: true, staticValue: null };
+  const plan: EntitlementValue = {
+    isEnabled: true,
+    usageLimit: 100,
+    isUnlimited: false,
+    resetPeriod: "DAILY",
+    isSoftLimit: true,
+    staticValue: null,
+  };
 
   it("inherits unset fields from the plan entitlement it replaces", () => {
     expect(resolveOverrideValue(metered, { usageLimit: 500 }, plan)).toEqual({ ...plan, usageLimit: 500 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { createEntitlementsMemo, entitlementsAt, nextChangeAfter, type CustomerState, type Entitlement, type FeatureInfo, type GrantRow, type SubscriptionRow } from "../../src/domain/entitlements.ts";
+import {
+  createEntitlementsMemo,
+  entitlementsAt,
+  nextChangeAfter,
+  type CustomerState,
+  type Entitlement,
+  type FeatureInfo,
+  type GrantRow,
+  type SubscriptionRow,
+} from "../../src/domain/entitlements.ts";
 import { check, hasAccess, usageSummary } from "../../src/domain/checks.ts";
 import type { EntitlementValue } from "../../src/domain/entitlement-value.ts";
 
@@ -16,7 +25,14 @@ const metered = (usageLimit: number | null, extra: Partial<EntitlementValue> = {
   staticValue: null,
   ...extra,
 });
-const flag = (isEnabled = true): EntitlementValue => ({ isEnabled, usageLimit: null, isUnlimited: false, resetPeriod: null, isSoftLimit: false, staticValue: null });
+const flag = (isEnabled = true): EntitlementValue => ({
+  isEnabled,
+  usageLimit: null,
+  isUnlimited: false,
+  resetPeriod: null,
+  isSoftLimit: false,
+  staticValue: null,
+});
 const staticValue = (value: string): EntitlementValue => ({ ...flag(), staticValue: value });
 
 const features: FeatureInfo[] = [
@@ -78,10 +94,24 @@ const byKey = (customer: CustomerState, at = NOW) =>
 
 describe("sources active at t (docs/rules.md §3)", () => {
   it("a plan gives its features, the limit multiplied by the phase quantity", () => {
-    const e = byKey(state({ subscriptions: [subscription("s1", "basic", { phases: [{ id: "p", planId: "basic", quantity: 3, startsAt: JAN, endsAt: null }] })] }));
+    const e = byKey(
+      state({
+        subscriptions: [subscription("s1", "basic", { phases: [{ id: "p", planId: "basic", quantity: 3, startsAt: JAN, endsAt: null }] })],
+      }),
+    );
     expect(Object.keys(e)).toEqual(["api-calls", "support-level"]);
     expect(e["api-calls"]).toMatchObject({ isEnabled: true, usageLimit: 300, isUnlimited: false, resetPeriod: "MONTHLY" });
-    expect(e["api-calls"].sources).toMatchObject([{ type: "PLAN", entity: { type: "Plan", id: "basic" }, entityName: "BASIC", quantity: 3, unitUsageLimit: 100, usageLimit: 300, subscriptionId: "s1" }]);
+    expect(e["api-calls"].sources).toMatchObject([
+      {
+        type: "PLAN",
+        entity: { type: "Plan", id: "basic" },
+        entityName: "BASIC",
+        quantity: 3,
+        unitUsageLimit: 100,
+        usageLimit: 300,
+        subscriptionId: "s1",
+      },
+    ]);
   });
 
   it.each([
@@ -142,10 +172,18 @@ describe("sources active at t (docs/rules.md §3)", () => {
 
   it("grants count over [effectiveAt, min(expiresAt, voidedAt))", () => {
     const customer = state({
-      grants: [grant("g1", "f-sso", flag(), { effectiveAt: t("2026-03-01T00:00:00Z"), expiresAt: t("2026-04-01T00:00:00Z"), voidedAt: t("2026-03-20T00:00:00Z") })],
+      grants: [
+        grant("g1", "f-sso", flag(), {
+          effectiveAt: t("2026-03-01T00:00:00Z"),
+          expiresAt: t("2026-04-01T00:00:00Z"),
+          voidedAt: t("2026-03-20T00:00:00Z"),
+        }),
+      ],
     });
     expect(byKey(customer, t("2026-02-28T23:59:59Z")).sso).toBeUndefined();
-    expect(byKey(customer, t("2026-03-01T00:00:00Z")).sso.sources).toMatchObject([{ type: "GRANT", quantity: 1, entity: { type: "Grant", id: "g1" } }]);
+    expect(byKey(customer, t("2026-03-01T00:00:00Z")).sso.sources).toMatchObject([
+      { type: "GRANT", quantity: 1, entity: { type: "Grant", id: "g1" } },
+    ]);
     expect(byKey(customer, t("2026-03-19T23:59:59Z")).sso.activeTo).toEqual(t("2026-03-20T00:00:00Z"));
     expect(byKey(customer, t("2026-03-20T00:00:00Z")).sso).toBeUndefined();
   });
@@ -159,7 +197,10 @@ describe("aggregation (docs/rules.md §4)", () => {
     });
     const e = byKey(limited);
     expect(e["api-calls"]).toMatchObject({ usageLimit: 100, isUnlimited: false });
-    expect(e["api-calls"].sources.map((s) => [s.type, s.isEnabled])).toEqual([["GRANT", false], ["PLAN", true]]);
+    expect(e["api-calls"].sources.map((s) => [s.type, s.isEnabled])).toEqual([
+      ["GRANT", false],
+      ["PLAN", true],
+    ]);
     expect(e.sso).toMatchObject({ isEnabled: false, activeFrom: null, activeTo: null });
     expect(hasAccess(e.sso, 0)).toBe(false);
 
@@ -174,7 +215,10 @@ describe("aggregation (docs/rules.md §4)", () => {
           overrides: [{ id: "o1", featureId: "f-calls", value: { usageLimit: 1 } }],
           addons: [{ id: "a1", addonId: "boost", quantity: 1, startsAt: JAN, endsAt: null }],
         }),
-        subscription("s2", "basic", { startsAt: t("2026-02-01T00:00:00Z"), phases: [{ id: "p", planId: "basic", quantity: 1, startsAt: t("2026-02-01T00:00:00Z"), endsAt: null }] }),
+        subscription("s2", "basic", {
+          startsAt: t("2026-02-01T00:00:00Z"),
+          phases: [{ id: "p", planId: "basic", quantity: 1, startsAt: t("2026-02-01T00:00:00Z"), endsAt: null }],
+        }),
         subscription("s0", "basic"),
       ],
       grants: [grant("g-low", "f-calls", metered(1)), grant("g-high", "f-calls", metered(1), { priority: 5 })],
@@ -193,7 +237,9 @@ describe("aggregation (docs/rules.md §4)", () => {
     // Weekly periods aligned with the subscription's billing anchor, not the grant.
     expect(e.period).toEqual({ start: t("2026-03-14T00:00:00Z"), end: t("2026-03-21T00:00:00Z") });
 
-    const grantOnly = byKey(state({ grants: [grant("g1", "f-calls", metered(5, { resetPeriod: "WEEKLY" }), { effectiveAt: t("2026-03-02T00:00:00Z") })] }))["api-calls"];
+    const grantOnly = byKey(
+      state({ grants: [grant("g1", "f-calls", metered(5, { resetPeriod: "WEEKLY" }), { effectiveAt: t("2026-03-02T00:00:00Z") })] }),
+    )["api-calls"];
     expect(grantOnly.period).toEqual({ start: t("2026-03-09T00:00:00Z"), end: t("2026-03-16T00:00:00Z") });
   });
 
@@ -219,7 +265,10 @@ describe("aggregation (docs/rules.md §4)", () => {
   });
 
   it("lists features by key and honours filters; a subscription filter drops grants", () => {
-    const customer = state({ subscriptions: [subscription("s1", "basic"), subscription("s2", "pro")], grants: [grant("g1", "f-region", staticValue("eu"))] });
+    const customer = state({
+      subscriptions: [subscription("s1", "basic"), subscription("s2", "pro")],
+      grants: [grant("g1", "f-region", staticValue("eu"))],
+    });
     expect(entitlementsAt(customer, NOW).map((e) => e.feature.key)).toEqual(["api-calls", "region", "sso", "support-level"]);
     expect(entitlementsAt(customer, NOW, { types: ["STATIC"] }).map((e) => e.feature.key)).toEqual(["region", "support-level"]);
     expect(entitlementsAt(customer, NOW, { featureKeys: ["sso"] }).map((e) => e.feature.key)).toEqual(["sso"]);
@@ -300,7 +349,10 @@ describe("how long entitlements hold", () => {
       subscription("s2", "off", { startsAt: t("2026-03-03T03:00:00Z") }),
     ],
     grants: [
-      grant("g1", "f-calls", metered(10, { resetPeriod: "MONTHLY" }), { effectiveAt: t("2026-02-14T00:00:00Z"), expiresAt: t("2026-04-20T00:00:00Z") }),
+      grant("g1", "f-calls", metered(10, { resetPeriod: "MONTHLY" }), {
+        effectiveAt: t("2026-02-14T00:00:00Z"),
+        expiresAt: t("2026-04-20T00:00:00Z"),
+      }),
       grant("g2", "f-region", staticValue("eu"), { effectiveAt: t("2026-01-05T00:00:00Z"), voidedAt: t("2026-03-20T12:00:00Z") }),
     ],
   });

@@ -11,7 +11,10 @@ const phase = (id: string, planId: string, start: string, end: string | null, qu
 });
 
 describe("phases", () => {
-  const history = [phase("p1", "basic", "2026-01-01T00:00:00Z", "2026-03-01T00:00:00Z", 2), phase("p2", "pro", "2026-03-01T00:00:00Z", null, 5)];
+  const history = [
+    phase("p1", "basic", "2026-01-01T00:00:00Z", "2026-03-01T00:00:00Z", 2),
+    phase("p2", "pro", "2026-03-01T00:00:00Z", null, 5),
+  ];
 
   it("finds the phase in force with half-open windows", () => {
     expect(phaseAt(history, t("2026-02-28T23:59:59Z"))?.id).toBe("p1");

@@ -15,10 +15,25 @@ describe("subscriptionStatus (docs/rules.md §2, rules checked in order)", () =>
     ["at cancel instant", { canceledAt: t("2026-03-01T00:00:00Z") }, "2026-03-01T00:00:00Z", "CANCELED"],
     ["with an end, running", { endsAt: t("2026-12-31T00:00:00Z") }, "2026-06-01T00:00:00Z", "NON_RENEWING"],
     ["at the end", { endsAt: t("2026-12-31T00:00:00Z") }, "2026-12-31T00:00:00Z", "EXPIRED"],
-    ["canceled wins over expired", { endsAt: t("2026-02-01T00:00:00Z"), canceledAt: t("2026-01-20T00:00:00Z") }, "2026-03-01T00:00:00Z", "CANCELED"],
+    [
+      "canceled wins over expired",
+      { endsAt: t("2026-02-01T00:00:00Z"), canceledAt: t("2026-01-20T00:00:00Z") },
+      "2026-03-01T00:00:00Z",
+      "CANCELED",
+    ],
     ["scheduled wins over canceled", { canceledAt: t("2025-12-01T00:00:00Z") }, "2025-12-15T00:00:00Z", "SCHEDULED"],
-    ["trialing with a scheduled cancel", { trialEndsAt: t("2026-02-01T00:00:00Z"), canceledAt: t("2026-03-01T00:00:00Z") }, "2026-01-10T00:00:00Z", "TRIALING"],
-    ["expired wins over trialing", { trialEndsAt: t("2026-02-01T00:00:00Z"), endsAt: t("2026-01-10T00:00:00Z") }, "2026-01-20T00:00:00Z", "EXPIRED"],
+    [
+      "trialing with a scheduled cancel",
+      { trialEndsAt: t("2026-02-01T00:00:00Z"), canceledAt: t("2026-03-01T00:00:00Z") },
+      "2026-01-10T00:00:00Z",
+      "TRIALING",
+    ],
+    [
+      "expired wins over trialing",
+      { trialEndsAt: t("2026-02-01T00:00:00Z"), endsAt: t("2026-01-10T00:00:00Z") },
+      "2026-01-20T00:00:00Z",
+      "EXPIRED",
+    ],
   ];
   it.each(cases)("%s", (_name, times, at, expected) => {
     expect(subscriptionStatus({ ...base, ...times }, t(at))).toBe(expected);

@@ -75,7 +75,10 @@ describe("featuresFedBy", () => {
       ["basic", { id: "basic", name: "Basic" }],
     ]),
     features: new Map(
-      ["sso", "calls", "seats", "bonus"].map((key) => [`f-${key}`, { id: `f-${key}`, key, type: key === "sso" ? ("BOOLEAN" as const) : ("METERED" as const), levels: [] }]),
+      ["sso", "calls", "seats", "bonus"].map((key) => [
+        `f-${key}`,
+        { id: `f-${key}`, key, type: key === "sso" ? ("BOOLEAN" as const) : ("METERED" as const), levels: [] },
+      ]),
     ),
   };
   const entitlements = entitlementsAt(state, t("05.000"));

@@ -49,7 +49,14 @@ export async function createTestApp({
     database = openDatabase({ kind: "pglite", instance: await migratedPGlite() }, options);
   }
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
-  const app = createApp({ database, log, isReady: async () => ({ ready: true }), customerTokenSecret: TEST_CUSTOMER_TOKEN_SECRET, events, ...configured });
+  const app = createApp({
+    database,
+    log,
+    isReady: async () => ({ ready: true }),
+    customerTokenSecret: TEST_CUSTOMER_TOKEN_SECRET,
+    events,
+    ...configured,
+  });
   const newProject = async (name = `test-${randomUUID().slice(0, 8)}`) => {
     const project = await createProjectWithAdminKey(database.prisma, name);
     return { projectId: project.projectId, key: project.secret };
@@ -77,7 +84,8 @@ export async function createTestApp({
 /** A migrated embedded database: a copy of the one the api:pglite run's global setup made. */
 async function migratedPGlite(): Promise<PGlite> {
   const template = inject("pgliteTemplate");
-  if (!template) throw new Error("no PGlite template: run the API tests through their vitest project (api:pglite), whose global setup makes it");
+  if (!template)
+    throw new Error("no PGlite template: run the API tests through their vitest project (api:pglite), whose global setup makes it");
   return new PGlite({ loadDataDir: new Blob([readFileSync(template)]) });
 }
 

@@ -7,7 +7,11 @@ export class CountingEventTarget extends EventTarget {
   calls = 0;
   private readonly counted = new Map<EventListenerOrEventListenerObject, EventListener>();
 
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: AddEventListenerOptions | boolean) {
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: AddEventListenerOptions | boolean,
+  ) {
     if (!listener || this.counted.has(listener)) return;
     const call = typeof listener === "function" ? listener : (event: Event) => listener.handleEvent(event);
     const counted: EventListener = (event) => {
@@ -19,7 +23,11 @@ export class CountingEventTarget extends EventTarget {
     super.addEventListener(type, counted, options);
   }
 
-  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: EventListenerOptions | boolean) {
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: EventListenerOptions | boolean,
+  ) {
     const counted = listener && this.counted.get(listener);
     if (!counted) return;
     this.counted.delete(listener);

@@ -18,7 +18,17 @@ type Next<T extends Change> = (timeoutMs?: number) => Promise<T>;
 const isProbe = (change: Change) => change.changedFeatureKeys.length === 1 && change.changedFeatureKeys[0] === PROBE_FEATURE.key;
 
 /** Resolves once the subscriber whose changes `next` reads has heard a probe of `customer`'s. */
-export async function probeUntilHeard<T extends Change>({ seed, gql, customer, next }: { seed: Seed; gql: Gql; customer: string; next: Next<T> }) {
+export async function probeUntilHeard<T extends Change>({
+  seed,
+  gql,
+  customer,
+  next,
+}: {
+  seed: Seed;
+  gql: Gql;
+  customer: string;
+  next: Next<T>;
+}) {
   let granted: string | null = null;
   const toggle = async () => {
     if (granted === null) {

@@ -35,7 +35,10 @@ export interface NodeProcessOptions {
  * HOST=127.0.0.1 unless `env` says otherwise, and resolves once its output matches `ready`;
  * rejects if it exits first.
  */
-export async function startNodeProcess(script: string, { env = {}, ready, nodeArgs = [], cwd = projectRoot, timeoutMs }: NodeProcessOptions): Promise<NodeProcess> {
+export async function startNodeProcess(
+  script: string,
+  { env = {}, ready, nodeArgs = [], cwd = projectRoot, timeoutMs }: NodeProcessOptions,
+): Promise<NodeProcess> {
   const child = spawn(process.execPath, [...nodeArgs, ...(script.endsWith(".ts") ? ["--import", "tsx"] : []), script], {
     cwd,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
@@ -46,7 +49,8 @@ export async function startNodeProcess(script: string, { env = {}, ready, nodeAr
   child.stderr.on("data", (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => reject(new Error(`${script} did not start in time:\n${output}`)), timeoutMs);
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => reject(new Error(`${script} did not start in time:\n${output}`)), timeoutMs);
     const look = () => {
       const found = ready.exec(output);
       if (found) {
@@ -77,7 +81,11 @@ export interface ServerProcess extends Omit<NodeProcess, "ready"> {
 }
 
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
-  const { ready, ...server } = await startNodeProcess("src/server.ts", { env: { LOG_LEVEL: "info", ...env }, ready: SERVER_LISTENING, timeoutMs });
+  const { ready, ...server } = await startNodeProcess("src/server.ts", {
+    env: { LOG_LEVEL: "info", ...env },
+    ready: SERVER_LISTENING,
+    timeoutMs,
+  });
   return { ...server, url: ready[1]! };
 }
 

@@ -123,13 +123,19 @@ export function seed(source: Pick<TestApp, "gql"> | Gql, key?: string): Seed {
   return {
     feature: ({ name, ...input }) => mutate("createFeature", "CreateFeatureInput", { name: name ?? input.key, ...input }, "id key"),
     async plan({ name, entitlements = {}, ...input }) {
-      const plan = await mutate<{ id: string; key: string }>("createPlan", "CreatePlanInput", { name: name ?? input.key, ...input }, "id key");
+      const plan = await mutate<{ id: string; key: string }>(
+        "createPlan",
+        "CreatePlanInput",
+        { name: name ?? input.key, ...input },
+        "id key",
+      );
       for (const [featureKey, value] of Object.entries(entitlements)) await entitlement(plan.id, featureKey, value);
       return plan;
     },
     entitlement,
     customer: (externalId, input = {}) => mutate("createCustomer", "CreateCustomerInput", { externalId, ...input }, "id externalId"),
-    subscription: (customer, input) => mutate("createSubscription", "CreateSubscriptionInput", { customer: customerRef(customer), ...input }, "id addons { id }"),
+    subscription: (customer, input) =>
+      mutate("createSubscription", "CreateSubscriptionInput", { customer: customerRef(customer), ...input }, "id addons { id }"),
     grant: (customer, input) => mutate("createGrant", "CreateGrantInput", { customer: customerRef(customer), ...input }, "id"),
     usage: (customer, input) => mutate("recordUsage", "RecordUsageInput", { customer: customerRef(customer), ...input }, "id"),
   };

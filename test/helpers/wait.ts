@@ -15,7 +15,10 @@ export interface WaitOptions {
  * Resolves with the first truthy value `condition` returns, looking again every `intervalMs`;
  * rejects once `timeoutMs` has passed without one. An error `condition` throws is not retried.
  */
-export async function waitUntil<T>(condition: () => T | Promise<T>, { timeoutMs = 5000, intervalMs = 10, what = "the condition" }: WaitOptions = {}): Promise<NonNullable<T>> {
+export async function waitUntil<T>(
+  condition: () => T | Promise<T>,
+  { timeoutMs = 5000, intervalMs = 10, what = "the condition" }: WaitOptions = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await condition();

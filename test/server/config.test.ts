@@ -4,7 +4,11 @@ import { loadConfig } from "../../src/config.ts";
 describe("configuration of what a request may ask", () => {
   it("keeps the defaults for unset limits and takes the ones set", () => {
     expect(loadConfig({}).limits).toEqual({});
-    expect(loadConfig({ GRAPHQL_MAX_DEPTH: "8", GRAPHQL_MAX_COST: "5000", GRAPHQL_MAX_BODY_BYTES: "65536" }).limits).toEqual({ maxDepth: 8, maxCost: 5000, maxBodyBytes: 65536 });
+    expect(loadConfig({ GRAPHQL_MAX_DEPTH: "8", GRAPHQL_MAX_COST: "5000", GRAPHQL_MAX_BODY_BYTES: "65536" }).limits).toEqual({
+      maxDepth: 8,
+      maxCost: 5000,
+      maxBodyBytes: 65536,
+    });
     expect(loadConfig({}).batchLimit).toBe(10);
     expect(loadConfig({ GRAPHQL_BATCH_LIMIT: "0" }).batchLimit).toBe(0);
   });
@@ -12,7 +16,10 @@ describe("configuration of what a request may ask", () => {
   it("switches introspection and GraphiQL off in production unless asked for, and on elsewhere", () => {
     expect(loadConfig({})).toMatchObject({ introspection: true, graphiql: true });
     expect(loadConfig({ NODE_ENV: "production" })).toMatchObject({ introspection: false, graphiql: false });
-    expect(loadConfig({ NODE_ENV: "production", GRAPHIQL: "true", GRAPHQL_INTROSPECTION: "yes" })).toMatchObject({ introspection: true, graphiql: true });
+    expect(loadConfig({ NODE_ENV: "production", GRAPHIQL: "true", GRAPHQL_INTROSPECTION: "yes" })).toMatchObject({
+      introspection: true,
+      graphiql: true,
+    });
     expect(loadConfig({ GRAPHQL_INTROSPECTION: "false" })).toMatchObject({ introspection: false, graphiql: true });
   });
 

@@ -49,7 +49,9 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  console.log(`database faults: ${totals.faults} survived, ${totals.recorded} usage records acknowledged, ${totals.refusedThenRetried} refused during a fault and retried, ${totals.lost} lost`);
+  console.log(
+    `database faults: ${totals.faults} survived, ${totals.recorded} usage records acknowledged, ${totals.refusedThenRetried} refused during a fault and retried, ${totals.lost} lost`,
+  );
   await server?.close();
   await proxy?.close();
   await database?.drop();
@@ -118,8 +120,15 @@ function traffic() {
 }
 
 async function usedAndRecords(keys: string[]) {
-  const used = await graphql(server.url, key, `{ customer(externalId: "acme") { entitlement(featureKey: "api-calls") { usage { used } } } }`);
-  const rows = await server.database.prisma.usageRecord.findMany({ where: { idempotencyKey: { in: keys } }, select: { idempotencyKey: true } });
+  const used = await graphql(
+    server.url,
+    key,
+    `{ customer(externalId: "acme") { entitlement(featureKey: "api-calls") { usage { used } } } }`,
+  );
+  const rows = await server.database.prisma.usageRecord.findMany({
+    where: { idempotencyKey: { in: keys } },
+    select: { idempotencyKey: true },
+  });
   return { used: used.data?.customer?.entitlement?.usage?.used as number, stored: new Set(rows.map((row) => row.idempotencyKey)) };
 }
 
@@ -148,7 +157,10 @@ describe.each<[Exclude<ProxyMode, "forward">, number]>([
     // Back: readiness returns and requests of both kinds succeed again on the same process.
     await waitUntil(async () => (await readyz()) === 200, { timeoutMs: 5000, intervalMs: 100, what: "/readyz to answer 200 again" });
     const recovered = running.succeeded();
-    await waitUntil(() => running.succeeded().records > recovered.records && running.succeeded().reads > recovered.reads, { timeoutMs: 10_000, what: "traffic to flow again" });
+    await waitUntil(() => running.succeeded().records > recovered.records && running.succeeded().reads > recovered.reads, {
+      timeoutMs: 10_000,
+      what: "traffic to flow again",
+    });
     const before = await running.stop();
 
     const failures = [...faulted.outcomes.filter((outcome) => !outcome.ok), ...faulted.reads.filter((read) => read.code)];

@@ -70,13 +70,25 @@ describe("the demo data, through the README's first query", () => {
     const near = rows.find(
       (row) => row.usage && !row.isSoftLimit && row.usageLimit && row.usage.used >= 0.9 * row.usageLimit && row.usage.used < row.usageLimit,
     );
-    expect(near).toMatchObject({ customer: "globex", featureKey: "api-calls", hasAccess: true, usageLimit: 10_000, usage: { used: 9_800, remaining: 200 } });
+    expect(near).toMatchObject({
+      customer: "globex",
+      featureKey: "api-calls",
+      hasAccess: true,
+      usageLimit: 10_000,
+      usage: { used: 9_800, remaining: 200 },
+    });
     expect(Date.parse(near!.usage!.periodEnd!)).toBeGreaterThan(now);
   });
 
   it("has a customer over a soft limit, still allowed, whose limit includes an add-on", () => {
     const over = rows.find((row) => row.isSoftLimit && row.usage?.remaining != null && row.usage.remaining < 0);
-    expect(over).toMatchObject({ customer: "acme", featureKey: "api-calls", hasAccess: true, usageLimit: 250_000, usage: { used: 262_480, remaining: -12_480 } });
+    expect(over).toMatchObject({
+      customer: "acme",
+      featureKey: "api-calls",
+      hasAccess: true,
+      usageLimit: 250_000,
+      usage: { used: 262_480, remaining: -12_480 },
+    });
     expect(over!.sources.map((source) => [source.type, source.entityName])).toEqual([
       ["PLAN", "Pro"],
       ["ADDON", "Extra API calls"],
@@ -84,7 +96,9 @@ describe("the demo data, through the README's first query", () => {
   });
 
   it("has a grant expiring within weeks", () => {
-    const expiring = rows.flatMap((row) => row.sources.filter((source) => source.type === "GRANT" && source.activeTo).map((source) => ({ row, source })));
+    const expiring = rows.flatMap((row) =>
+      row.sources.filter((source) => source.type === "GRANT" && source.activeTo).map((source) => ({ row, source })),
+    );
     expect(expiring.map(({ row }) => `${row.customer}:${row.featureKey}`).sort()).toEqual(["globex:sso", "initech:support-level"]);
     for (const { source } of expiring) {
       const expiresAt = Date.parse(source.activeTo!);
@@ -92,7 +106,9 @@ describe("the demo data, through the README's first query", () => {
       expect(expiresAt).toBeLessThan(now + 31 * DAY);
     }
     const globex = customers.find((customer) => customer.externalId === "globex");
-    expect(globex.grants.edges.map((edge: any) => edge.node)).toMatchObject([{ feature: { key: "sso" }, reason: "Trial of single sign-on" }]);
+    expect(globex.grants.edges.map((edge: any) => edge.node)).toMatchObject([
+      { feature: { key: "sso" }, reason: "Trial of single sign-on" },
+    ]);
   });
 
   it("has a trial, and a STATIC feature whose best level wins over the plan's", () => {
@@ -108,7 +124,9 @@ describe("the demo data, through the README's first query", () => {
       const calls = rows.find((row) => row.customer === customer && row.featureKey === "api-calls");
       expect(calls?.usage?.used, customer).toBeGreaterThan(0);
     }
-    const seats = Object.fromEntries(rows.filter((row) => row.featureKey === "seats").map((row) => [row.customer, [row.usage?.used, row.usageLimit]]));
+    const seats = Object.fromEntries(
+      rows.filter((row) => row.featureKey === "seats").map((row) => [row.customer, [row.usage?.used, row.usageLimit]]),
+    );
     expect(seats).toEqual({ acme: [7, 10], globex: [2, 3], initech: [1, 3] });
   });
 });

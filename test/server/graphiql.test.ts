@@ -23,7 +23,15 @@ beforeAll(async () => {
     startServerProcess({ DATA_DIR: dataDir, BOOTSTRAP_API_KEY: KEY }),
     chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
     }),
   ]);
 }, 120_000);
@@ -71,7 +79,9 @@ describe("GraphiQL", () => {
       await response.filter({ hasText: /"sources"/ }).waitFor();
       const shown = normalized(await response.textContent());
       expect(shown).not.toContain('"errors"');
-      expect(shown).toMatch(/"externalId": "acme", "name": "Acme Corp", "entitlements": \[ \{ "featureKey": "api-calls", "hasAccess": true,/);
+      expect(shown).toMatch(
+        /"externalId": "acme", "name": "Acme Corp", "entitlements": \[ \{ "featureKey": "api-calls", "hasAccess": true,/,
+      );
       const used = Number(/"used": (\d+)/.exec(shown)?.[1]);
       expect(used).toBeGreaterThan(0);
 

@@ -46,10 +46,17 @@ describe("GraphQL over HTTP (graphql-http audits)", () => {
     it(`${audit.id} ${audit.name}`, async () => {
       const result = await audit.fn();
       if (audit.name.startsWith("MUST")) {
-        expect({ audit: audit.name, status: result.status, reason: "reason" in result ? result.reason : undefined }).toEqual({ audit: audit.name, status: "ok", reason: undefined });
+        expect({ audit: audit.name, status: result.status, reason: "reason" in result ? result.reason : undefined }).toEqual({
+          audit: audit.name,
+          status: "ok",
+          reason: undefined,
+        });
       } else {
         // A SHOULD/MAY either passes or is a known, explained exception.
-        expect(result.status === "ok" || audit.id in SHOULDS_NOT_MET, `${audit.id} ${audit.name}: ${"reason" in result ? result.reason : ""}`).toBe(true);
+        expect(
+          result.status === "ok" || audit.id in SHOULDS_NOT_MET,
+          `${audit.id} ${audit.name}: ${"reason" in result ? result.reason : ""}`,
+        ).toBe(true);
       }
     });
   }

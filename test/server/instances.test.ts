@@ -36,9 +36,15 @@ afterAll(async () => {
 
 /** A subscriber on the first instance, registered there (and heard across) before this returns. */
 const subscribeOnFirst = async (externalId: string) => {
-  const subscription = await subscribeSse(fetch, `${first.url}/graphql`, key, `subscription ($c: CustomerRef!) {
+  const subscription = await subscribeSse(
+    fetch,
+    `${first.url}/graphql`,
+    key,
+    `subscription ($c: CustomerRef!) {
     entitlementsChanged(customer: $c) { cause changedFeatureKeys occurredAt customer { externalId } entitlements { featureKey } }
-  }`, { c: { externalId } });
+  }`,
+    { c: { externalId } },
+  );
   open.push(subscription);
   const next = async (timeoutMs?: number) => (await subscription.next(timeoutMs)).data.entitlementsChanged;
   await probeUntilHeard({ seed: s, gql: throughSecond, customer: externalId, next });

@@ -55,17 +55,20 @@ const overWebSocket: Transport = async (authorization, variables, query = SUBSCR
   });
   const queue: { value?: any; error?: unknown }[] = [];
   let wake: () => void = () => {};
-  client.subscribe({ query, variables }, {
-    next: (value) => {
-      queue.push(value.errors ? { error: value.errors } : { value: value.data?.entitlementsChanged });
-      wake();
+  client.subscribe(
+    { query, variables },
+    {
+      next: (value) => {
+        queue.push(value.errors ? { error: value.errors } : { value: value.data?.entitlementsChanged });
+        wake();
+      },
+      error: (error) => {
+        queue.push({ error });
+        wake();
+      },
+      complete: () => {},
     },
-    error: (error) => {
-      queue.push({ error });
-      wake();
-    },
-    complete: () => {},
-  });
+  );
   return {
     async next(timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
@@ -166,7 +169,12 @@ describe.each([
 
     const ended = await trial.next(5000);
     const lateByMs = Date.now() - trialEnds.getTime();
-    expect(ended).toMatchObject({ cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports"], occurredAt: trialEnds.toISOString(), entitlements: [] });
+    expect(ended).toMatchObject({
+      cause: "SCHEDULED_TRANSITION",
+      changedFeatureKeys: ["exports"],
+      occurredAt: trialEnds.toISOString(),
+      entitlements: [],
+    });
     expect(lateByMs).toBeGreaterThanOrEqual(0);
     expect(lateByMs).toBeLessThan(2000);
   });

@@ -29,7 +29,9 @@ describe("operationCost", () => {
   });
 
   it("follows fragments and inline fragments, and counts aliases of one field separately", () => {
-    const viaFragment = costOf(`{ customers(first: 5) { ...page } } fragment page on CustomerConnection { edges { node { ... on Customer { id } } } }`).cost;
+    const viaFragment = costOf(
+      `{ customers(first: 5) { ...page } } fragment page on CustomerConnection { edges { node { ... on Customer { id } } } }`,
+    ).cost;
     const inline = costOf(`{ customers(first: 5) { edges { node { id } } } }`).cost;
     expect(viaFragment).toBe(inline);
     expect(costOf(`{ a: customers(first: 5) { totalCount } b: customers(first: 5) { totalCount } }`).cost).toBe(2 * (1 + 5));
@@ -47,7 +49,10 @@ describe("operationCost", () => {
   });
 
   it("reports pages over 100 by the path the client wrote, aliases included", () => {
-    const { oversizedPages } = costOf(`query ($m: Int) { list: customers(first: 101) { edges { node { grants(last: $m) { totalCount } } } } }`, { m: 500 });
+    const { oversizedPages } = costOf(
+      `query ($m: Int) { list: customers(first: 101) { edges { node { grants(last: $m) { totalCount } } } } }`,
+      { m: 500 },
+    );
     expect(oversizedPages).toEqual([
       { field: "list.first", value: 101 },
       { field: "list.edges.node.grants.last", value: 500 },

@@ -25,7 +25,12 @@ describe("rate limiter", () => {
     const first = createRateLimiter(budget, a);
     const second = createRateLimiter(budget, b);
     const key = `key:${randomUUID()}`;
-    const answers = [await first.consume("requests", key), await second.consume("requests", key), await first.consume("requests", key), await second.consume("requests", key)];
+    const answers = [
+      await first.consume("requests", key),
+      await second.consume("requests", key),
+      await first.consume("requests", key),
+      await second.consume("requests", key),
+    ];
     expect(answers).toEqual([null, null, null, null]);
     const refused = await first.consume("requests", key);
     expect(refused?.retryAfterMs).toBeGreaterThan(50_000);

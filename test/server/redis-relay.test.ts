@@ -101,10 +101,14 @@ describe("events across instances through Redis", () => {
     heardOnA.heard.length = 0;
     proxy.setMode("forward");
     // Both relays retry on their own; once resubscribed, B's events reach A again.
-    await until(() => {
-      b.publish(change("after-outage"));
-      return heardOnA.heard.includes("after-outage");
-    }, "B's events to reach A again", 15_000);
+    await until(
+      () => {
+        b.publish(change("after-outage"));
+        return heardOnA.heard.includes("after-outage");
+      },
+      "B's events to reach A again",
+      15_000,
+    );
     // What B sent during the outage did not come late, before these.
     expect(heardOnA.heard.filter((customerId) => customerId !== "after-outage")).toEqual([]);
     expect(unhandled).toEqual([]);

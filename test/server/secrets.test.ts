@@ -30,7 +30,15 @@ beforeAll(async () => {
     },
   });
   server = await startServer(
-    loadConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, BOOTSTRAP_API_KEY: adminKey, CUSTOMER_TOKEN_SECRET: tokenSecret, SEED_DEMO: "false", LOG_LEVEL: "debug" }),
+    loadConfig({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      BOOTSTRAP_API_KEY: adminKey,
+      CUSTOMER_TOKEN_SECRET: tokenSecret,
+      SEED_DEMO: "false",
+      LOG_LEVEL: "debug",
+    }),
     createLogger("debug", capture),
   );
   await seed((query, variables) => graphql(server.url, adminKey, query, variables)).customer("acme");
@@ -41,11 +49,19 @@ afterAll(async () => {
 });
 
 const post = (authorization: Record<string, string>, body: unknown) =>
-  fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", ...authorization }, body: JSON.stringify(body) }).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
+  fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...authorization },
+    body: JSON.stringify(body),
+  }).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
 
 describe("secrets", () => {
   it("never write a key or a token into the logs, whatever the client sends and wherever", async () => {
-    const created = await graphql(server.url, adminKey, `mutation { createApiKey(input: { name: "logged?", scopes: [WRITE] }) { secret } }`);
+    const created = await graphql(
+      server.url,
+      adminKey,
+      `mutation { createApiKey(input: { name: "logged?", scopes: [WRITE] }) { secret } }`,
+    );
     const secret = created.data.createApiKey.secret as string;
     const issued = await graphql(server.url, adminKey, `mutation { createCustomerToken(customer: { externalId: "acme" }) { token } }`);
     const token = issued.data.createCustomerToken.token as string;
@@ -55,11 +71,30 @@ describe("secrets", () => {
     await post({ "x-api-key": secret }, { query: `{ nope }` });
     await post({ authorization: `Bearer ${wrongKey}` }, { query: `{ features(first: 1) { totalCount } }` });
     await post({ authorization: `Bearer ${token}` }, { query: `{ features(first: 1) { totalCount } }` });
-    await post({ authorization: `Bearer ${secret}` }, { query: `mutation ($k: String!) { createCustomer(input: { externalId: $k }) { id } }`, variables: { k: `x${"y".repeat(300)}${token}` } });
-    await post({ authorization: `Bearer ${secret}` }, { query: `query ($k: Int!) { features(first: $k) { totalCount } }`, variables: { k: wrongKey } });
-    await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${secret}` }, body: `{"query": "${token}` });
+    await post(
+      { authorization: `Bearer ${secret}` },
+      {
+        query: `mutation ($k: String!) { createCustomer(input: { externalId: $k }) { id } }`,
+        variables: { k: `x${"y".repeat(300)}${token}` },
+      },
+    );
+    await post(
+      { authorization: `Bearer ${secret}` },
+      { query: `query ($k: Int!) { features(first: $k) { totalCount } }`, variables: { k: wrongKey } },
+    );
+    await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+      body: `{"query": "${token}`,
+    });
     // Over WebSocket, in the connection's parameters.
-    const client = createClient({ url: `${server.url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false });
+    const client = createClient({
+      url: `${server.url.replace("http", "ws")}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+      lazy: false,
+    });
     // Another customer's changes: refused, so the server answers and ends the subscription.
     let answered = false;
     client.subscribe(
@@ -81,8 +116,18 @@ describe("secrets", () => {
   it("redact a credential the code itself logs, at the top or nested up to three objects down", () => {
     let line = "";
     const log = createLogger("info", new Writable({ write: (chunk, _encoding, done) => ((line += chunk), done()) }));
-    log.info({ authorization: "Bearer top", secret: "s1", req: { headers: { authorization: "Bearer nested", "x-api-key": "k1" } }, a: { b: { c: { token: "t1" } } }, featureKey: "kept" }, "logged");
-    for (const value of ["Bearer top", "s1", "Bearer nested", "k1", "t1"]) expect({ value, inLog: line.includes(value) }).toEqual({ value, inLog: false });
+    log.info(
+      {
+        authorization: "Bearer top",
+        secret: "s1",
+        req: { headers: { authorization: "Bearer nested", "x-api-key": "k1" } },
+        a: { b: { c: { token: "t1" } } },
+        featureKey: "kept",
+      },
+      "logged",
+    );
+    for (const value of ["Bearer top", "s1", "Bearer nested", "k1", "t1"])
+      expect({ value, inLog: line.includes(value) }).toEqual({ value, inLog: false });
     expect(line).toContain('"featureKey":"kept"');
     expect(line.match(/\[redacted\]/g)).toHaveLength(5);
   });

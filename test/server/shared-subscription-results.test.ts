@@ -41,7 +41,9 @@ function tickServer() {
     schema,
     plugins: [useSharedSubscriptionResults()],
     // The bearer token stands for a customer of project p.
-    context: ({ request }) => ({ caller: { projectId: "p", customerId: request.headers.get("authorization")?.slice(7), scopes: new Set<string>() } }),
+    context: ({ request }) => ({
+      caller: { projectId: "p", customerId: request.headers.get("authorization")?.slice(7), scopes: new Set<string>() },
+    }),
   });
   return { yoga, pubsub, target, executions: () => executions };
 }
@@ -61,7 +63,9 @@ describe("subscription results shared between subscribers", () => {
 
     pubsub.publish("tick", { n: 1 });
     const heard = await Promise.all(everyone.map((subscription) => subscription.next()));
-    expect(heard.slice(0, 20).every(({ data }) => JSON.stringify(data) === JSON.stringify({ ticks: { n: 1, label: "a", viewer: "c1" } }))).toBe(true);
+    expect(
+      heard.slice(0, 20).every(({ data }) => JSON.stringify(data) === JSON.stringify({ ticks: { n: 1, label: "a", viewer: "c1" } })),
+    ).toBe(true);
     expect(heard[20]!.data).toEqual({ ticks: { n: 1, label: "b", viewer: "c1" } });
     expect(heard[21]!.data).toEqual({ ticks: { n: 1, label: "a", viewer: "c2" } });
     expect(executions()).toBe(3);
