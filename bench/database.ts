@@ -15,7 +15,7 @@ import { log } from "./log.ts";
 
 export type DatabaseKind = "postgres" | "pglite";
 
-export interface FilledDatabase {
+interface FilledDatabase {
   index: DatasetIndex;
   /** The bench project's admin API key. */
   key: string;

@@ -32,7 +32,7 @@ export function seededRandom(seed: number) {
   };
 }
 
-export interface DatasetSizes {
+interface DatasetSizes {
   customers: number;
   features: number;
   plans: number;
@@ -42,7 +42,7 @@ export interface DatasetSizes {
   usageRecords: number;
 }
 
-export function sizesAt(scale: number): DatasetSizes {
+function sizesAt(scale: number): DatasetSizes {
   const scaled = (n: number) => Math.max(1, Math.round(n * scale));
   return {
     customers: scaled(10_000),
@@ -71,7 +71,7 @@ type Column = [name: string, arrayType: string, cast?: string];
 /** Inserts rows in chunks, one statement per chunk, through unnest() of typed arrays. */
 async function insertRows(sql: SqlRunner, table: string, columns: Column[], rows: unknown[][], chunk = 5_000) {
   const names = columns.map(([name]) => `"${name}"`).join(", ");
-  const selects = columns.map(([name, , cast], index) => (cast ? `c${index}::${cast}` : `c${index}`)).join(", ");
+  const selects = columns.map(([_name, , cast], index) => (cast ? `c${index}::${cast}` : `c${index}`)).join(", ");
   const arrays = columns.map(([, type], index) => `$${index + 1}::${type}[]`).join(", ");
   const aliases = columns.map((_, index) => `c${index}`).join(", ");
   for (let start = 0; start < rows.length; start += chunk) {

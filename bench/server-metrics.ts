@@ -5,7 +5,7 @@ async function metricsText(serverUrl: string): Promise<string> {
 }
 
 /** A metric without labels: its value now (NaN if the server does not report it). */
-export async function metric(serverUrl: string, name: string): Promise<number> {
+async function metric(serverUrl: string, name: string): Promise<number> {
   const line = (await metricsText(serverUrl)).split("\n").find((candidate) => candidate.startsWith(`${name} `));
   return Number(line?.split(" ")[1] ?? NaN);
 }
@@ -31,7 +31,9 @@ export async function cacheLookups(serverUrl: string): Promise<Record<string, Re
   for (const [, kind, result, value] of (await metricsText(serverUrl)).matchAll(
     /^entitlements_cache_lookups_total\{kind="(\w+)",result="(\w+)"\} (\d+)/gm,
   )) {
-    (lookups[kind!] ??= {})[result!] = Number(value);
+    const byResult = lookups[kind!] ?? {};
+    byResult[result!] = Number(value);
+    lookups[kind!] = byResult;
   }
   return lookups;
 }

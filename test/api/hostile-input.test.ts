@@ -107,12 +107,12 @@ const hostileJson = fc.oneof(
  * the resolvers, where hostile values matter), now and then of the wrong one.
  */
 function valueFor(type: GraphQLInputType, depth = 0): fc.Arbitrary<unknown> {
-  if (isNonNullType(type)) return valueOf(type.ofType, depth);
-  return fc.oneof({ weight: 12, arbitrary: valueOf(type, depth) }, { weight: 1, arbitrary: fc.constant(null) });
+  if (isNonNullType(type)) return arbitraryValueOf(type.ofType, depth);
+  return fc.oneof({ weight: 12, arbitrary: arbitraryValueOf(type, depth) }, { weight: 1, arbitrary: fc.constant(null) });
 }
 
-function valueOf(type: GraphQLInputType, depth: number): fc.Arbitrary<unknown> {
-  if (isNonNullType(type)) return valueOf(type.ofType, depth);
+function arbitraryValueOf(type: GraphQLInputType, depth: number): fc.Arbitrary<unknown> {
+  if (isNonNullType(type)) return arbitraryValueOf(type.ofType, depth);
   if (isListType(type)) return fc.array(valueFor(type.ofType, depth + 1), { maxLength: depth > 1 ? 2 : 5 });
   const named = getNamedType(type);
   const now = (arbitrary: fc.Arbitrary<unknown>) => fc.oneof({ weight: 9, arbitrary }, { weight: 1, arbitrary: hostileString });

@@ -16,23 +16,23 @@ const scrape = async () => {
   expect(response.headers.get("content-type")).toContain("text/plain");
   return response.text();
 };
-const valueOf = (text: string, name: string) => {
+const metricValue = (text: string, name: string) => {
   const line = text.split("\n").find((candidate) => candidate.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.split(" ")[1]);
 };
 
 describe("/metrics", () => {
   it("counts every SQL statement the API sends, as the statement counter sees them", async () => {
-    const before = valueOf(await scrape(), "entitlements_sql_statements_total")!;
+    const before = metricValue(await scrape(), "entitlements_sql_statements_total")!;
     counter.reset();
     ok(await t.gql(`mutation { createCustomer(input: { externalId: "metrics-1" }) { id } }`));
     ok(await t.gql(`{ customer(externalId: "metrics-1") { entitlements { featureKey } } }`));
-    const after = valueOf(await scrape(), "entitlements_sql_statements_total")!;
+    const after = metricValue(await scrape(), "entitlements_sql_statements_total")!;
     expect(counter.count).toBeGreaterThan(2);
     expect(after - before).toBe(counter.count);
   });
 
   it("reports the process's memory", async () => {
-    expect(valueOf(await scrape(), "process_resident_memory_bytes")).toBeGreaterThan(10 * 1024 * 1024);
+    expect(metricValue(await scrape(), "process_resident_memory_bytes")).toBeGreaterThan(10 * 1024 * 1024);
   });
 });

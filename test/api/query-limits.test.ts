@@ -122,7 +122,12 @@ describe("query limits", () => {
 
       // Under the limit, chunked or not, it runs.
       const fits = new TextEncoder().encode(JSON.stringify({ query: `{ __typename }` }));
-      const stream = new ReadableStream({ start: (controller) => (controller.enqueue(fits), controller.close()) });
+      const stream = new ReadableStream({
+        start: (controller) => {
+          controller.enqueue(fits);
+          controller.close();
+        },
+      });
       expect((await post(small, stream)).json).toEqual({ data: { __typename: "Query" } });
     } finally {
       await small.close();

@@ -26,7 +26,7 @@ describe("subscribers that disconnect", () => {
       // Read until each stream is open on the server side, then drop every client.
       await Promise.all(responses.map((response) => response.body!.getReader().read()));
       peak = Math.max(peak, target.listeners);
-      controllers.forEach((controller) => controller.abort());
+      for (const controller of controllers) controller.abort();
       await Promise.all(responses.map((response) => response.body!.cancel().catch(() => {})));
     }
     expect(peak).toBe(50);

@@ -139,10 +139,10 @@ describe("entitlement cache", () => {
       const calls: string[][] = [];
       return {
         calls,
-        load: async (missing: { by: string; value: string }[]) => (
-          calls.push(missing.map((key) => `${key.by}:${key.value}`)),
-          missing.map((key) => (key.value === "acme" || key.value === "c1" ? acme : undefined))
-        ),
+        load: async (missing: { by: string; value: string }[]) => {
+          calls.push(missing.map((key) => `${key.by}:${key.value}`));
+          return missing.map((key) => (key.value === "acme" || key.value === "c1" ? acme : undefined));
+        },
       };
     };
 
@@ -231,7 +231,10 @@ describe("entitlement cache", () => {
     release();
     await slow;
     let loads = 0;
-    await cache.catalog("p1", async () => (loads++, empty()));
+    await cache.catalog("p1", async () => {
+      loads++;
+      return empty();
+    });
     expect(loads).toBe(1);
   });
 
@@ -239,7 +242,13 @@ describe("entitlement cache", () => {
     const period = (customerId: string): UsageKey => ({ customerId, featureId: "f", start: new Date("2026-01-01T00:00:00Z"), end: null });
     const sums = (value: number) => {
       const calls: string[][] = [];
-      return { calls, load: async (missing: UsageKey[]) => (calls.push(missing.map((key) => key.customerId)), missing.map(() => value)) };
+      return {
+        calls,
+        load: async (missing: UsageKey[]) => {
+          calls.push(missing.map((key) => key.customerId));
+          return missing.map(() => value);
+        },
+      };
     };
 
     it("are served from memory until that customer records usage, here or on another instance", async () => {

@@ -15,11 +15,11 @@ import type { GraphQLResponse, TestApp } from "./app.ts";
 /** Sends one GraphQL operation: a TestApp's `gql`, or a client of a listening server. */
 export type Gql = (query: string, variables?: Record<string, unknown>) => Promise<Pick<GraphQLResponse, "data" | "errors">>;
 
-export type FeatureType = "BOOLEAN" | "METERED" | "STATIC";
-export type ResetPeriod = "DAILY" | "WEEKLY" | "MONTHLY" | "QUARTERLY" | "HALF_YEARLY" | "ANNUAL" | "NEVER";
+type FeatureType = "BOOLEAN" | "METERED" | "STATIC";
+type ResetPeriod = "DAILY" | "WEEKLY" | "MONTHLY" | "QUARTERLY" | "HALF_YEARLY" | "ANNUAL" | "NEVER";
 type Instant = Date | string;
 
-export interface FeatureSeed {
+interface FeatureSeed {
   key: string;
   type: FeatureType;
   /** Default: the key. */
@@ -32,7 +32,7 @@ export interface FeatureSeed {
 }
 
 /** What a plan, an add-on or a grant gives of one feature (the API's defaults for the rest). */
-export interface EntitlementSeed {
+interface EntitlementSeed {
   isEnabled?: boolean;
   usageLimit?: number;
   isUnlimited?: boolean;
@@ -41,7 +41,7 @@ export interface EntitlementSeed {
   staticValue?: string;
 }
 
-export interface PlanSeed {
+interface PlanSeed {
   key: string;
   /** Default: the key. */
   name?: string;
@@ -53,7 +53,7 @@ export interface PlanSeed {
 }
 
 /** A customer by externalId (a string) or by either reference. */
-export type CustomerSeedRef = string | { id: string } | { externalId: string };
+type CustomerSeedRef = string | { id: string } | { externalId: string };
 
 export interface SubscriptionSeed {
   planId: string;
@@ -66,7 +66,7 @@ export interface SubscriptionSeed {
   addons?: { addonId: string; quantity?: number; startsAt?: Instant; endsAt?: Instant }[];
 }
 
-export interface GrantSeed extends EntitlementSeed {
+interface GrantSeed extends EntitlementSeed {
   featureKey: string;
   priority?: number;
   effectiveAt?: Instant;
@@ -75,7 +75,7 @@ export interface GrantSeed extends EntitlementSeed {
   metadata?: unknown;
 }
 
-export interface UsageSeed {
+interface UsageSeed {
   featureKey: string;
   /** Default: 1. */
   quantity?: number;
@@ -96,7 +96,7 @@ export interface Seed {
 }
 
 /** A setup mutation the API refused: the test's premise does not hold. */
-export class SeedError extends Error {
+class SeedError extends Error {
   constructor(field: string, input: unknown, errors: unknown) {
     super(`setup ${field}(${JSON.stringify(input)}) failed: ${JSON.stringify(errors)}`);
     this.name = "SeedError";

@@ -14,7 +14,9 @@ const connect = (url = redisUrl) => {
   return client;
 };
 const ready = (client: Redis) => new Promise((resolve) => (client.status === "ready" ? resolve(null) : client.once("ready", resolve)));
-afterAll(() => clients.forEach((client) => client.disconnect()));
+afterAll(() => {
+  for (const client of clients) client.disconnect();
+});
 
 const budget = { requests: { points: 4, windowSeconds: 60 }, usage: { points: 2, windowSeconds: 60 } };
 

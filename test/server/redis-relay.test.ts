@@ -57,7 +57,11 @@ describe("events across instances through Redis", () => {
     const url = `redis://127.0.0.1:${proxy.port}`;
     relays = [connectRedisRelay({ url, log, channel }), connectRedisRelay({ url, log, channel })];
     await Promise.all(relays.map((relay) => relay.ready));
-    relays.forEach((relay, index) => relay.onConnectedChange((now) => (connected[index] = now)));
+    relays.forEach((relay, index) => {
+      relay.onConnectedChange((now) => {
+        connected[index] = now;
+      });
+    });
     a = createEventBus({ relay: relays[0] });
     b = createEventBus({ relay: relays[1] });
     heardOnA = listen(a);

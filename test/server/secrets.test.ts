@@ -115,7 +115,15 @@ describe("secrets", () => {
 
   it("redact a credential the code itself logs, at the top or nested up to three objects down", () => {
     let line = "";
-    const log = createLogger("info", new Writable({ write: (chunk, _encoding, done) => ((line += chunk), done()) }));
+    const log = createLogger(
+      "info",
+      new Writable({
+        write: (chunk, _encoding, done) => {
+          line += chunk;
+          done();
+        },
+      }),
+    );
     log.info(
       {
         authorization: "Bearer top",
