@@ -12,6 +12,7 @@ const PURE_ELSEWHERE = [
   "test/server/config.test.ts",
   "test/server/operation-cost.test.ts",
   "test/server/shared-subscription-results.test.ts",
+  "test/schema/well-formed.test.ts",
 ];
 
 // "unit": the pure tests, quick and runnable anywhere (`npx vitest run --project unit`).

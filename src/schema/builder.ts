@@ -9,6 +9,7 @@ import type { Prisma } from "../generated/prisma/client.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "../context.ts";
 import { isStoredId } from "./inputs.ts";
+import { wellFormedInputPlugin } from "./well-formed.ts";
 import { isRecordNotFound } from "../db/errors.ts";
 import { ApiError, ErrorCode, notFound, permissionDenied, unauthenticated, validationFailed } from "../errors.ts";
 import { PAGE_SIZE_LIMITS } from "../limits/operation-cost.ts";
@@ -41,7 +42,7 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
 }>({
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin],
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, wellFormedInputPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

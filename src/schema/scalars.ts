@@ -2,32 +2,23 @@
 import { GraphQLError, Kind, type ValueNode } from "graphql";
 import { builder, type JsonObject } from "./builder.ts";
 import { ErrorCode } from "../errors.ts";
+import { parseInstant, RefusedDateTime, representableInstant } from "./well-formed.ts";
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 const MAX_METADATA_BYTES = 16_384;
 
 const invalidScalar = (message: string) => new GraphQLError(message, { extensions: { code: ErrorCode.VALIDATION_ERROR } });
 
-function parseDateTime(value: unknown): Date {
-  if (typeof value !== "string" || !RFC3339.test(value)) {
-    throw invalidScalar(`DateTime must be an RFC 3339 instant with an offset, e.g. 2026-01-15T10:30:00Z`);
-  }
-  const date = new Date(value.replace(" ", "T"));
-  const year = date.getUTCFullYear();
-  if (Number.isNaN(date.getTime()) || year < 1970 || year > 9999) {
-    throw invalidScalar(`DateTime "${value}" is not a real instant between 1970 and 9999`);
-  }
-  return date;
-}
-
 builder.scalarType("DateTime", {
   description: "An ISO-8601 instant with offset, e.g. 2026-01-15T10:30:00Z.",
-  serialize: (value) => (value instanceof Date ? value.toISOString() : parseDateTime(value).toISOString()),
-  parseValue: parseDateTime,
-  parseLiteral: (node) => {
-    if (node.kind !== Kind.STRING) throw invalidScalar("DateTime must be a string");
-    return parseDateTime(node.value);
+  serialize: (value) => {
+    const date = value instanceof Date ? value : parseInstant(value);
+    if (Number.isNaN(date.getTime()))
+      throw invalidScalar(`DateTime ${date instanceof RefusedDateTime ? date.reason : "is not a valid instant"}`);
+    return representableInstant(date).toISOString();
   },
+  // A refused value is handed on, not thrown, so that the error names the field it was sent in.
+  parseValue: parseInstant,
+  parseLiteral: (node) => parseInstant(node.kind === Kind.STRING ? node.value : undefined),
 });
 
 function literalToJson(node: ValueNode): unknown {
