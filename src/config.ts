@@ -38,6 +38,7 @@ const environmentSchema = z.object({
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).optional(),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(1).optional(),
   GRAPHQL_MAX_BODY_BYTES: z.coerce.number().int().min(1024).optional(),
+  GRAPHQL_MAX_NODE_IDS: z.coerce.number().int().min(1).optional(),
   GRAPHQL_BATCH_LIMIT: z.coerce.number().int().min(0).max(100).default(10),
   GRAPHQL_INTROSPECTION: booleanFlag.optional(),
   GRAPHIQL: booleanFlag.optional(),
@@ -97,6 +98,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxTokens: env.GRAPHQL_MAX_TOKENS,
     maxCost: env.GRAPHQL_MAX_COST,
     maxBodyBytes: env.GRAPHQL_MAX_BODY_BYTES,
+    maxNodeIds: env.GRAPHQL_MAX_NODE_IDS,
   };
   const database = env.DATABASE_URL
     ? ({ kind: "postgres", url: env.DATABASE_URL } as const)

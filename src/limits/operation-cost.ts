@@ -35,6 +35,8 @@ interface OversizedPage {
 export interface OperationCost {
   cost: number;
   oversizedPages: OversizedPage[];
+  /** `nodes(ids:)` naming more than `maxIds`: `nodes.ids`, with how many. */
+  oversizedIdLists: OversizedPage[];
 }
 
 const PAGE_ARGUMENTS = ["first", "last"] as const;
@@ -46,6 +48,7 @@ export function operationCost(
   operationName: string | null | undefined,
   variables: Readonly<Record<string, unknown>> | null | undefined,
   limits: PageSizeLimits,
+  maxIds = Number.POSITIVE_INFINITY,
 ): OperationCost {
   const fragments = new Map<string, FragmentDefinitionNode>();
   const operations: OperationDefinitionNode[] = [];
@@ -58,7 +61,7 @@ export function operationCost(
     : operations.length === 1
       ? operations[0]
       : undefined;
-  const result: OperationCost = { cost: 0, oversizedPages: [] };
+  const result: OperationCost = { cost: 0, oversizedPages: [], oversizedIdLists: [] };
   if (!operation) return result; // execution refuses it with its own error
   const root = schema.getRootType(operation.operation);
   if (!root) return result;
@@ -76,7 +79,10 @@ export function operationCost(
   /** How many objects the field answers with: a connection's page, or as many as `ids` names. */
   const pageSizeOf = (field: FieldNode, definition: GraphQLField<unknown, unknown>, path: string): number | undefined => {
     const ids = argumentValue(field, "ids");
-    if (Array.isArray(ids)) return ids.length;
+    if (Array.isArray(ids)) {
+      if (ids.length > maxIds) result.oversizedIdLists.push({ field: `${path}.ids`, value: ids.length });
+      return ids.length;
+    }
     if (!definition.args.some((argument) => argument.name === "first" || argument.name === "last")) return undefined;
     let size: number | undefined;
     for (const name of PAGE_ARGUMENTS) {

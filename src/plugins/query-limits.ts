@@ -23,6 +23,8 @@ export interface QueryLimits {
   maxCost: number;
   /** Bytes of a request's body. */
   maxBodyBytes: number;
+  /** Global ids one `nodes(ids:)` may name. */
+  maxNodeIds: number;
 }
 
 export const DEFAULT_QUERY_LIMITS: QueryLimits = {
@@ -32,6 +34,7 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxTokens: 2_000,
   maxCost: 20_000,
   maxBodyBytes: 512 * 1024,
+  maxNodeIds: 100,
 };
 
 const tooComplex = (message: string, extensions: Record<string, unknown>) => new ApiError(ErrorCode.QUERY_TOO_COMPLEX, message, extensions);
@@ -50,22 +53,32 @@ export function useQueryLimits(limits: QueryLimits): Plugin[] {
     maxDepthPlugin({ ...armor, n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true }),
     maxAliasesPlugin({ ...armor, n: limits.maxAliases }),
     maxDirectivesPlugin({ ...armor, n: limits.maxDirectives }),
-    useOperationCost(limits.maxCost),
+    useOperationCost(limits.maxCost, limits.maxNodeIds),
   ];
 }
 
-/** Pages over the maximum, then the cost: both need the variables, so both run at execution. */
-function useOperationCost(maxCost: number): Plugin {
+/** Pages and id lists over the maximum, then the cost: all need the variables, so all run at execution. */
+function useOperationCost(maxCost: number, maxNodeIds: number): Plugin {
   return refuseBeforeRunning(({ schema, document, operationName, variableValues }) => {
-    const { cost, oversizedPages } = operationCost(schema, document, operationName, variableValues, PAGE_SIZE_LIMITS);
-    if (oversizedPages.length > 0) {
-      return validationFailed(
-        oversizedPages.map(({ field, value }) => ({
-          field,
-          message: `must be at most ${PAGE_SIZE_LIMITS.maxPageSize} (asked for ${value}); page with \`after\`/\`before\``,
-        })),
-      );
-    }
+    const { cost, oversizedPages, oversizedIdLists } = operationCost(
+      schema,
+      document,
+      operationName,
+      variableValues,
+      PAGE_SIZE_LIMITS,
+      maxNodeIds,
+    );
+    const tooLong = [
+      ...oversizedPages.map(({ field, value }) => ({
+        field,
+        message: `must be at most ${PAGE_SIZE_LIMITS.maxPageSize} (asked for ${value}); page with \`after\`/\`before\``,
+      })),
+      ...oversizedIdLists.map(({ field, value }) => ({
+        field,
+        message: `may name at most ${maxNodeIds} ids (got ${value}); split them over several requests`,
+      })),
+    ];
+    if (tooLong.length > 0) return validationFailed(tooLong);
     if (!(cost <= maxCost)) {
       // also a cost past any number (NaN from 0 × Infinity)
       return tooComplex(

@@ -8,7 +8,7 @@ import type PrismaTypes from "../generated/pothos-types.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "../context.ts";
-import { isStoredId } from "./inputs.ts";
+import { loadNodes, nodeTypeOf } from "./nodes.ts";
 import { wellFormedInputPlugin } from "./well-formed.ts";
 import { isRecordNotFound } from "../db/errors.ts";
 import { ApiError, ErrorCode, notFound, permissionDenied, unauthenticated, validationFailed } from "../errors.ts";
@@ -75,20 +75,18 @@ export const builder = new SchemaBuilder<{
     // Another project's object answers exactly like an unknown one: NOT_FOUND.
     nodeQueryOptions: {
       authScopes: { read: true },
-      resolve: async (_root, { id }, _context, _info, resolveNode) => {
-        const node = isStoredId(id.id) ? await Promise.resolve(resolveNode(id)).catch(nullWhenNotFound) : null;
+      resolve: async (_root, { id }, _context, info, resolveNode) => {
+        const node = nodeTypeOf(info, id) ? await Promise.resolve(resolveNode(id)).catch(nullWhenNotFound) : null;
         if (!node) throw notFound("Node", "id");
         return node;
       },
     },
     nodesQueryOptions: {
       authScopes: { read: true },
-      resolve: (_root, { ids }, _context, _info, resolveNodes) =>
-        ids.map(async (id, index) => {
-          const [node] = isStoredId(id.id) ? await resolveNodes([id]).catch((error) => [nullWhenNotFound(error)]) : [null];
-          if (!node) throw notFound("Node", `ids.${index}`);
-          return node;
-        }),
+      resolve: (_root, { ids }, context, info) => {
+        const loaded = loadNodes(ids, context, info);
+        return ids.map(async (_id, index) => (await loaded)[index] ?? Promise.reject(notFound("Node", `ids.${index}`)));
+      },
     },
   },
   validation: {

@@ -4,10 +4,13 @@ import { loadConfig } from "../../src/config.ts";
 describe("configuration of what a request may ask", () => {
   it("keeps the defaults for unset limits and takes the ones set", () => {
     expect(loadConfig({}).limits).toEqual({});
-    expect(loadConfig({ GRAPHQL_MAX_DEPTH: "8", GRAPHQL_MAX_COST: "5000", GRAPHQL_MAX_BODY_BYTES: "65536" }).limits).toEqual({
+    expect(
+      loadConfig({ GRAPHQL_MAX_DEPTH: "8", GRAPHQL_MAX_COST: "5000", GRAPHQL_MAX_BODY_BYTES: "65536", GRAPHQL_MAX_NODE_IDS: "25" }).limits,
+    ).toEqual({
       maxDepth: 8,
       maxCost: 5000,
       maxBodyBytes: 65536,
+      maxNodeIds: 25,
     });
     expect(loadConfig({}).batchLimit).toBe(10);
     expect(loadConfig({ GRAPHQL_BATCH_LIMIT: "0" }).batchLimit).toBe(0);

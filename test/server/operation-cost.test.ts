@@ -24,8 +24,8 @@ describe("operationCost", () => {
 
   it("takes a variable's default when the variable is not sent", () => {
     const query = `query ($n: Int = 500) { customers(first: $n) { totalCount } }`;
-    expect(costOf(query, {})).toEqual({ cost: 1 + 500, oversizedPages: [{ field: "customers.first", value: 500 }] });
-    expect(costOf(query, { n: 10 })).toEqual({ cost: 1 + 10, oversizedPages: [] });
+    expect(costOf(query, {})).toMatchObject({ cost: 1 + 500, oversizedPages: [{ field: "customers.first", value: 500 }] });
+    expect(costOf(query, { n: 10 })).toMatchObject({ cost: 1 + 10, oversizedPages: [] });
   });
 
   it("follows fragments and inline fragments, and counts aliases of one field separately", () => {
@@ -44,8 +44,12 @@ describe("operationCost", () => {
     expect(costOf(`{ ...F0 } ${fragments} fragment F${levels} on Query { __typename }`).cost).toBe(2 ** levels);
   });
 
-  it("sizes nodes(ids:) by the ids asked for", () => {
+  it("sizes nodes(ids:) by the ids asked for, each costing what its selection costs, and reports lists over the limit", () => {
     expect(costOf(`query ($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: ["a", "b", "c"] }).cost).toBe(1 + 3);
+    const query = `query ($ids: [ID!]!) { many: nodes(ids: $ids) { ... on Customer { grants(first: 10) { totalCount } } } }`;
+    const { cost, oversizedIdLists } = operationCost(schema, parse(query), undefined, { ids: ["a", "b", "c"] }, PAGE_SIZE_LIMITS, 2);
+    expect(cost).toBe(1 + 3 * (1 + 10 * 1));
+    expect(oversizedIdLists).toEqual([{ field: "many.ids", value: 3 }]);
   });
 
   it("reports pages over 100 by the path the client wrote, aliases included", () => {
