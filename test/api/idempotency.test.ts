@@ -76,35 +76,12 @@ describe("an idempotency key used twice at once", () => {
     }
   });
 
+  const call = (kind: Call["kind"], customer: string, featureKey: string): Call => ({ kind, customer, featureKey });
   const conflicts: [string, [Call, Call]][] = [
-    [
-      "by consumes for two customers",
-      [
-        { kind: "consume", customer: "ann", featureKey: "exports" },
-        { kind: "consume", customer: "bob", featureKey: "exports" },
-      ],
-    ],
-    [
-      "by consumes for two features",
-      [
-        { kind: "consume", customer: "bob", featureKey: "exports" },
-        { kind: "consume", customer: "bob", featureKey: "imports" },
-      ],
-    ],
-    [
-      "by a consume and a recordUsage for two customers",
-      [
-        { kind: "consume", customer: "ann", featureKey: "exports" },
-        { kind: "record", customer: "bob", featureKey: "exports" },
-      ],
-    ],
-    [
-      "by recordUsage for two features",
-      [
-        { kind: "record", customer: "ann", featureKey: "exports" },
-        { kind: "record", customer: "ann", featureKey: "imports" },
-      ],
-    ],
+    ["by consumes for two customers", [call("consume", "ann", "exports"), call("consume", "bob", "exports")]],
+    ["by consumes for two features", [call("consume", "bob", "exports"), call("consume", "bob", "imports")]],
+    ["by a consume and a recordUsage for two customers", [call("consume", "ann", "exports"), call("record", "bob", "exports")]],
+    ["by recordUsage for two features", [call("record", "ann", "exports"), call("record", "ann", "imports")]],
   ];
   it.each(conflicts)("%s: one writes the record, the other is ALREADY_EXISTS on input.idempotencyKey", async (name, calls) => {
     for (const { key, results, records } of await race(name.replaceAll(" ", "-"), calls)) {
