@@ -18,6 +18,12 @@ const FeatureLevelType = builder.objectRef<FeatureLevel>("FeatureLevel").impleme
   }),
 });
 
+/**
+ * A customer token reaches features through its entitlements and reads what a frontend shows
+ * of one (key, name, description, type, units, levels); the fields marked so need a key.
+ */
+const keysOnly = { read: true } as const;
+
 export const FeatureNode = builder.prismaNode("Feature", {
   id: { field: "id" },
   findUnique: (id, context) => ({ id, projectId: projectIdOf(context) }),
@@ -33,10 +39,11 @@ export const FeatureNode = builder.prismaNode("Feature", {
       description: "Ordered levels (lowest first), optional, for STATIC and METERED features.",
       resolve: catalog.featureLevels,
     }),
-    status: t.expose("status", { type: CatalogStatusEnum }),
-    metadata: t.expose("metadata", { type: "JSON", nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    // What manages the catalog, not what a frontend shows: API keys only (docs/rules.md §7).
+    status: t.expose("status", { type: CatalogStatusEnum, authScopes: keysOnly }),
+    metadata: t.expose("metadata", { type: "JSON", nullable: true, authScopes: keysOnly }),
+    createdAt: t.expose("createdAt", { type: "DateTime", authScopes: keysOnly }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", authScopes: keysOnly }),
   }),
 });
 

@@ -29,6 +29,9 @@ const usageQuantity = z
   .refine(Number.isFinite, "must be a finite number")
   .refine((value) => Math.abs(value) <= 1e12, "must be between -1e12 and 1e12");
 const idempotencyKey = text(255);
+const idempotencyKeyDescription =
+  "A retried call (same customer and feature) with the same key records nothing new and returns the first record; " +
+  "the key used for another customer or feature is ALREADY_EXISTS.";
 
 const RecordUsageInput = builder.inputType("RecordUsageInput", {
   fields: (t) => ({
@@ -36,11 +39,7 @@ const RecordUsageInput = builder.inputType("RecordUsageInput", {
     featureKey: t.string({ required: true }).validate(catalogKey),
     quantity: t.float().validate(usageQuantity.nullish()),
     timestamp: t.field({ type: "DateTime" }),
-    idempotencyKey: t
-      .string({
-        description: "A retried call with the same key records nothing new and returns the first record.",
-      })
-      .validate(idempotencyKey.nullish()),
+    idempotencyKey: t.string({ description: idempotencyKeyDescription }).validate(idempotencyKey.nullish()),
   }),
 });
 
@@ -49,7 +48,7 @@ const ConsumeInput = builder.inputType("ConsumeInput", {
     customer: t.field({ type: CustomerRef, required: true }),
     featureKey: t.string({ required: true }).validate(catalogKey),
     quantity: t.float().validate(usageQuantity.refine((value) => value > 0, "must be more than 0").nullish()),
-    idempotencyKey: t.string().validate(idempotencyKey.nullish()),
+    idempotencyKey: t.string({ description: idempotencyKeyDescription }).validate(idempotencyKey.nullish()),
   }),
 });
 

@@ -13,7 +13,7 @@ import { notRemovedWhere } from "../db/rules-in-sql.ts";
 import type { Feature, Plan, PlanEntitlement, Prisma } from "../generated/prisma/client.ts";
 import { storedValue } from "../loaders/customer-state.ts";
 import { alreadyExists, invalidOperation, notFound, validationFailed, type FieldProblem } from "../errors.ts";
-import { fanOutPlanChange } from "./changes.ts";
+import { fanOutFeatureChange, fanOutPlanChange } from "./changes.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
 
 type Json = Prisma.InputJsonValue;
@@ -113,8 +113,8 @@ export async function createFeature(
 }
 
 export async function updateFeature(scope: ProjectScope, input: FeatureInput & { id: string }): Promise<Feature> {
-  await ownedFeature(scope, input.id, "input.id");
-  return catalogWrite(scope, () =>
+  const before = await ownedFeature(scope, input.id, "input.id");
+  const saved = await catalogWrite(scope, () =>
     scope.prisma.feature.update({
       where: { id: input.id },
       data: {
@@ -127,6 +127,11 @@ export async function updateFeature(scope: ProjectScope, input: FeatureInput & {
       },
     }),
   );
+  // Levels rank a customer's staticValues (docs/rules.md §4): those it reorders are told (§6).
+  if (JSON.stringify(featureLevels(before)) !== JSON.stringify(featureLevels(saved))) {
+    afterResponse(scope, fanOutFeatureChange(scope, { projectId: scope.projectId, before }), { featureId: before.id });
+  }
+  return saved;
 }
 
 /** Stops the feature being added anywhere new; what already uses it keeps working. */
@@ -195,11 +200,13 @@ export async function archivePlan(scope: ProjectScope, id: string): Promise<Plan
   return catalogWrite(scope, () => scope.prisma.plan.update({ where: { id }, data: { status: "ARCHIVED" } }));
 }
 
+/** Lets a catalog fan-out run after the response: its failure is logged, never the request's. */
+const afterResponse = (scope: ProjectScope, fanOut: Promise<number>, about: Record<string, string>) =>
+  void fanOut.catch((error: unknown) => scope.log.error({ err: error, ...about }, "catalog change fan-out failed"));
+
 /** Tells the plan's customers what the edit changed, after the response, in batches. */
 function announcePlanChange(scope: ProjectScope, planId: string, featureId: string, before: EntitlementValue | null) {
-  fanOutPlanChange(scope, { projectId: scope.projectId, planId, featureId, before }).catch((error: unknown) =>
-    scope.log.error({ err: error, planId }, "catalog change fan-out failed"),
-  );
+  afterResponse(scope, fanOutPlanChange(scope, { projectId: scope.projectId, planId, featureId, before }), { planId });
 }
 
 /** Creates or replaces what the plan gives for the feature. */

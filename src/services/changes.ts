@@ -6,7 +6,9 @@ import type { EntitlementValue } from "../domain/entitlement-value.ts";
 import type { ChangeCause, EntitlementChange, EventBus } from "../events/bus.ts";
 import { createLoaders } from "../loaders/index.ts";
 import { featureInfo } from "../loaders/customer-state.ts";
-import { onPlanWhere } from "../db/rules-in-sql.ts";
+import { notEndedByWhere, notRemovedWhere, onPlanWhere } from "../db/rules-in-sql.ts";
+import type { CustomerState } from "../domain/entitlements.ts";
+import type { Feature, Prisma } from "../generated/prisma/client.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { observedAt } from "./entitlements.ts";
 import { invalidatingWrite, type Infrastructure, type ProjectScope } from "./scope.ts";
@@ -81,27 +83,23 @@ export interface PlanEntitlementChange {
 const FAN_OUT_BATCH = 200;
 
 /**
- * After a plan entitlement was edited: every customer on the plan (now or scheduled, as a
- * plan or an add-on) is evaluated with the old and the new value, in bounded batches, and
- * told of differences. Runs after the response; the returned promise is for tests and logs.
+ * Walks the project's customers that `where` finds, in bounded batches, and tells each one
+ * whose observation differs between the state before an edit (`previous` of the state read
+ * now) and the state now. Runs after the response; returns how many were told.
  */
-export async function fanOutPlanChange(
+async function fanOut(
   infrastructure: Pick<Infrastructure, "prisma" | "events">,
-  change: PlanEntitlementChange,
-  batchSize = FAN_OUT_BATCH,
+  projectId: string,
+  where: Prisma.CustomerWhereInput,
+  previous: (state: CustomerState) => CustomerState,
+  batchSize: number,
 ): Promise<number> {
   const { prisma, events } = infrastructure;
-  const { projectId, planId, featureId } = change;
-  // A removed entitlement may leave the feature out of the loaded state: the old value needs it.
-  const featureRow = await prisma.feature.findUniqueOrThrow({ where: { id: featureId } });
   let cursor: string | undefined;
   let told = 0;
   for (;;) {
     const page = await prisma.customer.findMany({
-      where: {
-        projectId,
-        subscriptions: { some: onPlanWhere(planId, new Date(), { addons: true }) },
-      },
+      where: { projectId, ...where },
       select: { id: true },
       orderBy: { id: "asc" },
       take: batchSize,
@@ -113,11 +111,8 @@ export async function fanOutPlanChange(
     await Promise.all(
       page.map(async ({ id: customerId }) => {
         const { state } = await loaders.customerState.load(customerId);
-        const others = state.planEntitlements.filter((row) => row.planId !== planId || row.featureId !== featureId);
-        const previous: PlanEntitlementRow[] = change.before ? [...others, { planId, featureId, value: change.before }] : others;
-        const features = new Map([...state.features, [featureId, featureInfo(featureRow)]]);
         const [before, after] = await Promise.all([
-          observedAt(loaders, customerId, now, { state: { ...state, features, planEntitlements: previous } }),
+          observedAt(loaders, customerId, now, { state: previous(state) }),
           observedAt(loaders, customerId, now, { state }),
         ]);
         if (publishDifference(events, { projectId, customerId, cause: "CATALOG_CHANGED" }, before, after)) told++;
@@ -126,4 +121,70 @@ export async function fanOutPlanChange(
     cursor = page.at(-1)?.id;
     if (page.length < batchSize) return told;
   }
+}
+
+/**
+ * After a plan entitlement was edited: every customer on the plan (now or scheduled, as a
+ * plan or an add-on) is evaluated with the old and the new value, and told of differences.
+ */
+export async function fanOutPlanChange(
+  infrastructure: Pick<Infrastructure, "prisma" | "events">,
+  change: PlanEntitlementChange,
+  batchSize = FAN_OUT_BATCH,
+): Promise<number> {
+  const { projectId, planId, featureId } = change;
+  // A removed entitlement may leave the feature out of the loaded state: the old value needs it.
+  const featureRow = await infrastructure.prisma.feature.findUniqueOrThrow({ where: { id: featureId } });
+  const where = { subscriptions: { some: onPlanWhere(planId, new Date(), { addons: true }) } };
+  return fanOut(
+    infrastructure,
+    projectId,
+    where,
+    (state) => {
+      const others = state.planEntitlements.filter((row) => row.planId !== planId || row.featureId !== featureId);
+      const previous: PlanEntitlementRow[] = change.before ? [...others, { planId, featureId, value: change.before }] : others;
+      return { ...state, features: new Map([...state.features, [featureId, featureInfo(featureRow)]]), planEntitlements: previous };
+    },
+    batchSize,
+  );
+}
+
+/**
+ * After a feature's own rules were edited (its levels, which rank `staticValues`): every
+ * customer the feature reaches — through a plan or add-on that includes it, an override or a
+ * grant of it — is evaluated with the old and the new feature, and told of differences.
+ */
+export async function fanOutFeatureChange(
+  infrastructure: Pick<Infrastructure, "prisma" | "events">,
+  change: { projectId: string; before: Feature },
+  batchSize = FAN_OUT_BATCH,
+): Promise<number> {
+  const { id: featureId } = change.before;
+  const now = new Date();
+  const includesFeature = { entitlements: { some: { featureId, ...notRemovedWhere } } };
+  const where: Prisma.CustomerWhereInput = {
+    OR: [
+      {
+        subscriptions: {
+          some: {
+            OR: [
+              { phases: { some: { plan: includesFeature, ...notEndedByWhere(now) } } },
+              { addons: { some: { addon: includesFeature, ...notEndedByWhere(now) } } },
+              { overrides: { some: { featureId, ...notRemovedWhere } } },
+            ],
+          },
+        },
+      },
+      // Any grant of it: an ended one differs in nothing, so it is compared and not told.
+      { grants: { some: { featureId } } },
+    ],
+  };
+  const old = featureInfo(change.before);
+  return fanOut(
+    infrastructure,
+    change.projectId,
+    where,
+    (state) => ({ ...state, features: new Map([...state.features, [featureId, old]]) }),
+    batchSize,
+  );
 }

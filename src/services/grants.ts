@@ -2,9 +2,10 @@
 import type { EntitlementValueInput } from "../domain/entitlement-value.ts";
 import { isBefore } from "../domain/time.ts";
 import type { Grant, Prisma } from "../generated/prisma/client.ts";
-import { invalidInput, invalidOperation, notFound } from "../errors.ts";
+import { invalidInput, notFound } from "../errors.ts";
 import { featureByKey, pickValue, requireCompleteValue, requireUsableFeature } from "./catalog.ts";
 import { withChangeEvents } from "./changes.ts";
+import { earlierEnd } from "./ends.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import type { ProjectScope } from "./scope.ts";
 
@@ -44,14 +45,12 @@ export async function createGrant(scope: ProjectScope, input: GrantInput): Promi
   );
 }
 
-/** Ends the grant at `at` (default: now); its history stays. */
+/** Ends the grant at `at` (default: now; only earlier than an end already set); its history stays. */
 export async function voidGrant(scope: ProjectScope, id: string, at: Date | null | undefined): Promise<Grant> {
   const grant = await scope.prisma.grant.findFirst({ where: { id, projectId: scope.projectId } });
   if (!grant) throw notFound("Grant", "id");
-  if (grant.voidedAt && grant.voidedAt.getTime() <= Date.now()) {
-    throw invalidOperation(`The grant was already voided at ${grant.voidedAt.toISOString()}`, "id");
-  }
+  const voidedAt = earlierEnd("grant", grant.voidedAt, at);
   return withChangeEvents(scope, [grant.customerId], "GRANT_CHANGED", () =>
-    scope.prisma.grant.update({ where: { id: grant.id }, data: { voidedAt: at ?? new Date() } }),
+    scope.prisma.grant.update({ where: { id: grant.id }, data: { voidedAt } }),
   );
 }

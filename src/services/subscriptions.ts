@@ -2,7 +2,7 @@
 // overrides. Each change is checked against the subscription's state at its instant.
 import { resolveOverrideValue, type EntitlementValue, type EntitlementValueInput } from "../domain/entitlement-value.ts";
 import { planChange, representativePhase, sortPhases } from "../domain/phases.ts";
-import { subscriptionStatus } from "../domain/subscription-status.ts";
+import { subscriptionStatus, type SubscriptionTimes } from "../domain/subscription-status.ts";
 import { isBefore, latest } from "../domain/time.ts";
 import type {
   CustomerSubscription,
@@ -16,6 +16,7 @@ import { notRemovedWhere } from "../db/rules-in-sql.ts";
 import { invalidInput, invalidOperation, notFound } from "../errors.ts";
 import { featureByKey, featureLevels, pickValue, requireOverridableValue, requireUsableFeature, usablePlan } from "./catalog.ts";
 import { withChangeEvents } from "./changes.ts";
+import { earlierEnd } from "./ends.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import type { ProjectScope } from "./scope.ts";
 
@@ -31,7 +32,7 @@ async function ownedSubscription(scope: ProjectScope, id: string, field: string)
 }
 
 /** Refuses a change to a subscription that has already ended (canceled or expired) at `at`. */
-function requireRunning(subscription: CustomerSubscription, at: Date, field: string) {
+function requireRunning(subscription: SubscriptionTimes, at: Date, field: string) {
   const status = subscriptionStatus(subscription, at);
   if (status === "CANCELED" || status === "EXPIRED") {
     throw invalidOperation(`The subscription is ${status} at ${at.toISOString()}`, field);
@@ -77,6 +78,8 @@ export async function createSubscription(scope: ProjectScope, input: Subscriptio
       const addonPlan = await usablePlan(scope, addon.addonId, `${field}.addonId`, "ADDON");
       const addonStart = addon.startsAt ?? startsAt;
       requireAfter(addonStart, addon.endsAt, `${field}.endsAt`, "startsAt");
+      // As addSubscriptionAddon: an add-on cannot start once the subscription has ended.
+      requireRunning({ startsAt, endsAt: input.endsAt ?? null, canceledAt: null, trialEndsAt: null }, addonStart, `${field}.startsAt`);
       return { addonId: addonPlan.id, quantity: addon.quantity ?? 1, startsAt: addonStart, endsAt: addon.endsAt ?? null };
     }),
   );
@@ -147,17 +150,14 @@ export async function addSubscriptionAddon(
   );
 }
 
-/** Ends the add-on at `at` (default: now); its history stays. */
+/** Ends the add-on at `at` (default: now; only earlier than an end already set); its history stays. */
 export async function removeSubscriptionAddon(scope: ProjectScope, id: string, at: Date | null | undefined): Promise<SubscriptionAddon> {
   const addon = await scope.prisma.subscriptionAddon.findFirst({
     where: { id, subscription: { projectId: scope.projectId } },
     include: { subscription: { select: { customerId: true } } },
   });
   if (!addon) throw notFound("Subscription add-on", "id");
-  const endsAt = at ?? new Date();
-  if (addon.endsAt && !isBefore(endsAt, addon.endsAt)) {
-    throw invalidOperation(`The add-on already ends at ${addon.endsAt.toISOString()}`, "at");
-  }
+  const endsAt = earlierEnd("add-on", addon.endsAt, at);
   return withChangeEvents(scope, [addon.subscription.customerId], SUBSCRIPTION_CHANGED, () =>
     scope.prisma.subscriptionAddon.update({ where: { id: addon.id }, data: { endsAt: latest(endsAt, addon.startsAt) } }),
   );

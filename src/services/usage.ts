@@ -4,7 +4,7 @@ import { check, type CheckReason } from "../domain/checks.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
 import type { Feature, Prisma, UsageRecord } from "../generated/prisma/client.ts";
 import { usageKeyOf, sumUsage } from "../loaders/usage.ts";
-import { invalidInput, notFound } from "../errors.ts";
+import { alreadyExists, invalidInput, notFound } from "../errors.ts";
 import { featureByKey } from "./catalog.ts";
 import { withChangeEvents } from "./changes.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
@@ -25,6 +25,34 @@ async function meteredFeature(scope: ProjectScope, featureKey: string): Promise<
 /** The record an idempotency key already wrote in this project, if any. */
 const recordForKey = (client: Prisma.TransactionClient, projectId: string, key: string) =>
   client.usageRecord.findUnique({ where: { projectId_idempotencyKey: { projectId, idempotencyKey: key } } });
+
+/** Where a usage call would write: its customer and feature. */
+interface UsageTarget {
+  customerId: string;
+  featureId: string;
+}
+
+/**
+ * The first record of a key, as the answer to a retry. The key is unique in the project but
+ * a retry is one for the same customer and feature: any other use of it is ALREADY_EXISTS.
+ */
+function asRetryOf(first: UsageRecord, target: UsageTarget): UsageRecord {
+  if (first.customerId !== target.customerId || first.featureId !== target.featureId) {
+    throw alreadyExists("usage record for another customer or feature", "input.idempotencyKey", first.idempotencyKey ?? undefined);
+  }
+  return first;
+}
+
+/**
+ * A write that lost a race for its key (another call, for any customer or feature, wrote it
+ * first, unseen by this call's check): the first record answers, once committed.
+ */
+async function afterLostRace(scope: ProjectScope, error: unknown, key: string | null | undefined, target: UsageTarget) {
+  if (!key || !uniqueViolationFields(error)) throw error;
+  const first = await recordForKey(scope.prisma, scope.projectId, key);
+  if (!first) throw notFound("Usage record", "input.idempotencyKey", key);
+  return asRetryOf(first, target);
+}
 
 export interface UsageInput {
   customer: CustomerRef;
@@ -53,11 +81,8 @@ export async function recordUsage(scope: ProjectScope, input: UsageInput): Promi
   try {
     return await withChangeEvents(scope, [customer.id], "USAGE_CHANGED", () => scope.prisma.usageRecord.create({ data }));
   } catch (error) {
-    if (!input.idempotencyKey || !uniqueViolationFields(error)) throw error;
-    // A retry: the first record stands.
-    const first = await recordForKey(scope.prisma, scope.projectId, input.idempotencyKey);
-    if (!first) throw notFound("Usage record", "input.idempotencyKey", input.idempotencyKey);
-    return first;
+    // A retry, or a race with another call using the key: the first record stands.
+    return afterLostRace(scope, error, input.idempotencyKey, data);
   }
 }
 
@@ -78,14 +103,20 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
   const quantity = input.quantity ?? 1;
   const now = new Date();
   const { evaluated } = await readEntitlement(scope.loaders, customer.id, feature.key, now);
+  const target = { customerId: customer.id, featureId: feature.id };
+  /** A retry answers as the first call did (a key first used by recordUsage: ENTITLED). */
+  const retried = (previous: UsageRecord) => ({
+    allowed: true,
+    reason: (previous.consumeReason ?? "ENTITLED") as CheckReason,
+    record: asRetryOf(previous, target),
+  });
   const outcome = await withChangeEvents(scope, [customer.id], "USAGE_CHANGED", () =>
     scope.prisma.$transaction(async (tx) => {
       // One consumer at a time per (customer, feature): the check and the write see the same usage.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${customer.id}:${feature.id}`}, 0))`;
       if (input.idempotencyKey) {
         const previous = await recordForKey(tx, projectId, input.idempotencyKey);
-        // A retry answers as the first call did (a key first used by recordUsage: ENTITLED).
-        if (previous) return { allowed: true, reason: (previous.consumeReason ?? "ENTITLED") as CheckReason, record: previous };
+        if (previous) return retried(previous);
       }
       const entitlement = evaluated?.entitlement ?? null;
       const [used = 0] = entitlement ? await sumUsage(tx, [usageKeyOf(customer.id, entitlement)]) : [];
@@ -94,8 +125,7 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
       const record = await tx.usageRecord.create({
         data: {
           projectId,
-          customerId: customer.id,
-          featureId: feature.id,
+          ...target,
           quantity,
           timestamp: now,
           idempotencyKey: input.idempotencyKey ?? null,
@@ -104,7 +134,7 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
       });
       return { ...decision, record };
     }),
-  );
+  ).catch(async (error: unknown) => retried(await afterLostRace(scope, error, input.idempotencyKey, target)));
   // The entitlement as it stands after this step (usage read afresh).
   scope.loaders.usage.clearAll();
   const after = await readEntitlement(scope.loaders, customer.id, feature.key, now);

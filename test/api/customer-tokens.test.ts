@@ -11,7 +11,16 @@ const ids: Record<string, string> = {};
 beforeAll(async () => {
   t = await createTestApp();
   const s = seed(t);
-  await s.feature({ key: "exports", name: "Exports", type: "METERED" });
+  await s.feature({
+    key: "exports",
+    name: "Exports",
+    type: "METERED",
+    description: "Reports exported",
+    unitSingular: "export",
+    unitPlural: "exports",
+    levels: [{ level: 1, name: "Few", value: "5" }],
+    metadata: { costCentre: "internal" },
+  });
   const team = await s.plan({ key: "team", name: "Team", entitlements: { exports: { usageLimit: 5 } } });
   ids.me = (await s.customer("me", { name: "Me", email: "me@example.com" })).id;
   ids.other = (await s.customer("other")).id;
@@ -42,6 +51,26 @@ describe("a customer token", () => {
       { id: ids.me },
     );
     expect(check.data.checkEntitlement).toEqual({ allowed: false, reason: "LIMIT_EXCEEDED" });
+  });
+
+  it("reads what a frontend shows of a feature, not how the backend manages it (docs/rules.md §7)", async () => {
+    const shown = await asToken(
+      `{ customer(externalId: "me") { entitlements { feature { id key name description type unitSingular unitPlural levels { level name value isUnlimited } } } } }`,
+    );
+    expect(shown.errors).toBeUndefined();
+    expect(shown.data.customer.entitlements[0].feature).toMatchObject({
+      key: "exports",
+      name: "Exports",
+      description: "Reports exported",
+      type: "METERED",
+      unitSingular: "export",
+      unitPlural: "exports",
+      levels: [{ level: 1, name: "Few", value: "5", isUnlimited: false }],
+    });
+    for (const field of ["metadata", "status", "createdAt", "updatedAt"]) {
+      const result = await asToken(`{ customer(externalId: "me") { entitlements { feature { key ${field} } } } }`);
+      expect({ field, codes: errorCodes(result) }).toEqual({ field, codes: ["PERMISSION_DENIED"] });
+    }
   });
 
   it("is PERMISSION_DENIED for any other customer, known or not", async () => {

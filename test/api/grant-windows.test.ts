@@ -1,6 +1,6 @@
 // Grants: values given straight to a customer over [effectiveAt, expiresAt), voidable.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, errorCodes, ok, type TestApp } from "../helpers/app.ts";
+import { createTestApp, errorCodes, firstError, ok, type TestApp } from "../helpers/app.ts";
 import { seed } from "../helpers/seed.ts";
 
 let t: TestApp;
@@ -105,6 +105,17 @@ describe("grants", () => {
     const g = await grant({ featureKey: "sso", reason: "once" });
     ok(await t.gql(`mutation ($id: ID!) { voidGrant(id: $id) { voidedAt } }`, { id: g.id }));
     expect(errorCodes(await t.gql(`mutation ($id: ID!) { voidGrant(id: $id) { voidedAt } }`, { id: g.id }))).toEqual(["INVALID_OPERATION"]);
+  });
+
+  it("moves a set voidedAt only earlier, never later (which would bring the grant back), as removeSubscriptionAddon does", async () => {
+    const g = await grant({ featureKey: "sso", reason: "moved", effectiveAt: "2030-01-01T00:00:00Z" });
+    const VOID = `mutation ($id: ID!, $at: DateTime) { voidGrant(id: $id, at: $at) { voidedAt } }`;
+    ok(await t.gql(VOID, { id: g.id, at: "2099-02-01T00:00:00Z" }));
+    for (const at of ["2099-02-01T00:00:00Z", "2099-03-01T00:00:00Z"]) {
+      expect(firstError(await t.gql(VOID, { id: g.id, at }))).toEqual({ code: "INVALID_OPERATION", field: "at" });
+    }
+    expect(ok(await t.gql(VOID, { id: g.id, at: "2099-01-15T00:00:00Z" })).voidGrant.voidedAt).toBe("2099-01-15T00:00:00.000Z");
+    expect(firstError(await t.gql(VOID, { id: g.id, at: "2099-01-20T00:00:00Z" }))).toEqual({ code: "INVALID_OPERATION", field: "at" });
   });
 
   it("refuses a malformed instant", async () => {

@@ -134,6 +134,35 @@ describe("entitlementsChanged over SSE", () => {
     expect(told).toBe(2);
   });
 
+  it("tells the customers whose staticValues a feature's new levels reorder, and no one else (docs/rules.md §6)", async () => {
+    const levels = (values: string[]) => values.map((value, index) => ({ level: index + 1, name: value, value }));
+    const tier = await s.feature({ key: "tier", type: "STATIC", levels: levels(["bronze", "silver", "gold"]) });
+    const tiered = (await s.plan({ key: "tiered", entitlements: { tier: { staticValue: "bronze" } } })).id;
+    // lv-plan: the plan's bronze and a grant's gold; lv-grants: two grants; lv-one: one value only.
+    for (const customer of ["lv-plan", "lv-grants", "lv-one"]) await s.customer(customer);
+    await s.subscription("lv-plan", { planId: tiered });
+    await s.grant("lv-plan", { featureKey: "tier", staticValue: "gold" });
+    await s.grant("lv-grants", { featureKey: "tier", staticValue: "bronze" });
+    await s.grant("lv-grants", { featureKey: "tier", staticValue: "silver" });
+    await s.subscription("lv-one", { planId: tiered });
+    const events = await subscribe({});
+    const next = async () => (await events.next()).data.entitlementsChanged;
+    ok(
+      await t.gql(`mutation ($id: ID!, $levels: [FeatureLevelInput!]) { updateFeature(input: { id: $id, levels: $levels }) { id } }`, {
+        id: tier.id,
+        levels: levels(["gold", "silver", "bronze"]),
+      }),
+    );
+    const told = [await next(), await next()];
+    expect(told.map((e) => e.customer.externalId).sort()).toEqual(["lv-grants", "lv-plan"]);
+    expect(told.every((e) => e.cause === "CATALOG_CHANGED" && e.changedFeatureKeys.join() === "tier")).toBe(true);
+    const values = ok(await t.gql(`{ customer(externalId: "lv-plan") { entitlement(featureKey: "tier") { staticValues staticValue } } }`));
+    expect(values.customer.entitlement).toEqual({ staticValues: ["bronze", "gold"], staticValue: "bronze" });
+    // lv-one's single value kept its place: the next event it hears is a later write's.
+    await s.grant("lv-one", { featureKey: "tier", staticValue: "silver" });
+    expect(await next()).toMatchObject({ customer: { externalId: "lv-one" }, cause: "GRANT_CHANGED" });
+  });
+
   it("lets a customer token follow its own customer only", async () => {
     const token = ok(await t.gql(`mutation { createCustomerToken(customer: { externalId: "u1" }) { token } }`)).createCustomerToken.token;
     const own = await subscribe({}, token);

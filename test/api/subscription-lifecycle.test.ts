@@ -69,10 +69,21 @@ describe("createSubscription", () => {
     [{ customer: { externalId: "nobody" } }, "NOT_FOUND", "input.customer.externalId"],
     [{ planId: "boost" }, "INVALID_OPERATION", "input.planId"],
     [{ addons: [{ addonId: "boost" }, { addonId: "old" }] }, "INVALID_OPERATION", "input.addons.1.addonId"],
+    // An add-on starting when the subscription has ended, as addSubscriptionAddon refuses it.
+    [
+      {
+        startsAt: "2026-01-01T00:00:00Z",
+        endsAt: "2026-02-01T00:00:00Z",
+        addons: [{ addonId: "boost", startsAt: "2026-02-01T00:00:00Z" }],
+      },
+      "INVALID_OPERATION",
+      "input.addons.0.startsAt",
+    ],
   ])("refuses %# and writes nothing", async (overrides, code, field) => {
     const input: Record<string, unknown> = { customer: { externalId: "acme" }, planId: ids.basic, ...overrides };
     if (input.planId === "boost") input.planId = ids.boost;
-    if (Array.isArray(input.addons)) input.addons = input.addons.map((addon: { addonId: string }) => ({ addonId: ids[addon.addonId] }));
+    if (Array.isArray(input.addons))
+      input.addons = input.addons.map((addon: { addonId: string }) => ({ ...addon, addonId: ids[addon.addonId] }));
     const count = () => t.database.prisma.customerSubscription.count({ where: { projectId: t.projectId } });
     const before = await count();
     const result = await t.gql(CREATE, { input });
@@ -247,6 +258,34 @@ describe("add-ons", () => {
       { id: subscription.id, a: ids.boost },
     );
     expect(firstError(window)).toMatchObject({ code: "VALIDATION_ERROR", field: "input.endsAt" });
+  });
+  it("refuses an add-on starting at or after the subscription's end, as createSubscription does", async () => {
+    const subscription = await create({ startsAt: "2026-01-01T00:00:00Z", endsAt: "2026-02-01T00:00:00Z" });
+    const late = await t.gql(
+      `mutation ($id: ID!, $a: ID!) { addSubscriptionAddon(input: { subscriptionId: $id, addonId: $a, startsAt: "2026-02-01T00:00:00Z" }) { id } }`,
+      { id: subscription.id, a: ids.boost },
+    );
+    expect(firstError(late)).toEqual({ code: "INVALID_OPERATION", field: "input.startsAt" });
+  });
+
+  it("moves an add-on's end only earlier, as voidGrant does", async () => {
+    const subscription = await create({ startsAt: "2026-01-01T00:00:00Z" });
+    const added = ok(
+      await t.gql(
+        `mutation ($id: ID!, $a: ID!) { addSubscriptionAddon(input: { subscriptionId: $id, addonId: $a, endsAt: "2099-03-01T00:00:00Z" }) { id } }`,
+        {
+          id: subscription.id,
+          a: ids.boost,
+        },
+      ),
+    ).addSubscriptionAddon;
+    const REMOVE = `mutation ($id: ID!, $at: DateTime) { removeSubscriptionAddon(id: $id, at: $at) { endsAt } }`;
+    for (const at of ["2099-03-01T00:00:00Z", "2099-04-01T00:00:00Z"]) {
+      expect(firstError(await t.gql(REMOVE, { id: added.id, at }))).toEqual({ code: "INVALID_OPERATION", field: "at" });
+    }
+    expect(ok(await t.gql(REMOVE, { id: added.id, at: "2099-02-01T00:00:00Z" })).removeSubscriptionAddon.endsAt).toBe(
+      "2099-02-01T00:00:00.000Z",
+    );
   });
 });
 
