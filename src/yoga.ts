@@ -23,6 +23,7 @@ import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspect
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
 import { requestIdOf, useRequestId } from "./plugins/request-id.ts";
 import { useSharedSubscriptionResults } from "./plugins/shared-subscription-results.ts";
+import { useCursorValidation } from "./plugins/cursors.ts";
 import { schema } from "./schema/index.ts";
 
 export interface AppOptions {
@@ -124,6 +125,7 @@ export function createApp({
       ...useQueryLimits({ ...DEFAULT_QUERY_LIMITS, ...limits }),
       useRateLimits(rateLimiter),
       useSharedSubscriptionResults(),
+      useCursorValidation(),
       ...(introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin()]),
       useRequestErrorMasking(mapError),
       useErrorCodes(mapError),
