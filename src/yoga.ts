@@ -21,7 +21,8 @@ import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimiter } from "./limi
 import { DEFAULT_QUERY_LIMITS, useQueryLimits, type QueryLimits } from "./plugins/query-limits.ts";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
-import { requestIdOf, useRequestId } from "./plugins/request-id.ts";
+import { currentRequestId, requestIdOf, useRequestId } from "./plugins/request-id.ts";
+import { useReadableParameters } from "./plugins/request-parameters.ts";
 import { useSharedSubscriptionResults } from "./plugins/shared-subscription-results.ts";
 import { useCursorValidation } from "./plugins/cursors.ts";
 import { schema } from "./schema/index.ts";
@@ -98,7 +99,8 @@ export function createApp({
     landingPage: false,
     graphiql: graphiql && graphiqlOptions,
     renderGraphiQL: renderGraphiQLOffline,
-    maskedErrors: { maskError: (error) => mapError(error) },
+    // Yoga masks what fails before a context exists (an unreadable request) without the request.
+    maskedErrors: { maskError: (error) => mapError(error, currentRequestId()) },
     logging: {
       debug: (...args) => log.debug(args.map(String).join(" ")),
       info: (...args) => log.info(args.map(String).join(" ")),
@@ -120,6 +122,7 @@ export function createApp({
     },
     plugins: [
       useRequestId(),
+      useReadableParameters(),
       useHealthEndpoints(isReady),
       useMetricsEndpoint(metrics.registry),
       ...useQueryLimits({ ...DEFAULT_QUERY_LIMITS, ...limits }),
