@@ -23,6 +23,7 @@ import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspect
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
 import { currentRequestId, requestIdOf, useRequestId } from "./plugins/request-id.ts";
 import { useReadableParameters } from "./plugins/request-parameters.ts";
+import { documentCache } from "./plugins/document-cache.ts";
 import { useSharedSubscriptionResults } from "./plugins/shared-subscription-results.ts";
 import { useCursorValidation } from "./plugins/cursors.ts";
 import { schema } from "./schema/index.ts";
@@ -96,6 +97,7 @@ export function createApp({
     // The body's size is limited by useQueryLimits (413, QUERY_TOO_COMPLEX, chunked bodies
     // too); yoga's own limit would pipe every body through a TransformStream on top.
     maxRequestBodySize: false,
+    parserAndValidationCache: documentCache(),
     landingPage: false,
     graphiql: graphiql && graphiqlOptions,
     renderGraphiQL: renderGraphiQLOffline,
