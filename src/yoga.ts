@@ -21,8 +21,11 @@ import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimiter } from "./limi
 import { DEFAULT_QUERY_LIMITS, useQueryLimits, type QueryLimits } from "./plugins/query-limits.ts";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
-import { requestIdOf, useRequestId } from "./plugins/request-id.ts";
+import { currentRequestId, requestIdOf, useRequestId } from "./plugins/request-id.ts";
+import { useReadableParameters } from "./plugins/request-parameters.ts";
+import { documentCache } from "./plugins/document-cache.ts";
 import { useSharedSubscriptionResults } from "./plugins/shared-subscription-results.ts";
+import { useCursorValidation } from "./plugins/cursors.ts";
 import { schema } from "./schema/index.ts";
 
 export interface AppOptions {
@@ -94,10 +97,12 @@ export function createApp({
     // The body's size is limited by useQueryLimits (413, QUERY_TOO_COMPLEX, chunked bodies
     // too); yoga's own limit would pipe every body through a TransformStream on top.
     maxRequestBodySize: false,
+    parserAndValidationCache: documentCache(),
     landingPage: false,
     graphiql: graphiql && graphiqlOptions,
     renderGraphiQL: renderGraphiQLOffline,
-    maskedErrors: { maskError: (error) => mapError(error) },
+    // Yoga masks what fails before a context exists (an unreadable request) without the request.
+    maskedErrors: { maskError: (error) => mapError(error, currentRequestId()) },
     logging: {
       debug: (...args) => log.debug(args.map(String).join(" ")),
       info: (...args) => log.info(args.map(String).join(" ")),
@@ -119,11 +124,13 @@ export function createApp({
     },
     plugins: [
       useRequestId(),
+      useReadableParameters(),
       useHealthEndpoints(isReady),
       useMetricsEndpoint(metrics.registry),
       ...useQueryLimits({ ...DEFAULT_QUERY_LIMITS, ...limits }),
       useRateLimits(rateLimiter),
       useSharedSubscriptionResults(),
+      useCursorValidation(),
       ...(introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin()]),
       useRequestErrorMasking(mapError),
       useErrorCodes(mapError),

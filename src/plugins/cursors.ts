@@ -1,0 +1,51 @@
+// Connection cursors are checked before anything runs. Every connection pages by its rows'
+// uuid (`cursor: "id"`), and plugin-prisma hands whatever a cursor decodes to (a number, JSON,
+// a date, any string) to the database, which fails on it as an unexpected error. Refusing
+// here covers every connection, nested ones included, whose cursors plugin-prisma reads
+// while building the parent's query.
+import { getNamedType, isObjectType, TypeInfo, visit, visitWithTypeInfo, type GraphQLField, type ValueNode } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import { invalidInput } from "../errors.ts";
+import { isStoredId } from "../schema/inputs.ts";
+
+const CURSOR_ARGUMENTS = new Set(["after", "before"]);
+const ID_CURSOR = "GPC:S:";
+
+const isConnection = (field: GraphQLField<unknown, unknown>) => {
+  const type = getNamedType(field.type);
+  return isObjectType(type) && "edges" in type.getFields() && "pageInfo" in type.getFields();
+};
+
+/** What a cursor issued by this API decodes to: plugin-prisma's string chunk holding a row's id. */
+const isIssuedCursor = (cursor: string): boolean => {
+  const decoded = Buffer.from(cursor, "base64").toString("utf8");
+  return decoded.startsWith(ID_CURSOR) && isStoredId(decoded.slice(ID_CURSOR.length));
+};
+
+const argumentValue = (node: ValueNode, variables: Record<string, unknown> | undefined): unknown =>
+  node.kind === "Variable" ? variables?.[node.name.value] : node.kind === "StringValue" ? node.value : undefined;
+
+export function useCursorValidation(): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const typeInfo = new TypeInfo(args.schema);
+      let refused: string | undefined;
+      visit(
+        args.document,
+        visitWithTypeInfo(typeInfo, {
+          Argument(node) {
+            if (refused || !CURSOR_ARGUMENTS.has(node.name.value)) return;
+            const field = typeInfo.getFieldDef();
+            const cursor = argumentValue(node.value, args.variableValues as Record<string, unknown> | undefined);
+            if (field && isConnection(field) && typeof cursor === "string" && !isIssuedCursor(cursor)) refused = node.name.value;
+          },
+        }),
+      );
+      if (refused) {
+        setResultAndStopExecution({
+          errors: [invalidInput(refused, "not a cursor of this connection; pass an edge's `cursor` or `pageInfo`'s start/end cursor.")],
+        });
+      }
+    },
+  };
+}
