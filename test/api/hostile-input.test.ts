@@ -5,22 +5,12 @@
 // comes, the answer is never INTERNAL_ERROR nor a 5xx, every error carries a contract code,
 // and a refused mutation leaves every table exactly as it was.
 import fc from "fast-check";
-import {
-  getNamedType,
-  isEnumType,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  isScalarType,
-  type GraphQLArgument,
-  type GraphQLInputType,
-} from "graphql";
+import { getNamedType, isObjectType, type GraphQLArgument } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../../src/schema/index.ts";
 import { ErrorCode } from "../../src/errors.ts";
 import { createTestApp, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
-import { seed } from "../helpers/seed.ts";
+import { hostileCatalog, hostileString, hostileValues } from "../helpers/hostile-values.ts";
 
 const RUNS_PER_MUTATION = Number(process.env.FUZZ_RUNS ?? 25);
 const CONTRACT_CODES = new Set<string>(Object.values(ErrorCode));
@@ -45,105 +35,9 @@ async function tableHashes(): Promise<Record<string, string>> {
   return Object.fromEntries(rows.map((row) => [row.name, row.hash]));
 }
 
-/** Values a resolver accepts often enough that writes happen too, not only refusals. */
-const plausibleString = fc.constantFrom("seats", "api-calls", "sso", "acme", "pro", "extra", "Acme Inc.", "ops@example.com", "gold");
-const hostileString = fc.oneof(
-  { weight: 4, arbitrary: plausibleString },
-  { weight: 2, arbitrary: fc.string({ maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
-  {
-    weight: 1,
-    arbitrary: fc.constantFrom(
-      "",
-      " ",
-      "\u0000",
-      "\u0007\u001b[31m",
-      "a\nb\r\n",
-      '\'; DROP TABLE "Customer"; --',
-      "%_\\",
-      "🚀".repeat(50),
-      "\u202e\u200b",
-    ),
-  },
-  { weight: 1, arbitrary: fc.constant("x".repeat(100_000)) },
+const { valueFor } = hostileValues((scalar) =>
+  scalar === "ID" ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...ids) }, { weight: 1, arbitrary: hostileString }) : undefined,
 );
-const hostileInt = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 1000 }) },
-  { weight: 1, arbitrary: fc.integer() },
-  { weight: 1, arbitrary: fc.constantFrom(0, -1, 2 ** 31 - 1, -(2 ** 31)) },
-);
-const hostileFloat = fc.oneof(
-  { weight: 4, arbitrary: fc.double({ min: 0, max: 1000, noNaN: true }) },
-  { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }) },
-  { weight: 1, arbitrary: fc.constantFrom(-0, -1, 1e308, -1e308, 5e-324, 2 ** 53 + 1) },
-);
-const hostileDate = fc.oneof(
-  {
-    weight: 1,
-    arbitrary: fc.date({ min: new Date("0001-01-01"), max: new Date("9999-12-31"), noInvalidDate: true }).map((date) => date.toISOString()),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.constantFrom(
-      "2026-02-30T00:00:00Z",
-      "yesterday",
-      "1970-01-01",
-      "2026-13-01T00:00:00Z",
-      "+275760-09-13T00:00:00.000Z",
-      "",
-    ),
-  },
-  // Near now, so that start/end pairs are often inverted or empty windows.
-  { weight: 4, arbitrary: fc.integer({ min: -86_400_000, max: 86_400_000 }).map((offset) => new Date(Date.now() + offset).toISOString()) },
-);
-const hostileJson = fc.oneof(
-  { weight: 4, arbitrary: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }) },
-  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-  { weight: 1, arbitrary: fc.constant(JSON.parse("[".repeat(200) + "]".repeat(200))) },
-);
-
-/**
- * Values for `type`, mostly of the right GraphQL type (so that they pass coercion and reach
- * the resolvers, where hostile values matter), now and then of the wrong one.
- */
-function valueFor(type: GraphQLInputType, depth = 0): fc.Arbitrary<unknown> {
-  if (isNonNullType(type)) return arbitraryValueOf(type.ofType, depth);
-  return fc.oneof({ weight: 12, arbitrary: arbitraryValueOf(type, depth) }, { weight: 1, arbitrary: fc.constant(null) });
-}
-
-function arbitraryValueOf(type: GraphQLInputType, depth: number): fc.Arbitrary<unknown> {
-  if (isNonNullType(type)) return arbitraryValueOf(type.ofType, depth);
-  if (isListType(type)) return fc.array(valueFor(type.ofType, depth + 1), { maxLength: depth > 1 ? 2 : 5 });
-  const named = getNamedType(type);
-  const now = (arbitrary: fc.Arbitrary<unknown>) => fc.oneof({ weight: 9, arbitrary }, { weight: 1, arbitrary: hostileString });
-  if (isEnumType(named)) return now(fc.constantFrom(...named.getValues().map((value) => value.name)));
-  if (isInputObjectType(named)) {
-    if (depth > 3) return fc.constant({});
-    const fields = Object.values(named.getFields());
-    // Required fields always come; the others now and then.
-    return fc.record(Object.fromEntries(fields.map((field) => [field.name, valueFor(field.type, depth + 1)])), {
-      requiredKeys: fields.filter((field) => isNonNullType(field.type)).map((field) => field.name),
-    });
-  }
-  switch (isScalarType(named) ? named.name : "") {
-    case "String":
-      return hostileString;
-    case "Int":
-      return fc.oneof({ weight: 9, arbitrary: hostileInt }, { weight: 1, arbitrary: fc.constantFrom(2 ** 31, 1.5, 1e12) });
-    case "Float":
-      return hostileFloat;
-    case "Boolean":
-      return fc.oneof({ weight: 9, arbitrary: fc.boolean() }, { weight: 1, arbitrary: fc.constantFrom("true", 1) });
-    case "ID":
-      return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...ids) }, { weight: 1, arbitrary: hostileString });
-    case "DateTime":
-      return hostileDate;
-    case "JSON":
-      return hostileJson;
-    default:
-      return fc.constant(null);
-  }
-}
 
 const mutations = Object.values(schema.getMutationType()!.getFields());
 
@@ -154,35 +48,9 @@ const selectionOf = (name: string) => {
   return "id" in type.getFields() ? "{ id }" : "{ __typename }";
 };
 
-/** The same few features, plans and a customer in a project (default: the first); their ids. */
-async function catalogIn(key?: string) {
-  const s = seed(t, key);
-  const made = [
-    await s.feature({ key: "seats", name: "Seats", type: "METERED" }),
-    await s.feature({ key: "api-calls", name: "API calls", type: "METERED" }),
-    await s.feature({ key: "sso", name: "SSO", type: "BOOLEAN" }),
-    await s.plan({ key: "pro", name: "Pro" }),
-    await s.plan({ key: "extra", name: "Extra", kind: "ADDON" }),
-    await s.customer("acme"),
-  ];
-  return made.map((node) => node.id);
-}
-
 beforeAll(async () => {
   t = await createTestApp();
-  const own = await catalogIn();
-  const [seats, , , pro] = own as [string, string, string, string];
-  const s = seed(t);
-  await s.entitlement(pro, "seats", { usageLimit: 5 });
-  const subscription = await s.subscription("acme", { planId: pro });
-  const grant = await s.grant("acme", { featureKey: "api-calls", usageLimit: 10 });
-  const foreign = await catalogIn((await t.newProject("hostile-other")).key);
-  ids.push(...own, subscription.id, grant.id, ...foreign);
-  // The wrong type: a feature's id presented as a plan's, and a well-formed id of nothing.
-  ids.push(
-    Buffer.from(`Plan:${Buffer.from(seats, "base64").toString().split(":")[1]}`).toString("base64"),
-    Buffer.from("Customer:00000000-0000-0000-0000-000000000000").toString("base64"),
-  );
+  ids.push(...(await hostileCatalog(t)).ids);
 });
 afterAll(async () => {
   console.log(

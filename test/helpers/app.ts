@@ -6,7 +6,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { expect, inject } from "vitest";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import { createProjectWithAdminKey } from "../../src/auth/projects.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger, type Logger } from "../../src/logger.ts";
 import { createApp, type App, type AppOptions } from "../../src/yoga.ts";
 import type { SqlCounter } from "./sql-counter.ts";
 import type { EventBus } from "../../src/events/bus.ts";
@@ -39,8 +39,9 @@ type ConfiguredOptions = Pick<AppOptions, "cacheSettings" | "limits" | "introspe
 export async function createTestApp({
   sqlCounter,
   events,
+  log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
   ...configured
-}: { sqlCounter?: SqlCounter; events?: EventBus } & ConfiguredOptions = {}): Promise<TestApp> {
+}: { sqlCounter?: SqlCounter; events?: EventBus; log?: Logger } & ConfiguredOptions = {}): Promise<TestApp> {
   let database: Database;
   const options = { wrapAdapter: sqlCounter?.wrap };
   if (databaseKind === "postgres") {
@@ -48,7 +49,6 @@ export async function createTestApp({
   } else {
     database = openDatabase({ kind: "pglite", instance: await migratedPGlite() }, options);
   }
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
   const app = createApp({
     database,
     log,
