@@ -3,9 +3,12 @@
 // and wide aliased queries (over the alias limit: refused, but parsed first). Parsed documents
 // are cached by their text's length (src/plugins/document-cache.ts), so the heap levels off
 // instead of filling: the process stays alive and its heap in use stays under HEAP_BOUND.
+// Then `nodes(ids:)` at its limit (100 ids of customers that do not exist, the case that
+// once took 4 GB) in parallel, while hundreds of subscribers hold their streams open.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SERVER_LISTENING, startNodeProcess, type NodeProcess } from "../helpers/process.ts";
 
@@ -78,5 +81,46 @@ describe("memory under abuse", () => {
     expect(server.child.exitCode).toBeNull();
     expect([...statuses].every((status) => status < 500)).toBe(true);
     expect(peak).toBeLessThan(HEAP_BOUND);
+  }, 90_000);
+
+  it("stays alive and under the bound with nodes(ids:) at its limit while 300 subscribers listen", async () => {
+    const subscribers = Array.from({ length: 300 }, () => new AbortController());
+    const streams = await Promise.all(
+      subscribers.map((controller) =>
+        fetch(`${url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${KEY}` },
+          body: JSON.stringify({ query: "subscription { entitlementsChanged { cause changedFeatureKeys } }" }),
+          signal: controller.signal,
+        }),
+      ),
+    );
+    expect(streams.every((stream) => stream.status === 200)).toBe(true);
+    const ids = () => Array.from({ length: 100 }, () => Buffer.from(`Customer:${randomUUID()}`).toString("base64"));
+    let peak = await heapUsed();
+    let sent = 0;
+    const worker = async () => {
+      for (; sent < 200; sent++) {
+        const response = await fetch(`${url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+          body: JSON.stringify({ query: "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }", variables: { ids: ids() } }),
+        });
+        const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+        // Every id is unknown: each answers NOT_FOUND in its place, none INTERNAL_ERROR.
+        expect(body.errors).toHaveLength(100);
+        expect(new Set(body.errors?.map((error) => error.extensions?.code))).toEqual(new Set(["NOT_FOUND"]));
+        if (sent % 50 === 0) peak = Math.max(peak, await heapUsed());
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, worker));
+    peak = Math.max(peak, await heapUsed());
+    for (const controller of subscribers) controller.abort();
+    console.info(
+      `memory under abuse: 200 nodes(ids:) of 100 unknown ids with 300 subscribers, heap peak ${(peak / 2 ** 20).toFixed(0)} MB`,
+    );
+    expect(server.child.exitCode).toBeNull();
+    expect(peak).toBeLessThan(HEAP_BOUND);
+    expect((await post("{ __typename }")).status).toBe(200);
   }, 90_000);
 });
