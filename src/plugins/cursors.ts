@@ -3,7 +3,17 @@
 // a date, any string) to the database, which fails on it as an unexpected error. Refusing
 // here covers every connection, nested ones included, whose cursors plugin-prisma reads
 // while building the parent's query.
-import { getNamedType, isObjectType, TypeInfo, visit, visitWithTypeInfo, type GraphQLField, type ValueNode } from "graphql";
+import {
+  type DocumentNode,
+  type GraphQLField,
+  type GraphQLSchema,
+  getNamedType,
+  isObjectType,
+  TypeInfo,
+  type ValueNode,
+  visit,
+  visitWithTypeInfo,
+} from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { invalidInput } from "../errors.ts";
 import { isStoredId } from "../schema/inputs.ts";
@@ -25,25 +35,50 @@ const isIssuedCursor = (cursor: string): boolean => {
 const argumentValue = (node: ValueNode, variables: Record<string, unknown> | undefined): unknown =>
   node.kind === "Variable" ? variables?.[node.name.value] : node.kind === "StringValue" ? node.value : undefined;
 
+interface CursorArgument {
+  name: string;
+  value: ValueNode;
+}
+
+/**
+ * The cursor arguments of a document's connections, found once per document (documents are
+ * cached and reused): a request then only reads their values, without walking the document.
+ */
+const cursorArgumentsByDocument = new WeakMap<DocumentNode, readonly CursorArgument[]>();
+function cursorArgumentsOf(schema: GraphQLSchema, document: DocumentNode): readonly CursorArgument[] {
+  let found = cursorArgumentsByDocument.get(document);
+  if (!found) {
+    const typeInfo = new TypeInfo(schema);
+    const cursors: CursorArgument[] = [];
+    visit(
+      document,
+      visitWithTypeInfo(typeInfo, {
+        Argument(node) {
+          if (!CURSOR_ARGUMENTS.has(node.name.value)) return;
+          const field = typeInfo.getFieldDef();
+          if (field && isConnection(field)) cursors.push({ name: node.name.value, value: node.value });
+        },
+      }),
+    );
+    found = cursors;
+    cursorArgumentsByDocument.set(document, found);
+  }
+  return found;
+}
+
 export function useCursorValidation(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const typeInfo = new TypeInfo(args.schema);
-      let refused: string | undefined;
-      visit(
-        args.document,
-        visitWithTypeInfo(typeInfo, {
-          Argument(node) {
-            if (refused || !CURSOR_ARGUMENTS.has(node.name.value)) return;
-            const field = typeInfo.getFieldDef();
-            const cursor = argumentValue(node.value, args.variableValues as Record<string, unknown> | undefined);
-            if (field && isConnection(field) && typeof cursor === "string" && !isIssuedCursor(cursor)) refused = node.name.value;
-          },
-        }),
-      );
+      const variables = args.variableValues as Record<string, unknown> | undefined;
+      const refused = cursorArgumentsOf(args.schema, args.document).find(({ value }) => {
+        const cursor = argumentValue(value, variables);
+        return typeof cursor === "string" && !isIssuedCursor(cursor);
+      });
       if (refused) {
         setResultAndStopExecution({
-          errors: [invalidInput(refused, "not a cursor of this connection; pass an edge's `cursor` or `pageInfo`'s start/end cursor.")],
+          errors: [
+            invalidInput(refused.name, "not a cursor of this connection; pass an edge's `cursor` or `pageInfo`'s start/end cursor."),
+          ],
         });
       }
     },
