@@ -12,7 +12,7 @@ export const Q4 = `mutation Q4($c: String!, $f: String!) { consumeEntitlement(in
 /** What S1's subscribers listen to. */
 export const ENTITLEMENTS_CHANGED = `subscription ($c: CustomerRef!) { entitlementsChanged(customer: $c) { cause changedFeatureKeys entitlements { featureKey hasAccess usageLimit } } }`;
 /** The change S1 sends: a grant, which each subscriber hears as an entitlementsChanged. */
-export const CREATE_GRANT = `mutation ($c: String!, $f: String!, $n: Int!) { createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: $n }) { id } }`;
+export const CREATE_GRANT = `mutation ($c: String!, $f: String!, $n: Float!) { createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: $n }) { id } }`;
 
 export const gqlBody = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
 
