@@ -30,7 +30,7 @@ export interface NewUsageRecord {
 }
 
 /** Records one statement may insert. */
-export const MAX_RECORDS_PER_INSERT = 1000;
+const MAX_RECORDS_PER_INSERT = 1000;
 
 /** Rows each bucket is spread over. Reads sum whatever shards exist, so this may change freely. */
 const AGGREGATE_SHARDS = 8;
