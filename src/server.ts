@@ -15,6 +15,7 @@ import { attachWebSocket } from "./websocket.ts";
 import { createEventBus } from "./events/bus.ts";
 import { connectRedisRelay } from "./events/redis-relay.ts";
 import { startTransitionScheduler } from "./workers/transition-scan.ts";
+import { startUsageRetention } from "./workers/usage-retention.ts";
 import { connectRateStore, createRateLimiter } from "./limits/rate-limits.ts";
 
 export interface RunningServer {
@@ -85,6 +86,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
   log.info({ url: `${url}/graphql`, database: database.kind, events: relay ? "redis" : "in-process" }, "entitlements API listening");
   const scheduler = startTransitionScheduler({ prisma: database.prisma, events, log, intervalMs: config.transitionScanIntervalMs });
+  const retention = startUsageRetention({ prisma: database.prisma, log, retentionDays: config.usageRetentionDays });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -97,6 +99,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await closed;
       clearTimeout(timer);
       await scheduler.stop();
+      await retention.stop();
       await events.close();
       rateStore?.disconnect();
       await database.close();
