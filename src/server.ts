@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { loadConfig, type Config } from "./config.ts";
-import { configuredTarget, openDatabase, type Database } from "./db/client.ts";
+import { configuredTarget, openDatabase, type Database, type OpenOptions } from "./db/client.ts";
 import { applyMigrations } from "./db/migrations.ts";
 import { databaseReadiness } from "./db/readiness.ts";
 import { ensureStartupKey } from "./auth/projects.ts";
@@ -26,8 +26,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  const database = openDatabase(configuredTarget(config));
+/** `databaseOptions`: a test counts the server's SQL statements through `wrapAdapter`. */
+export async function startServer(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+  databaseOptions: OpenOptions = {},
+): Promise<RunningServer> {
+  const database = openDatabase(configuredTarget(config), databaseOptions);
   const { applied } = await applyMigrations(database);
   if (applied.length > 0) log.info({ applied }, "applied database migrations");
 
