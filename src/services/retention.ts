@@ -7,7 +7,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 const DAY_MS = 86_400_000;
 
 /** Records one statement deletes: short transactions, so usage writes never wait long behind a purge. */
-export const PURGE_BATCH = 10_000;
+const PURGE_BATCH = 10_000;
 
 export interface PurgeOptions {
   /** Days of raw records kept; 0 keeps them forever. */
