@@ -110,7 +110,8 @@ export async function insertUsageRecords(
  * by minute from the raw records, each wider width from the one below it, inserted in key
  * order (the primary key's index grows at its end instead of everywhere at once). It holds
  * off usage writes while it runs (SHARE lock), so no record is missed or counted twice;
- * reads go on with the sums as they were until it commits.
+ * reads go on with the sums as they were until it commits. It refuses to run once records have
+ * been purged for retention (purgeUsageRecords): only the aggregates hold those records' sums.
  */
 function rebuildSql(): string {
   const levels = BUCKET_WIDTHS.map((width, index) =>
@@ -122,6 +123,9 @@ function rebuildSql(): string {
   return `DO $rebuild$
 BEGIN
   LOCK TABLE "UsageRecord" IN SHARE MODE;
+  IF EXISTS (SELECT FROM "SchedulerCursor" WHERE "name" = '${USAGE_RETENTION_CURSOR}') THEN
+    RAISE EXCEPTION 'usage records were purged for retention: their sums exist only in the aggregates, which a rebuild would lose';
+  END IF;
   DELETE FROM "UsageAggregate";
   INSERT INTO "UsageAggregate" (${AGGREGATE_KEY}, "total")
   WITH ${levels.join(",\n  ")}
@@ -138,4 +142,28 @@ $rebuild$`;
  */
 export async function rebuildUsageAggregates(runner: { query(sql: string, params?: unknown[]): Promise<unknown> }): Promise<void> {
   await runner.query(rebuildSql());
+}
+
+/**
+ * The SchedulerCursor row whose `processedUntil` is the retention horizon: raw records before
+ * it may have been deleted, so only the aggregates know their sums (sumUsage reads it).
+ */
+export const USAGE_RETENTION_CURSOR = "usage-retention";
+
+/**
+ * Deletes up to `limit` raw usage records with a timestamp before `before`, keeping their
+ * sums in the aggregates, and moves the retention horizon to `before` (never back) in the
+ * same statement, so a reader sees either both or neither. Returns how many were deleted.
+ */
+export async function purgeUsageRecords(client: PrismaClient, before: Date, limit: number): Promise<number> {
+  const [row] = await client.$queryRaw<{ deleted: number }[]>`
+    WITH horizon AS (
+      INSERT INTO "SchedulerCursor" ("name", "processedUntil") VALUES (${USAGE_RETENTION_CURSOR}, ${before})
+      ON CONFLICT ("name") DO UPDATE SET "processedUntil" = GREATEST("SchedulerCursor"."processedUntil", excluded."processedUntil")
+    ), deleted AS (
+      DELETE FROM "UsageRecord" WHERE "id" IN (SELECT "id" FROM "UsageRecord" WHERE "timestamp" < ${before} LIMIT ${limit})
+      RETURNING 1
+    )
+    SELECT count(*)::int AS deleted FROM deleted`;
+  return row?.deleted ?? 0;
 }

@@ -6,6 +6,7 @@ import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { Entitlement } from "../domain/entitlements.ts";
 import type { EntitlementCache, UsageKey } from "../cache/entitlement-cache.ts";
 import { splitPeriod, type BucketWidth, type Span } from "../domain/usage-buckets.ts";
+import { USAGE_RETENTION_CURSOR } from "../db/usage-records.ts";
 
 export type { UsageKey };
 
@@ -50,7 +51,8 @@ export const FEW_RECORDS = 32;
  * period is first probed for at most `fewRecords` of its records: fewer than that, and their
  * sum is the answer; otherwise the period is read as whole buckets of the usage aggregates
  * plus the raw records of its partial edge minutes (src/domain/usage-buckets.ts), each piece
- * an index range scan of its own. Either way a bounded number of rows, however many records
+ * an index range scan of its own. A period starting before the retention horizon
+ * (purgeUsageRecords) always reads the aggregates: its oldest raw records may be gone. Either way a bounded number of rows, however many records
  * the period holds. (`fewRecords` 0 always reads the aggregates: the tests use it.)
  */
 export async function sumUsage(
@@ -69,9 +71,13 @@ export async function sumUsage(
         ${keys.map((key) => key.start)}::timestamptz[],
         ${keys.map((key) => key.end)}::timestamptz[]
       ) AS k(index, customer_id, feature_id, start_at, end_at)
+    ), horizon AS (
+      SELECT COALESCE(max("processedUntil"), '-infinity') AS before FROM "SchedulerCursor" WHERE "name" = ${USAGE_RETENTION_CURSOR}
     ), probe AS (
-      SELECT k.index, r.records, r.used
-      FROM keys k
+      -- few: every record of the period is among those probed. Not so for a period starting
+      -- before the retention horizon, whose older records only the aggregates still count.
+      SELECT k.index, r.records < ${fewRecords} AND COALESCE(k.start_at, '-infinity') >= horizon.before AS few, r.used
+      FROM keys k CROSS JOIN horizon
       CROSS JOIN LATERAL (
         SELECT count(*) AS records, SUM(few."quantity") AS used FROM (
           SELECT u."quantity" FROM "UsageRecord" u
@@ -105,10 +111,10 @@ export async function sumUsage(
       ) AS used
       FROM pieces p
       -- Only the periods the probe found too many records in.
-      JOIN probe ON probe.index = p.index AND probe.records >= ${fewRecords}
+      JOIN probe ON probe.index = p.index AND NOT probe.few
       GROUP BY p.index
     )
-    SELECT probe.index, COALESCE(CASE WHEN probe.records < ${fewRecords} THEN probe.used ELSE from_aggregates.used END, 0)::float8 AS used
+    SELECT probe.index, COALESCE(CASE WHEN probe.few THEN probe.used ELSE from_aggregates.used END, 0)::float8 AS used
     FROM probe LEFT JOIN from_aggregates ON from_aggregates.index = probe.index`;
   const byIndex = new Map(sums.map((row) => [Number(row.index), Number(row.used)]));
   return keys.map((_key, index) => byIndex.get(index) ?? 0);
