@@ -41,6 +41,8 @@ beforeAll(async () => {
       ENTITLEMENT_CACHE: "false",
       RATE_LIMIT_REQUESTS: "0",
       RATE_LIMIT_USAGE: "0",
+      // The scheduled-transition scan's statements would land in the requests' counts.
+      TRANSITION_SCAN_INTERVAL_MS: "60000",
     }),
     createLogger("silent"),
     { wrapAdapter: counter.wrap },
