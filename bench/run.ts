@@ -63,6 +63,7 @@ async function main() {
   const started = Date.now();
   log(`${dbKind}, scale ${scale}${quick ? ", quick" : ""}: generating the dataset`);
   const database = await createBenchDatabase(dbKind, { keep: args.keep ?? false });
+  let stopServer: (() => Promise<unknown>) | undefined;
   try {
     // The heavy customer takes a while to write: only for Q6 (which --compare does not run).
     const { index, key, projectId, heavy } = await database.fill(scale, {
@@ -95,8 +96,11 @@ async function main() {
     let floor: { q1: LoadResult; q3: LoadResult; q3AtRate: LoadResult } | undefined;
     if (measures("q1") || measures("q3")) {
       const floorTarget = await startFloor(database.floorEnv, projectId);
-      floor = await measureFloor(floorTarget.url, workload, { q3Rate: Q3_RATE, seconds });
-      await floorTarget.stop();
+      try {
+        floor = await measureFloor(floorTarget.url, workload, { q3Rate: Q3_RATE, seconds });
+      } finally {
+        await floorTarget.stop();
+      }
     }
     const ingest = ingestWorkload(index);
     let floorRecordsPerS = 0;
@@ -113,6 +117,8 @@ async function main() {
     log("building the server (npm run build)");
     buildServer();
     const server = await startServer(database.serverEnv, serverOptions);
+    // A measure that fails must not leave the server running.
+    stopServer = server.stop;
     const api: Endpoint = { baseUrl: server.url, path: "/graphql", headers: auth };
     const graphqlUrl = `${server.url}/graphql`;
     const rssStart = await residentMegabytes(server.url);
@@ -211,18 +217,20 @@ async function main() {
       );
     }
     if (measures("q6")) {
-      const q6 = await measureHeavyCustomer(api, heavy!, 2 * seconds);
+      // Three times the run length: p99 of each kind wants a hundred samples or more.
+      const q6 = await measureHeavyCustomer(api, heavy!, 3 * seconds);
       report.q6 = q6;
       rssAfter.q6 = await residentMegabytes(server.url);
       const pair = (name: string, of: (side: typeof q6.heavy) => { p50: number; p99: number }) =>
         `${name} p50/p99 ${of(q6.heavy).p50}/${of(q6.heavy).p99} ms against ${of(q6.light).p50}/${of(q6.light).p99} ms`;
       notes.push(
-        `Q6 (heavy customer, ${q6.records} records, against a light one): ${pair("check", (side) => side.check)} (${q6.checkP50Ratio}×/${q6.checkP99Ratio}×); ${pair("recordUsage", (side) => side.record)} (${q6.recordP50Ratio}×/${q6.recordP99Ratio}×); background writes ${q6.background.rps}/s, p50/p99 ${q6.background.p50}/${q6.background.p99} ms; ${q6.failures} failures.`,
+        `Q6 (heavy customer, ${q6.records} records, against a light one): ${pair("check", (side) => side.check)} (${q6.checkP50Ratio}×/${q6.checkP99Ratio}×); ${pair("recordUsage", (side) => side.record)} (${q6.recordP50Ratio}×/${q6.recordP99Ratio}×); background writes ${q6.background.rps}/s of ${q6.background.targetRps}, p50/p99 ${q6.background.p50}/${q6.background.p99} ms; ${q6.failures} failures${q6.saturated ? "; SATURATED: the server did not keep up with the writing, so these latencies are mostly queueing and the ratios say little" : ""}.`,
       );
     }
     const rssEnd = await residentMegabytes(server.url);
     const heapEnd = await heapUsedMegabytes(server.url);
     const cache = await cacheLookups(server.url);
+    stopServer = undefined;
     await server.stop();
     report.rssMb = { start: rssStart, end: rssEnd, after: rssAfter };
     report.heapUsedMb = { start: heapStart, end: heapEnd };
@@ -243,6 +251,7 @@ async function main() {
     process.stdout.write(`\n${notes.join(" ")}\n\n`);
     process.stdout.write(`BENCH ${JSON.stringify(report)}\n`);
   } finally {
+    await stopServer?.();
     await database.drop();
   }
 }
