@@ -2,6 +2,7 @@
 // hard limit in one atomic step per (customer, feature).
 import { check, type CheckReason } from "../domain/checks.ts";
 import { uniqueViolationFields } from "../db/errors.ts";
+import { insertUsageRecords } from "../db/usage-records.ts";
 import type { Feature, Prisma, UsageRecord } from "../generated/prisma/client.ts";
 import { usageKeyOf, sumUsage } from "../loaders/usage.ts";
 import { alreadyExists, invalidInput, notFound } from "../errors.ts";
@@ -43,6 +44,13 @@ function asRetryOf(first: UsageRecord, target: UsageTarget): UsageRecord {
   return first;
 }
 
+/** The record that a key's first use wrote, as the answer to a later write with the key that inserted nothing. */
+async function firstOfKey(client: Prisma.TransactionClient, projectId: string, target: UsageTarget & { idempotencyKey: string | null }) {
+  const first = target.idempotencyKey ? await recordForKey(client, projectId, target.idempotencyKey) : null;
+  if (!first) throw notFound("Usage record", "input.idempotencyKey", target.idempotencyKey ?? undefined);
+  return asRetryOf(first, target);
+}
+
 /**
  * A write that lost a race for its key (another call, for any customer or feature, wrote it
  * first, unseen by this call's check): the first record answers, once committed.
@@ -78,12 +86,9 @@ export async function recordUsage(scope: ProjectScope, input: UsageInput): Promi
     timestamp: input.timestamp ?? new Date(now),
     idempotencyKey: input.idempotencyKey ?? null,
   };
-  try {
-    return await withChangeEvents(scope, [customer.id], "USAGE_CHANGED", () => scope.prisma.usageRecord.create({ data }));
-  } catch (error) {
-    // A retry, or a race with another call using the key: the first record stands.
-    return afterLostRace(scope, error, input.idempotencyKey, data);
-  }
+  const [record] = await withChangeEvents(scope, [customer.id], "USAGE_CHANGED", () => insertUsageRecords(scope.prisma, [data]));
+  // Nothing inserted: a retry, or a race with another call using the key; the first record stands.
+  return record ?? firstOfKey(scope.prisma, scope.projectId, data);
 }
 
 export interface ConsumeOutcome {
@@ -122,16 +127,11 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
       const [used = 0] = entitlement ? await sumUsage(tx, [usageKeyOf(customer.id, entitlement)]) : [];
       const decision = check(entitlement, used, quantity);
       if (!decision.allowed) return { ...decision, record: null };
-      const record = await tx.usageRecord.create({
-        data: {
-          projectId,
-          ...target,
-          quantity,
-          timestamp: now,
-          idempotencyKey: input.idempotencyKey ?? null,
-          consumeReason: decision.reason,
-        },
-      });
+      const [record] = await insertUsageRecords(tx, [
+        { projectId, ...target, quantity, timestamp: now, idempotencyKey: input.idempotencyKey ?? null, consumeReason: decision.reason },
+      ]);
+      // Nothing inserted: a recordUsage with the key (it takes no lock) committed meanwhile.
+      if (!record) return retried(await firstOfKey(tx, projectId, { ...target, idempotencyKey: input.idempotencyKey ?? null }));
       return { ...decision, record };
     }),
   ).catch(async (error: unknown) => retried(await afterLostRace(scope, error, input.idempotencyKey, target)));

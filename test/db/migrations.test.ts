@@ -11,6 +11,8 @@ import {
   readMigrations,
   readSchema,
 } from "../../src/db/migrations.ts";
+import { rebuildUsageAggregates } from "../../src/db/usage-records.ts";
+import { sumUsage } from "../../src/loaders/usage.ts";
 import { createTemporaryDatabase } from "../helpers/postgres.ts";
 import { projectRoot } from "../helpers/process.ts";
 
@@ -71,6 +73,95 @@ describe("applying migrations on PostgreSQL", () => {
       expect(await database.prisma.customer.count()).toBe(0);
     } finally {
       await database.close();
+    }
+  });
+});
+
+describe("the usage aggregates' migration on a database that already holds usage records", () => {
+  const AGGREGATES = migrationNames.find((name) => name.endsWith("_usage_aggregates"));
+  const before = (list = readMigrations()) => ({
+    ...list,
+    migrationDirectories: list.migrationDirectories.filter((entry) => entry.path < String(AGGREGATES)),
+  });
+  const aggregateRows = (database: ReturnType<typeof openDatabase>) =>
+    database.prisma.$queryRaw<unknown[]>`
+      SELECT "customerId", "featureId", "width", "bucketStart", SUM("total") AS total FROM "UsageAggregate"
+      GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
+
+  /** Records from before the migration, across years, months and minutes, negative ones too. */
+  async function recordsBeforeTheMigration(database: ReturnType<typeof openDatabase>) {
+    const project = await database.prisma.project.create({ data: { name: "before aggregates" } });
+    const customers = await Promise.all(
+      ["a", "b"].map((externalId) => database.prisma.customer.create({ data: { projectId: project.id, externalId } })),
+    );
+    const feature = await database.prisma.feature.create({ data: { projectId: project.id, key: "calls", name: "calls", type: "METERED" } });
+    const instants = ["2025-12-31T23:59:59.999Z", "2026-01-01T00:00:00Z", "2026-01-15T10:30:30.500Z", "2026-02-28T23:00:00Z"];
+    await database.prisma.usageRecord.createMany({
+      data: customers.flatMap((customer, c) =>
+        instants.flatMap((instant, i) =>
+          [1, 2, 3].map((n) => ({
+            projectId: project.id,
+            customerId: customer.id,
+            featureId: feature.id,
+            quantity: (n * (i + 1) * (c + 1)) / 4 - 1,
+            timestamp: new Date(Date.parse(instant) + n * 1000),
+          })),
+        ),
+      ),
+    });
+    return { customers, feature };
+  }
+
+  async function backfills(database: ReturnType<typeof openDatabase>) {
+    expect(AGGREGATES).toBeDefined();
+    await applyMigrations(database, before());
+    const { customers, feature } = await recordsBeforeTheMigration(database);
+    expect((await applyMigrations(database)).applied).toEqual([AGGREGATES]);
+    const periods = [
+      [null, null],
+      ["2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"],
+      ["2025-12-31T23:59:30Z", "2026-01-15T10:30:32Z"],
+      ["2026-01-15T10:30:31.500Z", "2027-01-01T00:00:00Z"],
+    ].map(([start, end]) => ({ start: start ? new Date(start) : null, end: end ? new Date(end) : null }));
+    const keys = customers.flatMap((customer) => periods.map((period) => ({ customerId: customer.id, featureId: feature.id, ...period })));
+    const plain = await Promise.all(
+      keys.map(async (key) => {
+        const records = await database.prisma.usageRecord.findMany({
+          where: {
+            customerId: key.customerId,
+            featureId: key.featureId,
+            timestamp: { ...(key.start ? { gte: key.start } : {}), ...(key.end ? { lt: key.end } : {}) },
+          },
+        });
+        return records.reduce((sum, record) => sum + record.quantity, 0);
+      }),
+    );
+    expect(plain.some((sum) => sum !== 0)).toBe(true);
+    expect(await sumUsage(database.prisma, keys)).toEqual(plain);
+    // The backfilled rows are those a rebuild from the records makes.
+    const backfilled = await aggregateRows(database);
+    await rebuildUsageAggregates({ query: (sql) => database.prisma.$executeRawUnsafe(sql) });
+    expect(backfilled.length).toBeGreaterThan(0);
+    expect(await aggregateRows(database)).toEqual(backfilled);
+  }
+
+  it("on the embedded database, sums the existing records into the aggregates", async () => {
+    const database = openDatabase({ kind: "pglite", instance: new PGlite() });
+    try {
+      await backfills(database);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("on PostgreSQL, sums the existing records into the aggregates", async () => {
+    const temporary = await createTemporaryDatabase("entitlements_backfill");
+    const database = openDatabase({ kind: "postgres", url: temporary.url });
+    try {
+      await backfills(database);
+    } finally {
+      await database.close();
+      await temporary.drop();
     }
   });
 });
