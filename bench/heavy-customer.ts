@@ -92,7 +92,6 @@ export async function addHeavyCustomer(sql: SqlRunner, projectId: string, record
     ]);
     await insertSpreadRecords(sql, { projectId, customerId: customer.id, featureId: feature.id }, customer.records, anchor, until);
   }
-  await sql.query(`ANALYZE "UsageRecord"`);
   return { heavy: "q6-heavy", light: "q6-light", featureKey: feature.key, records };
 }
 

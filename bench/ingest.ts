@@ -10,6 +10,7 @@ import { seededRandom, type DatasetIndex, type SqlRunner } from "./dataset.ts";
 import { closedLoop, waitUntilIdle, type Endpoint } from "./load.ts";
 import { log } from "./log.ts";
 import { expectShape, gqlBody, post, RECORD_USAGE, RECORD_USAGES, type GraphqlResponse } from "./queries.ts";
+import { sqlStatementsDuring } from "./server-metrics.ts";
 
 /** Records per recordUsages call, and rows per floor INSERT. */
 const BATCH_SIZE = 1000;
@@ -133,15 +134,31 @@ export async function measureIngest(api: Endpoint, workload: IngestWorkload, sec
     expectShape("Q5 batch", response, (data) => data.recordUsages?.recordedCount === BATCH_SIZE);
     return BATCH_SIZE;
   };
-  const batchCall = async (n: number) => recorded(await post(url, batchBodies[n % BATCHES]!, api.headers));
+  let batchCalls = 0;
+  const batchCall = async (n: number) => {
+    batchCalls++;
+    return recorded(await post(url, batchBodies[n % BATCHES]!, api.headers));
+  };
   expectShape("Q5 single", await post(url, workload.singleBodies[0]!, api.headers), (data) => Boolean(data.recordUsage?.id));
   log(`Q5: recordUsages of ${BATCH_SIZE} over ${BATCH_CONNECTIONS} connections; recordUsage at 16 connections`);
   await waitUntilIdle(api.baseUrl);
   await recordsPerSecond(BATCH_CONNECTIONS, seconds, batchCall); // warm-up
   await waitUntilIdle(api.baseUrl);
-  const batchRecordsPerS = await recordsPerSecond(BATCH_CONNECTIONS, seconds, batchCall);
+  batchCalls = 0;
+  const { result: batchRecordsPerS, statements: batchStatements } = await sqlStatementsDuring(api.baseUrl, () =>
+    recordsPerSecond(BATCH_CONNECTIONS, seconds, batchCall),
+  );
   await closedLoop(api, workload.singleBodies, { connections: 16, seconds }); // warm-up
-  const single = await closedLoop(api, workload.singleBodies, { connections: 16, seconds });
+  const { result: single, statements } = await sqlStatementsDuring(api.baseUrl, () =>
+    closedLoop(api, workload.singleBodies, { connections: 16, seconds }),
+  );
   if (single.failures > 0) throw new Error(`Q5: ${single.failures} failed recordUsage requests`);
-  return { batchRecordsPerS, singleRps16: single.rps, singleP99ms: single.p99 };
+  const perRequest = (count: number, requests: number) => Math.round((count / requests) * 100) / 100;
+  return {
+    batchRecordsPerS,
+    batchSqlPerCall: perRequest(batchStatements, batchCalls),
+    singleRps16: single.rps,
+    singleP99ms: single.p99,
+    singleSqlPerRequest: perRequest(statements, single.requests),
+  };
 }
