@@ -10,7 +10,6 @@ import pg from "pg";
 import { createProjectWithAdminKey } from "../src/auth/projects.ts";
 import { openDatabase, type Database } from "../src/db/client.ts";
 import { applyMigrations } from "../src/db/migrations.ts";
-import { rebuildUsageAggregates } from "../src/db/usage-records.ts";
 import { createTemporaryDatabase, POSTGRES_ADMIN_URL } from "../test/helpers/postgres.ts";
 import { generateDataset, type DatasetIndex, type SqlRunner } from "./dataset.ts";
 import { addHeavyCustomer, type HeavyCustomers } from "./heavy-customer.ts";
@@ -54,9 +53,6 @@ async function migrateAndFill(database: Database, sql: SqlRunner, scale: number,
   const project = await createProjectWithAdminKey(database.prisma, "bench");
   const index = await generateDataset(sql, project.projectId, scale);
   const heavy = heavyRecords > 0 ? await addHeavyCustomer(sql, project.projectId, heavyRecords) : undefined;
-  // The records were written straight into UsageRecord: their running sums are made from them, once for all.
-  await rebuildUsageAggregates(sql);
-  await sql.query(`ANALYZE`);
   return { index, key: project.secret, projectId: project.projectId, heavy };
 }
 

@@ -4,6 +4,7 @@
 // customer at 200 records/s, checks and recordUsage calls for both customers are sent in turn
 // at a fixed rate and timed apart: both kinds see the same load, and heavy / light says how
 // much a usage read costs more for a long history.
+import { rebuildUsageAggregates } from "../src/db/usage-records.ts";
 import { DAY, seededRandom, type SqlRunner } from "./dataset.ts";
 import { openLoopByKind, waitUntilIdle, type Endpoint, type LoadResult } from "./load.ts";
 import { log } from "./log.ts";
@@ -47,7 +48,8 @@ async function insertSpreadRecords(
 /**
  * Adds the heavy customer with `records` usage records in its current period and the light one
  * with a few, both subscribed (for 20 days, monthly periods) to a plan of their own that gives
- * one METERED feature a hard limit. Written straight into the database, before the server starts.
+ * one METERED feature a hard limit. Written straight into the database, before the server
+ * starts, with the usage aggregates rebuilt.
  */
 export async function addHeavyCustomer(sql: SqlRunner, projectId: string, records: number): Promise<HeavyCustomers> {
   const random = seededRandom(6);
@@ -92,6 +94,9 @@ export async function addHeavyCustomer(sql: SqlRunner, projectId: string, record
     ]);
     await insertSpreadRecords(sql, { projectId, customerId: customer.id, featureId: feature.id }, customer.records, anchor, until);
   }
+  // The records went in by plain SQL: their sums are made afresh (the dataset's with them).
+  await rebuildUsageAggregates(sql);
+  await sql.query(`ANALYZE`);
   return { heavy: "q6-heavy", light: "q6-light", featureKey: feature.key, records };
 }
 

@@ -51,7 +51,7 @@ export interface Span {
 }
 
 /** The `width` buckets whose start is in [from, to): each lies wholly inside it. */
-export interface BucketRange extends Span {
+interface BucketRange extends Span {
   width: BucketWidth;
 }
 

@@ -35,39 +35,81 @@ function piecesOf(key: UsageKey, index: number): Piece[] {
   ];
 }
 
-/** An instant as a parameter; an open end (an infinity) as null. */
-const instantParameter = (ms: number) => (Number.isFinite(ms) ? new Date(ms) : null);
+/** An instant as a parameter, in milliseconds since the epoch (lighter to send than dates); an open end as null. */
+const msParameter = (ms: number) => (Number.isFinite(ms) ? ms : null);
+
+/**
+ * Periods holding fewer records than this are summed from the records themselves: one index
+ * scan of at most this many rows costs less than a dozen bucket lookups, and most customers'
+ * periods are like that. Beyond it, the aggregates answer.
+ */
+export const FEW_RECORDS = 32;
 
 /**
  * Sums of usage for `keys`, in their order, in one statement for any number of keys. Each
- * period is read as whole buckets of the usage aggregates plus the raw records of its partial
- * edge minutes (src/domain/usage-buckets.ts): a bounded number of rows, however many records
- * the period holds. Each piece is an index range scan of its own (a scalar subquery per row).
+ * period is first probed for at most `fewRecords` of its records: fewer than that, and their
+ * sum is the answer; otherwise the period is read as whole buckets of the usage aggregates
+ * plus the raw records of its partial edge minutes (src/domain/usage-buckets.ts), each piece
+ * an index range scan of its own. Either way a bounded number of rows, however many records
+ * the period holds. (`fewRecords` 0 always reads the aggregates: the tests use it.)
  */
-export async function sumUsage(client: PrismaClient | Prisma.TransactionClient, keys: readonly UsageKey[]): Promise<number[]> {
+export async function sumUsage(
+  client: PrismaClient | Prisma.TransactionClient,
+  keys: readonly UsageKey[],
+  { fewRecords = FEW_RECORDS }: { fewRecords?: number } = {},
+): Promise<number[]> {
+  if (keys.length === 0) return [];
   const pieces = keys.flatMap(piecesOf);
-  if (pieces.length === 0) return keys.map(() => 0);
   const sums = await client.$queryRaw<{ index: number; used: number }[]>`
-    SELECT p.index, COALESCE(SUM(
-      CASE WHEN p.width IS NULL THEN (
-        SELECT SUM(u."quantity") FROM "UsageRecord" u
-        WHERE u."customerId" = p.customer_id AND u."featureId" = p.feature_id
-          AND u."timestamp" >= COALESCE(p.from_at, '-infinity') AND u."timestamp" < COALESCE(p.to_at, 'infinity')
-      ) ELSE (
-        SELECT SUM(a."total") FROM "UsageAggregate" a
-        WHERE a."customerId" = p.customer_id AND a."featureId" = p.feature_id AND a."width" = p.width::"UsageBucketWidth"
-          AND a."bucketStart" >= COALESCE(p.from_at, '-infinity') AND a."bucketStart" < COALESCE(p.to_at, 'infinity')
-      ) END
-    ), 0)::float8 AS used
-    FROM unnest(
-      ${pieces.map((piece) => piece.index)}::int[],
-      ${pieces.map((piece) => piece.key.customerId)}::uuid[],
-      ${pieces.map((piece) => piece.key.featureId)}::uuid[],
-      ${pieces.map((piece) => piece.width)}::text[],
-      ${pieces.map((piece) => instantParameter(piece.span.from))}::timestamptz[],
-      ${pieces.map((piece) => instantParameter(piece.span.to))}::timestamptz[]
-    ) AS p(index, customer_id, feature_id, width, from_at, to_at)
-    GROUP BY p.index`;
+    WITH keys AS (
+      SELECT * FROM unnest(
+        ${keys.map((_key, index) => index)}::int[],
+        ${keys.map((key) => key.customerId)}::uuid[],
+        ${keys.map((key) => key.featureId)}::uuid[],
+        ${keys.map((key) => key.start)}::timestamptz[],
+        ${keys.map((key) => key.end)}::timestamptz[]
+      ) AS k(index, customer_id, feature_id, start_at, end_at)
+    ), probe AS (
+      SELECT k.index, r.records, r.used
+      FROM keys k
+      CROSS JOIN LATERAL (
+        SELECT count(*) AS records, SUM(few."quantity") AS used FROM (
+          SELECT u."quantity" FROM "UsageRecord" u
+          WHERE u."customerId" = k.customer_id AND u."featureId" = k.feature_id
+            AND u."timestamp" >= COALESCE(k.start_at, '-infinity') AND u."timestamp" < COALESCE(k.end_at, 'infinity')
+          LIMIT ${fewRecords}
+        ) few
+      ) r
+    ), pieces AS (
+      SELECT p.index, k.customer_id, k.feature_id, p.width::"UsageBucketWidth" AS width,
+             'epoch'::timestamptz + p.from_ms * interval '1 millisecond' AS from_at,
+             'epoch'::timestamptz + p.to_ms * interval '1 millisecond' AS to_at
+      FROM unnest(
+        ${pieces.map((piece) => piece.index)}::int[],
+        ${pieces.map((piece) => piece.width)}::text[],
+        ${pieces.map((piece) => msParameter(piece.span.from))}::float8[],
+        ${pieces.map((piece) => msParameter(piece.span.to))}::float8[]
+      ) AS p(index, width, from_ms, to_ms)
+      JOIN keys k ON k.index = p.index
+    ), from_aggregates AS (
+      SELECT p.index, SUM(
+        CASE WHEN p.width IS NULL THEN (
+          SELECT SUM(u."quantity") FROM "UsageRecord" u
+          WHERE u."customerId" = p.customer_id AND u."featureId" = p.feature_id
+            AND u."timestamp" >= COALESCE(p.from_at, '-infinity') AND u."timestamp" < COALESCE(p.to_at, 'infinity')
+        ) ELSE (
+          SELECT SUM(a."total") FROM "UsageAggregate" a
+          WHERE a."customerId" = p.customer_id AND a."featureId" = p.feature_id AND a."width" = p.width
+            AND a."bucketStart" >= COALESCE(p.from_at, '-infinity') AND a."bucketStart" < COALESCE(p.to_at, 'infinity')
+        ) END
+      ) AS used
+      FROM pieces p
+      -- Only the periods the probe found too many records in.
+      JOIN probe ON probe.index = p.index AND probe.records >= ${fewRecords}
+      GROUP BY p.index
+    )
+    SELECT probe.index, COALESCE(CASE WHEN probe.records < ${fewRecords} THEN probe.used ELSE from_aggregates.used END, 0)::float8 AS used
+    FROM probe LEFT JOIN from_aggregates ON from_aggregates.index = probe.index`;
   const byIndex = new Map(sums.map((row) => [Number(row.index), Number(row.used)]));
   return keys.map((_key, index) => byIndex.get(index) ?? 0);
 }

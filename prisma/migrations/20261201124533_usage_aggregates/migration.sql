@@ -13,15 +13,6 @@ CREATE TABLE "UsageAggregate" (
     CONSTRAINT "UsageAggregate_pkey" PRIMARY KEY ("customerId","featureId","width","bucketStart","shard")
 );
 
--- CreateIndex
-CREATE INDEX "UsageAggregate_featureId_idx" ON "UsageAggregate"("featureId");
-
--- AddForeignKey
-ALTER TABLE "UsageAggregate" ADD CONSTRAINT "UsageAggregate_customerId_fkey" FOREIGN KEY ("customerId") REFERENCES "Customer"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "UsageAggregate" ADD CONSTRAINT "UsageAggregate_featureId_fkey" FOREIGN KEY ("featureId") REFERENCES "Feature"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
 -- Backfill: the sums of the usage records already stored, one row per bucket (shard 0).
 INSERT INTO "UsageAggregate" ("customerId", "featureId", "width", "bucketStart", "shard", "total")
 SELECT u."customerId", u."featureId", w.width,
