@@ -83,7 +83,7 @@ async function insertRows(sql: SqlRunner, table: string, columns: Column[], rows
   }
 }
 
-const DAY = 86_400_000;
+export const DAY = 86_400_000;
 
 export async function generateDataset(sql: SqlRunner, projectId: string, scale: number, seed = 42): Promise<DatasetIndex> {
   const random = seededRandom(seed);
