@@ -93,7 +93,11 @@ export async function withUsageChangeEvents<T extends { inserted: readonly Inser
   const result = await invalidatingWrite(scope, { usageOf: [...new Set(customerIds)] }, write);
   if (result.inserted.length === 0) return result;
   const byCustomer = new Map<string, InsertedUsage[]>();
-  for (const record of result.inserted) byCustomer.set(record.customerId, [...(byCustomer.get(record.customerId) ?? []), record]);
+  for (const record of result.inserted) {
+    const records = byCustomer.get(record.customerId);
+    if (records) records.push(record);
+    else byCustomer.set(record.customerId, [record]);
+  }
   const loaders = createLoaders(scope.prisma, scope.projectId, scope.cache);
   await Promise.all(
     [...byCustomer].map(async ([customerId, records]) => {
