@@ -306,7 +306,7 @@ describe("what a usage read costs does not grow with the records in the period",
 
   beforeAll(async () => {
     // Without the cache, so that every read reaches the database.
-    cold = await createTestApp({ sqlCounter: counter, cacheSettings: { enabled: false } });
+    cold = await createTestApp({ sqlCounter: counter, cacheSettings: { enabled: false }, ownDatabase: true });
     const s = seed(cold);
     await s.feature({ key: "calls", type: "METERED" });
     const plan = await s.plan({ key: "metered", entitlements: { calls: { usageLimit: 1e9 } } });

@@ -36,7 +36,7 @@ describe("usage retention", () => {
 
   beforeAll(async () => {
     // Without the cache: every answer below comes from the database.
-    t = await createTestApp({ cacheSettings: { enabled: false } });
+    t = await createTestApp({ cacheSettings: { enabled: false }, ownDatabase: true });
     const s = seed(t);
     await s.feature({ key: "storage", type: "METERED" });
     await s.feature({ key: "calls", type: "METERED" });

@@ -5,9 +5,11 @@ import { readFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { expect, inject } from "vitest";
 import { openDatabase, type Database } from "../../src/db/client.ts";
+import { applyMigrations } from "../../src/db/migrations.ts";
 import { createProjectWithAdminKey } from "../../src/auth/projects.ts";
 import { createLogger, type Logger } from "../../src/logger.ts";
 import { createApp, type App, type AppOptions } from "../../src/yoga.ts";
+import { createTemporaryDatabase } from "./postgres.ts";
 import type { SqlCounter } from "./sql-counter.ts";
 import type { EventBus } from "../../src/events/bus.ts";
 
@@ -40,12 +42,36 @@ export async function createTestApp({
   sqlCounter,
   events,
   log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
+  ownDatabase = false,
   ...configured
-}: { sqlCounter?: SqlCounter; events?: EventBus; log?: Logger } & ConfiguredOptions = {}): Promise<TestApp> {
+}: {
+  sqlCounter?: SqlCounter;
+  events?: EventBus;
+  log?: Logger;
+  /**
+   * A PostgreSQL database of its own (fresh, migrated, dropped on close) instead of the run's
+   * shared one, for work that is database-wide rather than per project: retention's purge, a
+   * rebuild of the usage aggregates. (On PGlite every test app has a database of its own.)
+   */
+  ownDatabase?: boolean;
+} & ConfiguredOptions = {}): Promise<TestApp> {
   let database: Database;
+  let dropDatabase = async () => {};
   const options = { wrapAdapter: sqlCounter?.wrap };
   if (databaseKind === "postgres") {
-    database = openDatabase({ kind: "postgres", url: inject("postgresUrl"), poolSize: 5 }, options);
+    let url = inject("postgresUrl");
+    if (ownDatabase) {
+      const own = await createTemporaryDatabase("entitlements_own");
+      const migrating = openDatabase({ kind: "postgres", url: own.url, poolSize: 1 });
+      try {
+        await applyMigrations(migrating);
+      } finally {
+        await migrating.close();
+      }
+      url = own.url;
+      dropDatabase = own.drop;
+    }
+    database = openDatabase({ kind: "postgres", url, poolSize: 5 }, options);
   } else {
     database = openDatabase({ kind: "pglite", instance: await migratedPGlite() }, options);
   }
@@ -77,7 +103,10 @@ export async function createTestApp({
       });
       return (await response.json()) as GraphQLResponse;
     },
-    close: () => database.close(),
+    async close() {
+      await database.close();
+      await dropDatabase();
+    },
   };
 }
 
