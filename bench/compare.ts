@@ -2,7 +2,7 @@
 // the same data, so that a change is measured against its base in one run rather than
 // across days.
 import { projectRoot } from "../test/helpers/process.ts";
-import { closedLoop, type Endpoint } from "./load.ts";
+import { closedLoop, warmUp, type Endpoint } from "./load.ts";
 import { log } from "./log.ts";
 import { createCustomer, expectShape, gqlBody, post, Q2 } from "./queries.ts";
 import { median, ratio } from "./statistics.ts";
@@ -85,8 +85,8 @@ export async function compareWithRevision({
       );
       expectShape("Q2", await post(`${serverUrl}/graphql`, q2Bodies[0]!, auth), (data) => data.customers?.edges?.length === 100);
       // Warm-up, as the full run's Q3 follows Q1 and Q2: Q1 fills the cache with every customer's usage.
-      await closedLoop(api, q1Bodies, { connections: 16, seconds });
-      await closedLoop(api, q3Bodies, { connections: 16, seconds });
+      await warmUp(api, q1Bodies, seconds);
+      await warmUp(api, q3Bodies, seconds);
       const measured = {
         q3rps1: await closedLoop(api, q3Bodies, { connections: 1, seconds }),
         q3rps16: await closedLoop(api, q3Bodies, { connections: 16, seconds }),
