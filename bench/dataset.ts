@@ -3,6 +3,8 @@
 // 15–30 features, 10 add-ons, 12,000 subscriptions, 50,000 grants (10% expired) and
 // 1,000,000 usage records; `scale` multiplies the customer side, the catalog stays as is.
 
+import { rebuildUsageAggregates } from "../src/db/usage-records.ts";
+
 /** Anything that runs SQL with positional parameters: a pg client or a PGlite instance. */
 export interface SqlRunner {
   query(sql: string, params?: unknown[]): Promise<unknown>;
@@ -81,7 +83,7 @@ async function insertRows(sql: SqlRunner, table: string, columns: Column[], rows
   }
 }
 
-const DAY = 86_400_000;
+export const DAY = 86_400_000;
 
 export async function generateDataset(sql: SqlRunner, projectId: string, scale: number, seed = 42): Promise<DatasetIndex> {
   const random = seededRandom(seed);
@@ -319,6 +321,8 @@ export async function generateDataset(sql: SqlRunner, projectId: string, scale: 
     if (usage.length >= 50_000) await flush();
   }
   await flush();
+  // The records went in by plain SQL: their sums are made in one pass afterwards.
+  await rebuildUsageAggregates(sql);
   await sql.query(`ANALYZE`);
 
   return {

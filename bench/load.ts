@@ -27,7 +27,7 @@ export interface LoadResult {
  * Waits until the server answers /healthz promptly twice in a row: requests a finished run
  * abandoned (64 connections of Q2 pages queue for seconds) must not be counted in the next.
  */
-async function waitUntilIdle(baseUrl: string) {
+export async function waitUntilIdle(baseUrl: string) {
   const deadline = Date.now() + 60_000;
   let prompt = 0;
   while (prompt < 2 && Date.now() < deadline) {
@@ -77,6 +77,12 @@ export async function closedLoop(
   };
 }
 
+/** One request of an open loop: its body, and the kind its latency is reported under. */
+export interface KindedRequest<Kind extends string> {
+  kind: Kind;
+  body: string;
+}
+
 /**
  * Load before a measure: `seconds` flat out, then each distinct body once. Every run starts
  * at the first body, and a faster run gets further down the list: without the pass over all
@@ -96,34 +102,53 @@ export async function warmUp(endpoint: Endpoint, bodies: string[], seconds: numb
  * flat out until its quota for the second is spent, then waits for the next second, which
  * measures a 16-deep queue at the start of every second rather than latency at that rate.
  */
-export async function openLoop(
+export async function openLoop(endpoint: Endpoint, bodies: string[], options: { rate: number; seconds: number }): Promise<LoadResult> {
+  await waitUntilIdle(endpoint.baseUrl);
+  const { all } = await openLoopByKind(
+    endpoint,
+    bodies.map((body) => ({ kind: "all" as const, body })),
+    options,
+  );
+  return all;
+}
+
+/**
+ * The open loop over requests of several kinds sent in turn, each kind's latency apart: kinds
+ * measured in one run share its conditions (the server's load, the machine's). Does not wait
+ * for the server to be idle, so that it can run beside other load. `accept` judges a 200
+ * response's body (a GraphQL error comes with 200): a request it refuses is a failure, and
+ * failures are counted, not timed.
+ */
+export async function openLoopByKind<Kind extends string>(
   { baseUrl, path, headers = {} }: Endpoint,
-  bodies: string[],
-  { rate, seconds }: { rate: number; seconds: number },
-): Promise<LoadResult> {
-  await waitUntilIdle(baseUrl);
+  requests: KindedRequest<Kind>[],
+  { rate, seconds, accept }: { rate: number; seconds: number; accept?: (body: string) => boolean },
+): Promise<Record<Kind, LoadResult>> {
   const target = new URL(path, baseUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const total = Math.round(rate * seconds);
-  const latencies: number[] = [];
-  let failures = 0;
+  const latencies = new Map<Kind, number[]>(requests.map(({ kind }) => [kind, []]));
+  const failures = new Map<Kind, number>(requests.map(({ kind }) => [kind, 0]));
+  const fail = (kind: Kind) => failures.set(kind, failures.get(kind)! + 1);
   const send = (index: number, dueAt: number) =>
     new Promise<void>((done) => {
-      const body = bodies[index % bodies.length]!;
+      const { kind, body } = requests[index % requests.length]!;
       const req = httpRequest(
         target,
         { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } },
         (response) => {
-          response.resume();
+          let text = "";
+          if (accept) response.on("data", (chunk) => (text += chunk));
+          else response.resume();
           response.on("end", () => {
-            if (response.statusCode !== 200) failures++;
-            latencies.push(performance.now() - dueAt);
+            if (response.statusCode !== 200 || (accept && !accept(text))) fail(kind);
+            else latencies.get(kind)!.push(performance.now() - dueAt);
             done();
           });
         },
       );
       req.on("error", () => {
-        failures++;
+        fail(kind);
         done();
       });
       req.end(body);
@@ -139,14 +164,18 @@ export async function openLoop(
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    rps: Math.round(latencies.length / elapsed),
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    requests: latencies.length,
-    failures,
-  };
+  const results = {} as Record<Kind, LoadResult>;
+  for (const [kind, timed] of latencies) {
+    timed.sort((a, b) => a - b);
+    results[kind] = {
+      rps: Math.round(timed.length / elapsed),
+      p50: percentile(timed, 0.5),
+      p99: percentile(timed, 0.99),
+      requests: timed.length,
+      failures: failures.get(kind)!,
+    };
+  }
+  return results;
 }
 
 export interface FanOut {

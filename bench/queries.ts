@@ -9,10 +9,13 @@ export const Q2 = `query Q2($n: Int!) { customers(first: $n) { edges { node { ex
 } } } } }`;
 export const Q3 = `query Q3($c: String!, $f: String!) { checkEntitlement(customer: { externalId: $c }, featureKey: $f) { allowed reason } }`;
 export const Q4 = `mutation Q4($c: String!, $f: String!) { consumeEntitlement(input: { customer: { externalId: $c }, featureKey: $f }) { allowed reason } }`;
+/** Q5 and Q6 record usage one record a call (Q5 also 1,000 a call, below). */
+export const RECORD_USAGE = `mutation RecordUsage($c: String!, $f: String!, $q: Float) { recordUsage(input: { customer: { externalId: $c }, featureKey: $f, quantity: $q }) { id } }`;
+export const RECORD_USAGES = `mutation RecordUsages($records: [RecordUsageInput!]!) { recordUsages(records: $records) { recordedCount } }`;
 /** What S1's subscribers listen to. */
 export const ENTITLEMENTS_CHANGED = `subscription ($c: CustomerRef!) { entitlementsChanged(customer: $c) { cause changedFeatureKeys entitlements { featureKey hasAccess usageLimit } } }`;
 /** The change S1 sends: a grant, which each subscriber hears as an entitlementsChanged. */
-export const CREATE_GRANT = `mutation ($c: String!, $f: String!, $n: Int!) { createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: $n }) { id } }`;
+export const CREATE_GRANT = `mutation ($c: String!, $f: String!, $n: Float!) { createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: $n }) { id } }`;
 
 export const gqlBody = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
 

@@ -1,13 +1,16 @@
 // npm run bench [-- --quick] [--scale N] [--db postgres|pglite] [--keep] [--cpu-prof DIR] [--only q1,q3,…]
-//                [--seconds N] [--subscribers N] [--heap-mb N] [--compare GIT_REVISION [--rounds N]]
-// Generates the dataset into a fresh database (database.ts), measures the floor (floor.ts)
-// and then the server (`npm start`'s entry) over HTTP, both as child processes on the same
-// data (targets.ts, load.ts, measures.ts), and prints a table and, last, `BENCH {json}`.
+//                [--seconds N] [--subscribers N] [--heavy-records N] [--heap-mb N] [--compare GIT_REVISION [--rounds N]]
+// Generates the dataset into a fresh database (database.ts), measures the floors (floor.ts,
+// and ingest.ts's INSERTs) and then the server (`npm start`'s entry) over HTTP, both as child
+// processes on the same data (targets.ts, load.ts, measures.ts, ingest.ts, heavy-customer.ts),
+// and prints a table and, last, `BENCH {json}`.
 // With --compare, instead: that revision's server against the working tree's (compare.ts).
 import { parseArgs } from "node:util";
 import { compareWithRevision } from "./compare.ts";
 import { createBenchDatabase, type DatabaseKind } from "./database.ts";
 import { subscriberFanOut, type Endpoint, type LoadResult } from "./load.ts";
+import { measureHeavyCustomer } from "./heavy-customer.ts";
+import { BATCH_CONNECTIONS, ingestWorkload, measureIngest, measureIngestFloor } from "./ingest.ts";
 import { log } from "./log.ts";
 import { consumeUnderContention, measureFloor, profileQuery, q2StatementsByPageSize } from "./measures.ts";
 import { createCustomer, expectShape, gqlBody, post, Q2 } from "./queries.ts";
@@ -24,13 +27,15 @@ const { values: args } = parseArgs({
     keep: { type: "boolean", default: false },
     /** Writes a V8 CPU profile of the server into this directory (open it in Chrome's DevTools). */
     "cpu-prof": { type: "string" },
-    /** Measures only these (q1, q2, q3, q4, s1), e.g. to profile one; the BENCH line then lacks the others. */
+    /** Measures only these (q1, q2, q3, q4, s1, q5, q6), e.g. to profile one; the BENCH line then lacks the others. */
     only: { type: "string" },
     /** Length of each load run (default 3 with --quick, else 10) and S1's subscribers (default 1000): the smoke test shrinks them. */
     seconds: { type: "string" },
     /** The server's JavaScript heap limit (node --max-old-space-size); default: npm start's (HEAP_LIMIT_MB, else 256). */
     "heap-mb": { type: "string" },
     subscribers: { type: "string" },
+    /** Q6's heavy customer's usage records (default 1,000,000 with --quick, else 2,000,000): the smoke test shrinks them. */
+    "heavy-records": { type: "string" },
     /** Instead of the measures: this revision's server against the working tree's, Q1, Q3 and S1 in alternate runs on the same data. */
     compare: { type: "string" },
     /** Rounds of --compare (each runs both servers once); default 4. */
@@ -42,10 +47,11 @@ const scale = Number(args.scale ?? (quick ? 0.1 : 1));
 const dbKind = (args.db ?? (process.env.DATABASE_URL ? "postgres" : "pglite")) as DatabaseKind;
 const seconds = Number(args.seconds ?? (quick ? 3 : 10));
 const subscribers = Number(args.subscribers ?? 1000);
+const heavyRecords = Number(args["heavy-records"] ?? (quick ? 1_000_000 : 2_000_000));
 /** Changes S1 sends (and times) after its warm-up. */
 const s1Changes = quick ? 10 : 30;
 const serverOptions = { heapMb: Number(args["heap-mb"] ?? process.env.HEAP_LIMIT_MB ?? 256), cpuProfDir: args["cpu-prof"] };
-const MEASURES = ["q1", "q2", "q3", "q4", "s1"] as const;
+const MEASURES = ["q1", "q2", "q3", "q4", "s1", "q5", "q6"] as const;
 const only = new Set(args.only?.split(",").map((name) => name.trim().toLowerCase()) ?? MEASURES);
 for (const name of only)
   if (!(MEASURES as readonly string[]).includes(name))
@@ -57,8 +63,12 @@ async function main() {
   const started = Date.now();
   log(`${dbKind}, scale ${scale}${quick ? ", quick" : ""}: generating the dataset`);
   const database = await createBenchDatabase(dbKind, { keep: args.keep ?? false });
+  let stopServer: (() => Promise<unknown>) | undefined;
   try {
-    const { index, key, projectId } = await database.fill(scale);
+    // The heavy customer takes a while to write: only for Q6 (which --compare does not run).
+    const { index, key, projectId, heavy } = await database.fill(scale, {
+      heavyRecords: measures("q6") && !args.compare ? heavyRecords : 0,
+    });
     log(`dataset ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(index.sizes)}`);
     if (args.keep) log(`API key of the kept project: ${key}`);
     const auth = { authorization: `Bearer ${key}` };
@@ -86,14 +96,29 @@ async function main() {
     let floor: { q1: LoadResult; q3: LoadResult; q3AtRate: LoadResult } | undefined;
     if (measures("q1") || measures("q3")) {
       const floorTarget = await startFloor(database.floorEnv, projectId);
-      floor = await measureFloor(floorTarget.url, workload, { q3Rate: Q3_RATE, seconds });
-      await floorTarget.stop();
+      try {
+        floor = await measureFloor(floorTarget.url, workload, { q3Rate: Q3_RATE, seconds });
+      } finally {
+        await floorTarget.stop();
+      }
+    }
+    const ingest = ingestWorkload(index);
+    let floorRecordsPerS = 0;
+    if (measures("q5")) {
+      const sql = await database.connect(BATCH_CONNECTIONS);
+      try {
+        floorRecordsPerS = await measureIngestFloor(sql, projectId, ingest, seconds);
+      } finally {
+        await sql.close();
+      }
     }
 
     // The server, on the same data.
     log("building the server (npm run build)");
     buildServer();
     const server = await startServer(database.serverEnv, serverOptions);
+    // A measure that fails must not leave the server running.
+    stopServer = server.stop;
     const api: Endpoint = { baseUrl: server.url, path: "/graphql", headers: auth };
     const graphqlUrl = `${server.url}/graphql`;
     const rssStart = await residentMegabytes(server.url);
@@ -182,9 +207,30 @@ async function main() {
       rssAfter.s1 = await residentMegabytes(server.url);
       notes.push(`S1: ${s1.deliveries} deliveries to ${subscribers} subscribers, p50 ${s1.p50} ms, p99 ${s1.p99} ms.`);
     }
+    if (measures("q5")) {
+      const q5 = await measureIngest(api, ingest, seconds);
+      report.q5 = { ...q5, floorRecordsPerS, ratio: ratio(q5.batchRecordsPerS, floorRecordsPerS), batchConnections: BATCH_CONNECTIONS };
+      rssAfter.q5 = await residentMegabytes(server.url);
+      rows.push(["Q5 recordUsage", "", q5.singleRps16, "", "", "", `-/${q5.singleP99ms}`, q5.singleSqlPerRequest]);
+      notes.push(
+        `Q5: recordUsages of 1,000 over ${BATCH_CONNECTIONS} connections ${q5.batchRecordsPerS} records/s (${q5.batchSqlPerCall} SQL statements a call), the INSERT floor ${floorRecordsPerS}: ${ratio(q5.batchRecordsPerS, floorRecordsPerS)}×.`,
+      );
+    }
+    if (measures("q6")) {
+      // Three times the run length: p99 of each kind wants a hundred samples or more.
+      const q6 = await measureHeavyCustomer(api, heavy!, 3 * seconds);
+      report.q6 = q6;
+      rssAfter.q6 = await residentMegabytes(server.url);
+      const pair = (name: string, of: (side: typeof q6.heavy) => { p50: number; p99: number }) =>
+        `${name} p50/p99 ${of(q6.heavy).p50}/${of(q6.heavy).p99} ms against ${of(q6.light).p50}/${of(q6.light).p99} ms`;
+      notes.push(
+        `Q6 (heavy customer, ${q6.records} records, against a light one): ${pair("check", (side) => side.check)} (${q6.checkP50Ratio}×/${q6.checkP99Ratio}×); ${pair("recordUsage", (side) => side.record)} (${q6.recordP50Ratio}×/${q6.recordP99Ratio}×); background writes ${q6.background.rps}/s of ${q6.background.targetRps}, p50/p99 ${q6.background.p50}/${q6.background.p99} ms; ${q6.failures} failures${q6.saturated ? "; SATURATED: the server did not keep up with the writing, so these latencies are mostly queueing and the ratios say little" : ""}.`,
+      );
+    }
     const rssEnd = await residentMegabytes(server.url);
     const heapEnd = await heapUsedMegabytes(server.url);
     const cache = await cacheLookups(server.url);
+    stopServer = undefined;
     await server.stop();
     report.rssMb = { start: rssStart, end: rssEnd, after: rssAfter };
     report.heapUsedMb = { start: heapStart, end: heapEnd };
@@ -205,6 +251,7 @@ async function main() {
     process.stdout.write(`\n${notes.join(" ")}\n\n`);
     process.stdout.write(`BENCH ${JSON.stringify(report)}\n`);
   } finally {
+    await stopServer?.();
     await database.drop();
   }
 }

@@ -28,6 +28,7 @@ const environmentSchema = z.object({
   DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
+  USAGE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
   TRANSITION_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   ENTITLEMENT_CACHE: booleanFlag.default(true),
   ENTITLEMENT_CACHE_TTL_MS: z.coerce.number().int().min(100).max(86_400_000).default(300_000),
@@ -67,6 +68,8 @@ export type Config = {
   shutdownTimeoutMs: number;
   /** How often scheduled transitions (a trial ending, a grant expiring) are looked for. */
   transitionScanIntervalMs: number;
+  /** Days of raw usage records kept (their sums stay in the aggregates); 0 keeps them forever. */
+  usageRetentionDays: number;
   /** The per-instance entitlement cache; several instances also need REDIS_URL to stay correct. */
   cache: { enabled: boolean; ttlMs: number; maxCustomers: number };
   /** What one request may ask; unset ones keep DEFAULT_QUERY_LIMITS. */
@@ -116,6 +119,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     databaseQueryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     transitionScanIntervalMs: env.TRANSITION_SCAN_INTERVAL_MS,
+    usageRetentionDays: env.USAGE_RETENTION_DAYS,
     cache: {
       enabled: env.ENTITLEMENT_CACHE,
       ttlMs: env.ENTITLEMENT_CACHE_TTL_MS,

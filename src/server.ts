@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { loadConfig, type Config } from "./config.ts";
-import { configuredTarget, openDatabase, type Database } from "./db/client.ts";
+import { configuredTarget, openDatabase, type Database, type OpenOptions } from "./db/client.ts";
 import { applyMigrations } from "./db/migrations.ts";
 import { databaseReadiness } from "./db/readiness.ts";
 import { ensureStartupKey } from "./auth/projects.ts";
@@ -15,6 +15,7 @@ import { attachWebSocket } from "./websocket.ts";
 import { createEventBus } from "./events/bus.ts";
 import { connectRedisRelay } from "./events/redis-relay.ts";
 import { startTransitionScheduler } from "./workers/transition-scan.ts";
+import { startUsageRetention } from "./workers/usage-retention.ts";
 import { connectRateStore, createRateLimiter } from "./limits/rate-limits.ts";
 
 export interface RunningServer {
@@ -25,8 +26,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  const database = openDatabase(configuredTarget(config));
+/** `databaseOptions`: a test counts the server's SQL statements through `wrapAdapter`. */
+export async function startServer(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+  databaseOptions: OpenOptions = {},
+): Promise<RunningServer> {
+  const database = openDatabase(configuredTarget(config), databaseOptions);
   const { applied } = await applyMigrations(database);
   if (applied.length > 0) log.info({ applied }, "applied database migrations");
 
@@ -85,6 +91,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
   log.info({ url: `${url}/graphql`, database: database.kind, events: relay ? "redis" : "in-process" }, "entitlements API listening");
   const scheduler = startTransitionScheduler({ prisma: database.prisma, events, log, intervalMs: config.transitionScanIntervalMs });
+  const retention = startUsageRetention({ prisma: database.prisma, log, retentionDays: config.usageRetentionDays });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -97,6 +104,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await closed;
       clearTimeout(timer);
       await scheduler.stop();
+      await retention.stop();
       await events.close();
       rateStore?.disconnect();
       await database.close();

@@ -64,6 +64,10 @@ export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) =
       keepAlive: true,
       idleTimeoutMillis: 30_000,
     });
+    // An idle connection the server ends (a restart, a terminated backend, a dropped test
+    // database) is an 'error' event of the pool, which then discards it and opens another on
+    // the next checkout: without a listener Node would end the process for it.
+    pool.on("error", () => {});
     const adapterFactory = new PrismaPg(pool);
     const prisma = new PrismaClient({ adapter: clientAdapter(adapterFactory) });
     return {

@@ -1,12 +1,18 @@
 // Counts the SQL statements the Prisma client sends, by wrapping its driver adapter: the
 // server exposes the count at /metrics, the tests prove batching with it, and the benchmark
 // divides it by requests.
-import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQueryable, Transaction } from "@prisma/driver-adapter-utils";
+import type {
+  SqlDriverAdapter,
+  SqlMigrationAwareDriverAdapterFactory,
+  SqlQuery,
+  SqlQueryable,
+  Transaction,
+} from "@prisma/driver-adapter-utils";
 
-/** Wraps `factory` so that `onStatement` hears every statement sent, transactions included. */
+/** Wraps `factory` so that `onStatement` hears every statement sent (with its arguments), transactions included. */
 export function observeStatements(
   factory: SqlMigrationAwareDriverAdapterFactory,
-  onStatement: (sql: string) => void,
+  onStatement: (sql: string, query: SqlQuery) => void,
 ): SqlMigrationAwareDriverAdapterFactory {
   const observe = <T extends SqlQueryable>(queryable: T): T =>
     new Proxy(queryable, {
@@ -14,8 +20,8 @@ export function observeStatements(
         const value = Reflect.get(target, property, receiver);
         if (typeof value !== "function") return value;
         if (property === "queryRaw" || property === "executeRaw") {
-          return (query: { sql: string }) => {
-            onStatement(query.sql);
+          return (query: SqlQuery) => {
+            onStatement(query.sql, query);
             return value.call(target, query);
           };
         }

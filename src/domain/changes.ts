@@ -1,8 +1,9 @@
 // What a subscriber is told about (docs/rules.md §6): an entitlement changed when any of isEnabled,
 // usageLimit, isUnlimited, isSoftLimit, resetPeriod, staticValues or hasAccess changed, or
-// when the feature appeared or went.
+// when the feature appeared or went. Usage moves hasAccess alone, and only under a hard limit.
 import type { Entitlement } from "./entitlements.ts";
 import { hasAccess } from "./checks.ts";
+import type { Period } from "./periods.ts";
 
 export type EntitlementView = Pick<
   Entitlement,
@@ -52,3 +53,28 @@ export function changedFeatureKeys(before: EntitlementSnapshot, after: Entitleme
     })
     .sort();
 }
+
+/** Whether `t` falls in the half-open period (NEVER's, with no bounds, holds every instant). */
+const periodHolds = (period: Period | null, t: Date) =>
+  (period?.start == null || period.start.getTime() <= t.getTime()) && (period?.end == null || t.getTime() < period.end.getTime());
+
+/**
+ * Whether usage recorded at `timestamp` can change what a subscriber sees of `entitlement`:
+ * only its hasAccess can move, and only when it is enabled with a finite hard limit and the
+ * record counts in its current period. Unlimited, soft or disabled entitlements, other
+ * features and late records of an earlier period cannot.
+ */
+export function usageCanFlipAccess(entitlement: Entitlement, timestamp: Date): boolean {
+  return (
+    entitlement.feature.type === "METERED" &&
+    entitlement.isEnabled &&
+    !entitlement.isUnlimited &&
+    !entitlement.isSoftLimit &&
+    entitlement.usageLimit !== null &&
+    periodHolds(entitlement.period, timestamp)
+  );
+}
+
+/** Whether adding `added` to the period's usage, now `usedAfter`, flipped the entitlement's hasAccess. */
+export const usageFlippedAccess = (entitlement: Entitlement, usedAfter: number, added: number): boolean =>
+  hasAccess(entitlement, usedAfter - added) !== hasAccess(entitlement, usedAfter);

@@ -38,6 +38,12 @@ export interface FeatureShape {
 
 const DEFAULT_RESET_PERIOD: ResetPeriod = "MONTHLY";
 export const MAX_STATIC_VALUE_LENGTH = 500;
+/**
+ * The largest limit a caller may set, per unit of quantity. Doubles hold every integer up to
+ * 2^53 (about 9e15), so a limit up to here is kept exactly, and so is limit × quantity while
+ * it stays below 2^53; larger products and sums are answered as computed in doubles.
+ */
+const MAX_USAGE_LIMIT = 1e15;
 
 const METERED_ONLY = ["usageLimit", "isUnlimited", "resetPeriod", "isSoftLimit"] as const;
 
@@ -52,6 +58,14 @@ export function mergeEntitlementValue(base: EntitlementValue | null, input: Enti
   if (given(input.usageLimit) && !given(input.isUnlimited)) merged.isUnlimited = false;
   if (input.isUnlimited === true && !given(input.usageLimit)) merged.usageLimit = null;
   return merged;
+}
+
+/** Why `limit` cannot be a usage limit (whole or fractional: GB, hours), or undefined when it can. */
+function usageLimitProblem(limit: number): string | undefined {
+  if (!Number.isFinite(limit)) return "must be a finite number";
+  if (limit < 0) return "must be at least 0";
+  if (limit > MAX_USAGE_LIMIT) return "must be at most 1e15";
+  return undefined;
 }
 
 export type CheckedValue = { ok: true; value: EntitlementValue } | { ok: false; problems: FieldProblem[] };
@@ -79,9 +93,8 @@ export function checkEntitlementValue(feature: FeatureShape, input: EntitlementV
 
   if (feature.type === "METERED") {
     const { usageLimit, isUnlimited } = input;
-    if (given(usageLimit) && (!Number.isInteger(usageLimit) || usageLimit < 0)) {
-      problem("usageLimit", "must be a whole number of at least 0");
-    }
+    const limitProblem = given(usageLimit) ? usageLimitProblem(usageLimit) : undefined;
+    if (limitProblem) problem("usageLimit", limitProblem);
     if (given(usageLimit) && isUnlimited === true) {
       problem("usageLimit", "give either usageLimit or isUnlimited: true, not both");
     }

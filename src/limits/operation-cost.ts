@@ -2,7 +2,9 @@
 // of, and a connection (a field taking `first`/`last`) multiplies what is selected under it
 // by the page it asks for. `customers(first: 100) { edges { node { subscriptions(first: 100)
 // { … } } } }` costs about 100 × 100 × the inner selection: the list sizes, not the text,
-// decide what the database and the server will do. Pages over the maximum are reported too.
+// decide what the database and the server will do. A field answering one object per item
+// of a list argument (`nodes(ids:)`, `recordUsages(records:)`) multiplies likewise by the
+// list's length. Pages over the maximum are reported too.
 import {
   getNamedType,
   isInterfaceType,
@@ -76,13 +78,15 @@ export function operationCost(
     const argument = field.arguments?.find((candidate) => candidate.name.value === name);
     return argument ? valueFromASTUntyped(argument.value, values) : undefined;
   };
-  /** How many objects the field answers with: a connection's page, or as many as `ids` names. */
+  /** How many objects the field answers with: a connection's page, or one per id of `ids` or record of `records`. */
   const pageSizeOf = (field: FieldNode, definition: GraphQLField<unknown, unknown>, path: string): number | undefined => {
     const ids = argumentValue(field, "ids");
     if (Array.isArray(ids)) {
       if (ids.length > maxIds) result.oversizedIdLists.push({ field: `${path}.ids`, value: ids.length });
       return ids.length;
     }
+    const records = argumentValue(field, "records");
+    if (Array.isArray(records)) return records.length;
     if (!definition.args.some((argument) => argument.name === "first" || argument.name === "last")) return undefined;
     let size: number | undefined;
     for (const name of PAGE_ARGUMENTS) {

@@ -1,9 +1,10 @@
 // How often one credential may call: a budget of operations per window for each API key
 // (and each customer token's customer), and a separate, larger one for recording usage
-// (recordUsage, consumeEntitlement), so that metering at volume never starves the checks
-// and reads of the same key, nor the other way round. In memory per instance by default;
-// with Redis the budget holds across instances, and falls back to memory while Redis is
-// away (an outage never refuses or fails a request because of the limiter).
+// (recordUsage, consumeEntitlement, and recordUsages a point per record), so that metering
+// at volume never starves the checks and reads of the same key, nor the other way round. In
+// memory per instance by default; with Redis the budget holds across instances, and falls
+// back to memory while Redis is away (an outage never refuses or fails a request because of
+// the limiter).
 import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 
@@ -23,12 +24,15 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
 };
 
 export interface RateLimiter {
-  /** Takes `points` (default 1) from `key`'s budget: null when allowed, else how long until it may retry. */
+  /**
+   * Takes `points` (default 1) from `key`'s budget: null when allowed, else how long until it
+   * may retry. A refusal takes nothing: what is left stays for a smaller call.
+   */
   consume(bucket: RateBucket, key: string, points?: number): Promise<{ retryAfterMs: number } | null>;
 }
 
 /** The operations that record usage, counted against the usage budget. */
-export const USAGE_OPERATIONS: ReadonlySet<string> = new Set(["recordUsage", "consumeEntitlement"]);
+export const USAGE_OPERATIONS: ReadonlySet<string> = new Set(["recordUsage", "recordUsages", "consumeEntitlement"]);
 
 /** How long a budget may wait for Redis before the instance counts alone. */
 const RATE_STORE_TIMEOUT_MS = 250;
@@ -65,7 +69,12 @@ export function createRateLimiter(settings: RateLimitSettings, redis?: Redis): R
         await limiter.consume(key, points);
         return null;
       } catch (refusal) {
-        if (refusal instanceof RateLimiterRes) return { retryAfterMs: Math.max(1, refusal.msBeforeNext) };
+        if (refusal instanceof RateLimiterRes) {
+          // The store counted the refused points: given back, a batch of 1,000 records over a
+          // budget with 500 left leaves those 500 to a batch that fits.
+          await limiter.reward(key, points).catch(() => {});
+          return { retryAfterMs: Math.max(1, refusal.msBeforeNext) };
+        }
         return null; // the store failed and its insurance too: let the request through
       }
     },

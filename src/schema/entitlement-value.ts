@@ -3,14 +3,15 @@
 import type { InputFieldBuilder, SchemaTypes } from "@pothos/core";
 import type { builder } from "./builder.ts";
 import { ResetPeriodEnum } from "./enums.ts";
-import { text, usageLimit } from "./inputs.ts";
+import { text } from "./inputs.ts";
 import { MAX_STATIC_VALUE_LENGTH, type EntitlementValue } from "../domain/entitlement-value.ts";
 import type { Context } from "../context.ts";
 
 export function entitlementValueInputFields<Types extends SchemaTypes>(t: InputFieldBuilder<Types, "InputObject">) {
   return {
     isEnabled: t.boolean(),
-    usageLimit: t.int().validate(usageLimit.nullish()),
+    // Checked with the rest of the value (checkEntitlementValue), where the feature's type is known.
+    usageLimit: t.float({ description: "METERED: the allowance per unit of quantity, 0 to 1e15; fractions allowed (GB, hours)." }),
     isUnlimited: t.boolean({ description: "METERED: set instead of usageLimit to give an unlimited allowance." }),
     resetPeriod: t.field({ type: ResetPeriodEnum }),
     isSoftLimit: t.boolean(),
@@ -31,7 +32,7 @@ export function entitlementValueOutputFields<Shape>(
       (await valueFor(parent, context))[key];
   return {
     isEnabled: t.boolean({ resolve: field("isEnabled") }),
-    usageLimit: t.int({
+    usageLimit: t.float({
       nullable: true,
       description: "METERED only: the allowance per unit of quantity; null means unlimited.",
       resolve: field("usageLimit"),

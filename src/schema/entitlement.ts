@@ -55,7 +55,7 @@ const EntitlementSourceType = builder.objectRef<{ customerId: string; source: So
     }),
     quantity: t.int({ resolve: ({ source }) => source.quantity }),
     isEnabled: t.boolean({ resolve: ({ source }) => source.isEnabled }),
-    usageLimit: t.int({
+    usageLimit: t.float({
       nullable: true,
       description: "This source's contribution (per-unit limit x quantity); null means unlimited.",
       resolve: ({ source }) => source.usageLimit,
@@ -112,7 +112,7 @@ export const CustomerEntitlementType = builder.objectRef<EvaluatedEntitlement>("
       description: "Enabled and, for METERED, unlimited, soft, or used < limit.",
       resolve: (evaluated) => withUsed(evaluated, (used) => hasAccess(evaluated.entitlement, used)),
     }),
-    usageLimit: t.int({
+    usageLimit: t.float({
       nullable: true,
       description: "METERED: the summed limit; null means unlimited.",
       resolve: ({ entitlement }) => entitlement.usageLimit,

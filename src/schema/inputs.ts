@@ -37,7 +37,6 @@ export const externalId = text(255);
 export const email = z.string().max(320, "must be at most 320 characters").pipe(z.email("must be an email address"));
 
 export const quantity = z.number().int().min(1, "must be at least 1").max(1_000_000, "must be at most 1000000");
-export const usageLimit = z.number().int().min(0, "must be at least 0");
 export const priority = z.number().int().min(-1_000_000).max(1_000_000);
 
 export type NodeTypeName =

@@ -32,3 +32,17 @@ export async function asSelected<Row extends { id: string }, Query extends objec
 ): Promise<Row> {
   return Object.keys(query).length === 0 ? row : reread({ ...query, where: { id: row.id } });
 }
+
+/** Rows a service wrote, as the client asked for them: `asSelected` for a list, read again in one statement, in their order. */
+export async function allAsSelected<Row extends { id: string }, Query extends object>(
+  query: Query,
+  rows: readonly Row[],
+  reread: (args: Query & { where: { id: { in: string[] } } }) => Promise<Row[]>,
+): Promise<Row[]> {
+  // Read whole even when no row is read again (an empty list): plugin-prisma checks the selection was used.
+  const selection = { ...query };
+  if (Object.keys(selection).length === 0 || rows.length === 0) return [...rows];
+  const ids = [...new Set(rows.map((row) => row.id))];
+  const found = new Map((await reread({ ...selection, where: { id: { in: ids } } })).map((row) => [row.id, row]));
+  return rows.map((row) => found.get(row.id) ?? row);
+}

@@ -1,14 +1,15 @@
-// Usage records: recorded whatever the limit (idempotent by key), or consumed against a
-// hard limit in one atomic step per (customer, feature).
+// Usage records: recorded whatever the limit (idempotent by key), one at a time or in batches
+// of up to 1,000, or consumed against a hard limit in one atomic step per (customer, feature).
 import { z } from "zod";
 import { builder } from "./builder.ts";
 import { CustomerRef } from "./customer.ts";
 import { CheckReasonEnum, CustomerEntitlementType } from "./entitlement.ts";
 import { catalogKey, text } from "./inputs.ts";
-import { asSelected } from "./lookup.ts";
+import { allAsSelected, asSelected } from "./lookup.ts";
 import { projectIdOf, scopeOf } from "../context.ts";
 import * as usage from "../services/usage.ts";
 import type { ConsumeOutcome } from "../services/usage.ts";
+import type { UsageRecord } from "../generated/prisma/client.ts";
 
 const UsageRecordNode = builder.prismaNode("UsageRecord", {
   id: { field: "id" },
@@ -66,6 +67,18 @@ const ConsumeResultType = builder.objectRef<ConsumeOutcome>("ConsumeResult").imp
   }),
 });
 
+const RecordUsagesResultType = builder.objectRef<{ records: UsageRecord[]; recordedCount: number }>("RecordUsagesResult").implement({
+  fields: (t) => ({
+    records: t.prismaField({
+      type: ["UsageRecord"],
+      description: "One per input record, in input order; a repeated idempotency key gives the first record.",
+      resolve: (query, result, _args, context) =>
+        allAsSelected(query, result.records, (selected) => context.prisma.usageRecord.findMany(selected)),
+    }),
+    recordedCount: t.exposeInt("recordedCount", { description: "How many records were new (not repeats of an idempotency key)." }),
+  }),
+});
+
 builder.mutationFields((t) => ({
   recordUsage: t.prismaField({
     type: "UsageRecord",
@@ -76,6 +89,15 @@ builder.mutationFields((t) => ({
       asSelected(query, await usage.recordUsage(scopeOf(context), input), (selected) =>
         context.prisma.usageRecord.findUniqueOrThrow(selected),
       ),
+  }),
+  recordUsages: t.field({
+    type: RecordUsagesResultType,
+    authScopes: { write: true },
+    description:
+      "Up to 1,000 records in one atomic call: all are stored, or none (the error names the record, e.g. records.17.quantity). " +
+      "Each follows recordUsage's rules; a key repeated in the call counts once. An empty list records nothing.",
+    args: { records: t.arg({ type: [RecordUsageInput], required: true }) },
+    resolve: (_root, { records }, context) => usage.recordUsages(scopeOf(context), records),
   }),
   consumeEntitlement: t.field({
     type: ConsumeResultType,

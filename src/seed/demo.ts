@@ -4,6 +4,7 @@
 // usage this period — one customer near its hard limit, one over its soft limit.
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { periodAt, periodStart } from "../domain/periods.ts";
+import { insertUsageRecords, type NewUsageRecord } from "../db/usage-records.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -26,15 +27,20 @@ function split(total: number, count: number): number[] {
   return parts;
 }
 
-/** Records of these quantities spaced evenly from `from` to `to`, in the table recordUsage writes. */
+/** Records of these quantities spaced evenly from `from` to `to`, written as recordUsage writes them. */
 function usageRecords(
   ids: { projectId: string; customerId: string; featureId: string },
   quantities: number[],
   from: Date,
   to: Date,
-): Prisma.UsageRecordCreateManyInput[] {
+): NewUsageRecord[] {
   const step = quantities.length > 1 ? (to.getTime() - from.getTime()) / (quantities.length - 1) : 0;
-  return quantities.map((quantity, index) => ({ ...ids, quantity, timestamp: new Date(from.getTime() + index * step) }));
+  return quantities.map((quantity, index) => ({
+    ...ids,
+    quantity,
+    timestamp: new Date(from.getTime() + index * step),
+    idempotencyKey: null,
+  }));
 }
 
 /** Loads the demo into `projectId` unless the project already has features. Returns true when loaded. */
@@ -137,17 +143,15 @@ export async function seedDemo(prisma: PrismaClient, projectId: string, now = ne
 
     const thisPeriod = (anchor: Date) => periodAt(anchor, "MONTHLY", now).start!;
     const ids = (customerId: string, featureId: string) => ({ projectId, customerId, featureId });
-    await tx.usageRecord.createMany({
-      data: [
-        ...usageRecords(ids(acme.id, apiCalls.id), split(262_480, 24), thisPeriod(acmeAnchor), now),
-        ...usageRecords(ids(globex.id, apiCalls.id), split(9_800, 20), thisPeriod(globexAnchor), now),
-        ...usageRecords(ids(initech.id, apiCalls.id), split(1_240, 8), thisPeriod(initechAnchor), now),
-        // Seats never reset: one record per seat taken since the subscription began.
-        ...usageRecords(ids(acme.id, seats.id), [1, 1, 1, 1, 1, 1, 1], acmeAnchor, now),
-        ...usageRecords(ids(globex.id, seats.id), [1, 1], globexAnchor, now),
-        ...usageRecords(ids(initech.id, seats.id), [1], initechAnchor, now),
-      ],
-    });
+    await insertUsageRecords(tx, [
+      ...usageRecords(ids(acme.id, apiCalls.id), split(262_480, 24), thisPeriod(acmeAnchor), now),
+      ...usageRecords(ids(globex.id, apiCalls.id), split(9_800, 20), thisPeriod(globexAnchor), now),
+      ...usageRecords(ids(initech.id, apiCalls.id), split(1_240, 8), thisPeriod(initechAnchor), now),
+      // Seats never reset: one record per seat taken since the subscription began.
+      ...usageRecords(ids(acme.id, seats.id), [1, 1, 1, 1, 1, 1, 1], acmeAnchor, now),
+      ...usageRecords(ids(globex.id, seats.id), [1, 1], globexAnchor, now),
+      ...usageRecords(ids(initech.id, seats.id), [1], initechAnchor, now),
+    ]);
   });
   return true;
 }

@@ -1,6 +1,7 @@
 // Tells subscribers what a write changed (docs/rules.md §6): each affected customer's
 // observable entitlements are compared before and after, and only differences are published.
-import { changedFeatureKeys, type EntitlementSnapshot } from "../domain/changes.ts";
+// Usage writes, the most frequent by far, evaluate only what a record can flip.
+import { changedFeatureKeys, usageCanFlipAccess, usageFlippedAccess, type EntitlementSnapshot } from "../domain/changes.ts";
 import type { PlanEntitlementRow } from "../domain/entitlements.ts";
 import type { EntitlementValue } from "../domain/entitlement-value.ts";
 import type { ChangeCause, EntitlementChange, EventBus } from "../events/bus.ts";
@@ -8,9 +9,9 @@ import { createLoaders } from "../loaders/index.ts";
 import { featureInfo } from "../loaders/customer-state.ts";
 import { notEndedByWhere, notRemovedWhere, onPlanWhere } from "../db/rules-in-sql.ts";
 import type { CustomerState } from "../domain/entitlements.ts";
-import type { Feature, Prisma } from "../generated/prisma/client.ts";
+import type { Feature, Prisma, UsageRecord } from "../generated/prisma/client.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
-import { observedAt } from "./entitlements.ts";
+import { observedAt, readEntitlements } from "./entitlements.ts";
 import { invalidatingWrite, type Infrastructure, type ProjectScope } from "./scope.ts";
 
 /**
@@ -58,7 +59,7 @@ export async function withChangeEvents<T>(
 ): Promise<T> {
   const ids = [...new Set(customerIds)];
   const before = await observeNow(scope, ids);
-  const result = await invalidatingWrite(scope, cause === "USAGE_CHANGED" ? { usageOf: ids } : { customerIds: ids }, write);
+  const result = await invalidatingWrite(scope, { customerIds: ids }, write);
   const after = await observeNow(scope, ids);
   for (const customerId of ids) {
     publishDifference(
@@ -68,6 +69,59 @@ export async function withChangeEvents<T>(
       after.get(customerId) ?? new Map(),
     );
   }
+  return result;
+}
+
+/** What a usage write inserted, as far as change tracking needs it. */
+export type InsertedUsage = Pick<UsageRecord, "customerId" | "featureId" | "quantity" | "timestamp">;
+
+/**
+ * Runs a usage write for these customers (answering the records it inserted, repeats of an
+ * idempotency key left out), invalidating their usage, then publishes the features whose
+ * access the new records flipped: one event per customer. A record can flip only its own
+ * feature's hasAccess, and only when that feature is enabled with a finite hard limit and
+ * the record counts in the current period, so only those (customer, feature) pairs are
+ * evaluated, each once, from the usage read after the write (before it is that less the new
+ * records); a write with no such pair reads nothing more than its write.
+ */
+export async function withUsageChangeEvents<T extends { inserted: readonly InsertedUsage[] }>(
+  scope: ProjectScope,
+  customerIds: readonly string[],
+  at: Date,
+  write: () => Promise<T>,
+): Promise<T> {
+  const result = await invalidatingWrite(scope, { usageOf: [...new Set(customerIds)] }, write);
+  if (result.inserted.length === 0) return result;
+  const byCustomer = new Map<string, InsertedUsage[]>();
+  for (const record of result.inserted) {
+    const records = byCustomer.get(record.customerId);
+    if (records) records.push(record);
+    else byCustomer.set(record.customerId, [record]);
+  }
+  const loaders = createLoaders(scope.prisma, scope.projectId, scope.cache);
+  await Promise.all(
+    [...byCustomer].map(async ([customerId, records]) => {
+      const featureIds = [...new Set(records.map((record) => record.featureId))];
+      const entitlements = await readEntitlements(loaders, customerId, at, { filters: { featureIds } });
+      const flipped = await Promise.all(
+        entitlements.map(async (evaluated) => {
+          const { entitlement } = evaluated;
+          const counted = records.filter(
+            (record) => record.featureId === entitlement.feature.id && usageCanFlipAccess(entitlement, record.timestamp),
+          );
+          if (counted.length === 0) return [];
+          const added = counted.reduce((sum, record) => sum + record.quantity, 0);
+          return usageFlippedAccess(entitlement, await evaluated.used(), added) ? [entitlement.feature.key] : [];
+        }),
+      );
+      publishChange(scope.events, {
+        projectId: scope.projectId,
+        customerId,
+        cause: "USAGE_CHANGED",
+        changedFeatureKeys: flipped.flat().sort(),
+      });
+    }),
+  );
   return result;
 }
 

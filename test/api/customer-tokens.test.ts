@@ -96,6 +96,7 @@ describe("a customer token", () => {
       `{ customer(externalId: "me") { entitlements { sources { subscription { status } } } } }`,
       `{ customer(externalId: "me") { entitlements { feature { plans { totalCount } } } } }`,
       `mutation { recordUsage(input: { customer: { externalId: "me" }, featureKey: "exports" }) { id } }`,
+      `mutation { recordUsages(records: [{ customer: { externalId: "me" }, featureKey: "exports" }]) { recordedCount } }`,
       `mutation { createCustomerToken(customer: { externalId: "me" }) { token } }`,
     ];
     for (const query of denied) {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorCodes, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
 import { seed } from "../helpers/seed.ts";
+import { insertUsageRecords } from "../../src/db/usage-records.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -302,8 +303,9 @@ describe("the rules' boundaries through GraphQL", () => {
     const feature = await t.database.prisma.feature.findUniqueOrThrow({
       where: { projectId_key: { projectId: customer.projectId, key: "calls" } },
     });
-    await t.database.prisma.usageRecord.createMany({
-      data: [
+    await insertUsageRecords(
+      t.database.prisma,
+      [
         ["2030-02-27T23:59:59Z", 7],
         ["2030-02-28T00:00:00Z", 3],
         ["2030-03-30T12:00:00Z", 5],
@@ -313,8 +315,9 @@ describe("the rules' boundaries through GraphQL", () => {
         featureId: feature.id,
         quantity: Number(quantity),
         timestamp: new Date(String(timestamp)),
+        idempotencyKey: null,
       })),
-    });
+    );
     const at = async (instant: string) =>
       (
         await run(

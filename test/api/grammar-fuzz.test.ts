@@ -33,7 +33,7 @@ import { schema } from "../../src/schema/index.ts";
 import { ErrorCode } from "../../src/errors.ts";
 import { createLogger } from "../../src/logger.ts";
 import { createTestApp, globalIdOf, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
-import { hostileCatalog, hostileDate, hostileString, hostileValues, uuidOf } from "../helpers/hostile-values.ts";
+import { boundaryNumbers, hostileCatalog, hostileDate, hostileString, hostileValues, uuidOf } from "../helpers/hostile-values.ts";
 
 /**
  * KNOWN FAILURES: classes of failure the fuzz may meet and that a fix under way will remove,
@@ -150,6 +150,7 @@ function mustRefuse(args: Arg[]): string | undefined {
 }
 
 const extremeNumbers = fc.constantFrom<unknown>(
+  ...boundaryNumbers,
   -1,
   -(2 ** 31) - 1,
   2 ** 31,

@@ -81,6 +81,32 @@ describe("entitlementsChanged over SSE", () => {
     expect(freed.entitlements.find((e: any) => e.featureKey === "exports").hasAccess).toBe(true);
   });
 
+  it("tells each customer a recordUsages batch takes to its limit, after the batch", async () => {
+    for (const customer of ["b1", "b2"]) {
+      await s.customer(customer);
+      await s.subscription(customer, { planId });
+    }
+    const [first, second] = [await subscribe({ c: { externalId: "b1" } }), await subscribe({ c: { externalId: "b2" } })];
+    const one = (customer: string) => ({ customer: { externalId: customer }, featureKey: "exports" });
+    ok(
+      await t.gql(`mutation ($records: [RecordUsageInput!]!) { recordUsages(records: $records) { recordedCount } }`, {
+        records: [one("b1"), one("b2"), one("b2"), one("b1")],
+      }),
+    );
+    for (const [events, customer] of [
+      [first, "b1"],
+      [second, "b2"],
+    ] as const) {
+      const event = (await events.next()).data.entitlementsChanged;
+      expect(event).toMatchObject({ customer: { externalId: customer }, cause: "USAGE_CHANGED", changedFeatureKeys: ["exports"] });
+      expect(event.entitlements.find((e: any) => e.featureKey === "exports")).toEqual({
+        featureKey: "exports",
+        hasAccess: false,
+        usage: { used: 2 },
+      });
+    }
+  });
+
   it("delivers subscription edits, and every customer's to a project-wide subscriber", async () => {
     const everyone = await subscribe({});
     const sub = await subscriptionOf("u1");

@@ -1,6 +1,6 @@
 // Budgets per credential over HTTP: RATE_LIMITED with 429, Retry-After and retryAfterMs once
-// a key has spent its budget; usage recording has a budget of its own; another key, or
-// another customer's token, is not affected; a refused write writes nothing.
+// a key has spent its budget; usage recording has a budget of its own, counted in records;
+// another key, or another customer's token, is not affected; a refused write writes nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRateLimiter } from "../../src/limits/rate-limits.ts";
 import { createTestApp, firstError, ok, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
@@ -73,6 +73,36 @@ describe("rate limits per credential", () => {
     const used = `{ customer(externalId: "acme") { entitlement(featureKey: "api-calls") { usage { used } } } }`;
     expect(ok((await call(other.secret, used)).body).customer.entitlement.usage.used).toBe(3);
     expect(ok((await call(token.token, used)).body).customer.entitlement.usage.used).toBe(3);
+  });
+
+  it("count each record of a recordUsages call, refusing a call over what is left as a whole", async () => {
+    const { key } = await t.newProject("rate-records");
+    ok(
+      (
+        await call(
+          key,
+          `mutation {
+        f: createFeature(input: { key: "tokens", name: "Tokens", type: METERED }) { id }
+        c: createCustomer(input: { externalId: "acme" }) { id }
+      }`,
+        )
+      ).body,
+    );
+    const records = (n: number) =>
+      call(
+        key,
+        `mutation { recordUsages(records: [${Array.from({ length: n }, () => `{ customer: { externalId: "acme" }, featureKey: "tokens", quantity: 10 }`).join(", ")}]) { recordedCount } }`,
+      );
+    const stored = () => t.database.prisma.usageRecord.count({ where: { project: { name: "rate-records" } } });
+    expect(ok((await records(2)).body).recordUsages.recordedCount).toBe(2);
+    // One point is left: two records are refused together, and neither is stored.
+    const refused = await records(2);
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors![0]!.extensions).toMatchObject({ code: "RATE_LIMITED", budget: "usage" });
+    expect(await stored()).toBe(2);
+    expect(ok((await records(1)).body).recordUsages.recordedCount).toBe(1);
+    expect((await records(1)).status).toBe(429);
+    expect(await stored()).toBe(3);
   });
 
   it("count every operation of a batch", async () => {

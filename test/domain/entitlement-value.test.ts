@@ -55,9 +55,27 @@ describe("checkEntitlementValue", () => {
     expect(checkEntitlementValue({ ...support, levels: [] }, { staticValue: "anything" })).toMatchObject({ ok: true });
   });
 
-  it("refuses negative or fractional limits", () => {
-    expect(fieldsOf(checkEntitlementValue(metered, { usageLimit: -1 }))).toEqual(["usageLimit"]);
-    expect(fieldsOf(checkEntitlementValue(metered, { usageLimit: 1.5 }))).toEqual(["usageLimit"]);
+  it("takes limits from 0 to 1e15, fractions included (GB, hours), exactly as given", () => {
+    for (const usageLimit of [0, 1.5, 0.001, 2 ** 31, 3e9, 2 ** 53 / 10, 1e15]) {
+      expect(checkEntitlementValue(metered, { usageLimit })).toMatchObject({ ok: true, value: { usageLimit } });
+    }
+  });
+
+  it.each([
+    [-1, "must be at least 0"],
+    [-Number.MIN_VALUE, "must be at least 0"],
+    [1e15 + 1, "must be at most 1e15"],
+    [1.5e15, "must be at most 1e15"],
+    [Number.MAX_VALUE, "must be at most 1e15"],
+    [Number.NaN, "must be a finite number"],
+    [Number.POSITIVE_INFINITY, "must be a finite number"],
+    [Number.NEGATIVE_INFINITY, "must be a finite number"],
+  ])("refuses a limit of %s, naming usageLimit (also on a disabled value)", (usageLimit, message) => {
+    expect(checkEntitlementValue(metered, { usageLimit })).toEqual({ ok: false, problems: [{ field: "usageLimit", message }] });
+    expect(checkEntitlementValue(metered, { usageLimit, isEnabled: false })).toEqual({
+      ok: false,
+      problems: [{ field: "usageLimit", message }],
+    });
   });
 });
 

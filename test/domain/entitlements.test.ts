@@ -333,6 +333,67 @@ describe("usage, access and checks (docs/rules.md §5)", () => {
   });
 });
 
+describe("big numbers (docs/rules.md §1, Numbers)", () => {
+  const planEntitlements = [
+    { planId: "tokens", featureId: "f-calls", value: metered(5e9) },
+    { planId: "tokens-pack", featureId: "f-calls", value: metered(2.5e9) },
+    { planId: "peta", featureId: "f-calls", value: metered(1e15) },
+  ];
+  const plans = new Map(["tokens", "tokens-pack", "peta"].map((id) => [id, { id, name: id }]));
+  const onPlan = (id: string, planId: string, quantity: number, extra: Partial<SubscriptionRow> = {}) =>
+    subscription(id, planId, { phases: [{ id: `${id}-p1`, planId, quantity, startsAt: JAN, endsAt: null }], ...extra });
+  const big = (parts: Partial<CustomerState>) => byKey(state({ planEntitlements, plans, ...parts }))["api-calls"];
+
+  it("a limit of 5e9 on 1,000 seats is 5e12, and the usage against it is counted exactly", () => {
+    const e = big({ subscriptions: [onPlan("s1", "tokens", 1000)] });
+    expect(e.usageLimit).toBe(5_000_000_000_000);
+    expect(e.sources[0]).toMatchObject({ unitUsageLimit: 5e9, quantity: 1000, usageLimit: 5e12 });
+    expect(usageSummary(e, 5e12 - 1)).toEqual({ used: 5e12 - 1, remaining: 1 });
+    expect(check(e, 5e12 - 1, 1)).toEqual({ allowed: true, reason: "ENTITLED" });
+    expect(check(e, 5e12 - 1, 2)).toEqual({ allowed: false, reason: "LIMIT_EXCEEDED" });
+    expect(hasAccess(e, 5e12 - 1)).toBe(true);
+    expect(hasAccess(e, 5e12)).toBe(false);
+  });
+
+  it("plan, add-on, override and grants, fractions among them, sum exactly while the sum stays below 2^52", () => {
+    const e = big({
+      subscriptions: [
+        onPlan("s1", "tokens", 1000, { addons: [{ id: "a1", addonId: "tokens-pack", quantity: 3, startsAt: JAN, endsAt: null }] }),
+        onPlan("s2", "tokens", 2, { overrides: [{ id: "o1", featureId: "f-calls", value: { usageLimit: 1e15 } }] }),
+      ],
+      grants: [grant("g1", "f-calls", metered(4e9)), grant("g2", "f-calls", metered(0.5))],
+    });
+    expect(e.sources.map((source) => [source.type, source.usageLimit])).toEqual([
+      ["SUBSCRIPTION", 2e15],
+      ["GRANT", 4e9],
+      ["GRANT", 0.5],
+      ["PLAN", 5e12],
+      ["ADDON", 7.5e9],
+    ]);
+    // 2e15 + 4e9 + 0.5 + 5e12 + 7.5e9: every partial sum is a multiple of 0.5 below 2^52, so exact.
+    expect(e.usageLimit).toBe(2_005_011_500_000_000.5);
+    expect(usageSummary(e, 0.5).remaining).toBe(2_005_011_500_000_000);
+  });
+
+  it("past 2^53 sums and products are answered as computed in doubles, finite, never an error", () => {
+    const grants = Array.from({ length: 50 }, (_, i) => grant(`g${i}`, "f-calls", metered(1e15 - i)));
+    const e = big({ subscriptions: [onPlan("s1", "peta", 1_000_000), onPlan("s2", "peta", 2 ** 31 - 1)], grants });
+    const inOrder = e.sources.reduce((sum, source) => sum + (source.usageLimit ?? 0), 0);
+    expect(e.usageLimit).toBe(inOrder);
+    expect(Number.isFinite(e.usageLimit)).toBe(true);
+    const exact = 10n ** 15n * (1_000_000n + 2n ** 31n - 1n + 50n) - (49n * 50n) / 2n;
+    expect(Math.abs(e.usageLimit! - Number(exact)) / Number(exact)).toBeLessThan(1e-15);
+    // Near 2.1e24 doubles are 2^28 apart: a quantity that is a multiple of it adds up exactly.
+    const limit = e.usageLimit!;
+    expect(check(e, limit / 2, limit / 2)).toEqual({ allowed: true, reason: "ENTITLED" });
+    expect(check(e, limit / 2, limit)).toEqual({ allowed: false, reason: "LIMIT_EXCEEDED" });
+    expect(check(e, limit - 2 ** 39, 2 ** 39)).toEqual({ allowed: true, reason: "ENTITLED" });
+    expect(check(e, limit, 2 ** 39)).toEqual({ allowed: false, reason: "LIMIT_EXCEEDED" });
+    expect(usageSummary(e, limit / 4).remaining).toBe(limit - limit / 4);
+    expect(hasAccess(e, limit + 1e12)).toBe(false);
+  });
+});
+
 describe("how long entitlements hold", () => {
   const APR = t("2026-04-01T00:00:00Z");
   const busy = state({

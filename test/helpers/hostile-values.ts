@@ -29,15 +29,44 @@ export const hostileString = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constant("x".repeat(100_000)) },
 );
+/**
+ * Numbers on both sides of the API's bounds (a limit ≤ 1e15, a quantity of seats ≤ 1e6, of
+ * usage |q| ≤ 1e12) and of 2^31 and 2^53, so that a limit times a quantity, or a sum of
+ * sources, passes both.
+ */
+export const boundaryNumbers = [
+  0.5,
+  999_999,
+  1_000_000,
+  1_000_001,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32 + 1,
+  3e9,
+  5e9,
+  1e12,
+  1e12 + 1,
+  2 ** 50,
+  1e15 - 1,
+  1e15,
+  1e15 + 1,
+  1.5e15,
+  2 ** 53,
+  2 ** 53 + 2,
+  1e21,
+];
+const boundaryNumber = fc.constantFrom(...boundaryNumbers, ...boundaryNumbers.map((n) => -n));
 const hostileInt = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 0, max: 1000 }) },
   { weight: 1, arbitrary: fc.integer() },
   { weight: 1, arbitrary: fc.constantFrom(0, -1, 2 ** 31 - 1, -(2 ** 31)) },
+  { weight: 1, arbitrary: boundaryNumber },
 );
 const hostileFloat = fc.oneof(
   { weight: 4, arbitrary: fc.double({ min: 0, max: 1000, noNaN: true }) },
   { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }) },
   { weight: 1, arbitrary: fc.constantFrom(-0, -1, 1e308, -1e308, 5e-324, 2 ** 53 + 1) },
+  { weight: 2, arbitrary: boundaryNumber },
 );
 export const hostileDate = fc.oneof(
   {

@@ -52,6 +52,14 @@ describe("operationCost", () => {
     expect(oversizedIdLists).toEqual([{ field: "many.ids", value: 3 }]);
   });
 
+  it("sizes recordUsages(records:) by the records sent: each answers with what its selection costs", () => {
+    const query = `mutation ($records: [RecordUsageInput!]!) { recordUsages(records: $records) { recordedCount records { id customer { externalId } } } }`;
+    const records = (n: number) => Array.from({ length: n }, () => ({ customer: { externalId: "a" }, featureKey: "f" }));
+    expect(costOf(query, { records: records(1) }).cost).toBe(1 + 1 * (1 + 1 + 1 + 2));
+    expect(costOf(query, { records: records(1000) }).cost).toBe(1 + 1000 * (1 + 1 + 1 + 2));
+    expect(costOf(query, { records: [] }).cost).toBe(1);
+  });
+
   it("reports pages over 100 by the path the client wrote, aliases included", () => {
     const { oversizedPages } = costOf(
       `query ($m: Int) { list: customers(first: 101) { edges { node { grants(last: $m) { totalCount } } } } }`,

@@ -42,6 +42,20 @@ describe("rate limiter", () => {
     expect(await second.consume("usage", key)).toBeNull();
   });
 
+  it("takes nothing for a refusal: what is left stays for a call that fits, in memory and through Redis", async () => {
+    const redis = connect();
+    await ready(redis);
+    const usage = { ...budget, usage: { points: 10, windowSeconds: 60 } };
+    for (const limiter of [createRateLimiter(usage), createRateLimiter(usage, redis)]) {
+      const key = `key:${randomUUID()}`;
+      expect(await limiter.consume("usage", key, 6)).toBeNull();
+      expect(await limiter.consume("usage", key, 5)).not.toBeNull();
+      expect(await limiter.consume("usage", key, 5)).not.toBeNull();
+      expect(await limiter.consume("usage", key, 4)).toBeNull();
+      expect(await limiter.consume("usage", key, 1)).not.toBeNull();
+    }
+  });
+
   it("counts in memory when Redis cannot be reached, and never fails", async () => {
     const away = connect("redis://127.0.0.1:1");
     const limiter = createRateLimiter(budget, away);
