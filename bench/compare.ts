@@ -2,9 +2,9 @@
 // the same data, so that a change is measured against its base in one run rather than
 // across days.
 import { projectRoot } from "../test/helpers/process.ts";
-import { closedLoop, type Endpoint } from "./load.ts";
+import { closedLoop, warmUp, type Endpoint } from "./load.ts";
 import { log } from "./log.ts";
-import { createCustomer, expectShape, post } from "./queries.ts";
+import { createCustomer, expectShape, gqlBody, post, Q2 } from "./queries.ts";
 import { median, ratio } from "./statistics.ts";
 import { buildServer, checkOutRevision, startServer, type ServerRunOptions } from "./targets.ts";
 import type { Workload } from "./workload.ts";
@@ -26,13 +26,14 @@ const MEASURES = [
   ["q3rps1", "Q3 rps@1"],
   ["q3rps16", "Q3 rps@16"],
   ["q1rps16", "Q1 rps@16"],
+  ["q2rps16", "Q2 rps@16"],
   ["s1p50", "S1 p50 ms (lower is better)"],
   ["s1p99", "S1 p99 ms (lower is better)"],
 ] as const;
 type Measure = (typeof MEASURES)[number][0];
 
 /**
- * Requests/s of Q3 (1 and 16 connections) and Q1 (16), and S1's delivery latency, for
+ * Requests/s of Q3 (1 and 16 connections), Q1 and Q2 (16), and S1's delivery latency, for
  * `revision`'s server and the working tree's; prints the medians and their ratios, and
  * returns them for the BENCH line.
  */
@@ -73,7 +74,8 @@ export async function compareWithRevision({
       }
     };
     // Requests first, then deliveries: a thousand WebSocket clients closing would weigh on the next requests' generator.
-    await inRounds("Q3, Q1", async (serverUrl, _round, variant) => {
+    const q2Bodies = [gqlBody(Q2, { n: 100 })];
+    await inRounds("Q3, Q1, Q2", async (serverUrl, _round, variant) => {
       const api: Endpoint = { baseUrl: serverUrl, path: "/graphql", headers: auth };
       expectShape("Q1", await post(`${serverUrl}/graphql`, q1Bodies[0]!, auth), (data) => Array.isArray(data.customer?.entitlements));
       expectShape(
@@ -81,18 +83,20 @@ export async function compareWithRevision({
         await post(`${serverUrl}/graphql`, q3Bodies[0]!, auth),
         (data) => typeof data.checkEntitlement?.allowed === "boolean",
       );
+      expectShape("Q2", await post(`${serverUrl}/graphql`, q2Bodies[0]!, auth), (data) => data.customers?.edges?.length === 100);
       // Warm-up, as the full run's Q3 follows Q1 and Q2: Q1 fills the cache with every customer's usage.
-      await closedLoop(api, q1Bodies, { connections: 16, seconds });
-      await closedLoop(api, q3Bodies, { connections: 16, seconds });
+      await warmUp(api, q1Bodies, seconds);
+      await warmUp(api, q3Bodies, seconds);
       const measured = {
         q3rps1: await closedLoop(api, q3Bodies, { connections: 1, seconds }),
         q3rps16: await closedLoop(api, q3Bodies, { connections: 16, seconds }),
         q1rps16: await closedLoop(api, q1Bodies, { connections: 16, seconds }),
+        q2rps16: await closedLoop(api, q2Bodies, { connections: 16, seconds }),
       };
       const failures = Object.values(measured).reduce((sum, result) => sum + result.failures, 0);
       if (failures > 0) throw new Error(`compare: ${failures} failed requests`);
       for (const [measure, result] of Object.entries(measured)) runs[variant]![measure as keyof typeof measured].push(result.rps);
-      return `Q3 ${measured.q3rps1.rps} rps@1, ${measured.q3rps16.rps} rps@16; Q1 ${measured.q1rps16.rps} rps@16`;
+      return `Q3 ${measured.q3rps1.rps} rps@1, ${measured.q3rps16.rps} rps@16; Q1 ${measured.q1rps16.rps} rps@16; Q2 ${measured.q2rps16.rps} rps@16`;
     });
     await inRounds("S1", async (serverUrl, round, variant) => {
       // A customer of its own in each run (the subscribers all watch one customer).
@@ -104,16 +108,18 @@ export async function compareWithRevision({
       return `S1 p50/p99 ${s1.p50}/${s1.p99} ms`;
     });
     const [before, after] = runs;
-    const result: Record<string, { base: number; ours: number; ratio: number }> = {};
+    const result: Record<string, { base: number; ours: number; ratio: number; roundRatios: number[] }> = {};
     process.stdout.write(
-      `\n| measure (median of ${rounds}) | ${revision} | working tree | working tree / ${revision} |\n|---|---|---|---|\n`,
+      `\n| measure (median of ${rounds}) | ${revision} | working tree | working tree / ${revision} | each round's ratio |\n|---|---|---|---|---|\n`,
     );
     for (const [measure, label] of MEASURES) {
       const baseValue = median(before![measure]);
       const ours = median(after![measure]);
-      const entry = { base: baseValue, ours, ratio: ratio(ours, baseValue) };
+      // A round runs both servers one after the other: its ratio shows how much a median can be trusted.
+      const roundRatios = after![measure].map((value, round) => ratio(value, before![measure][round]!)).sort((a, b) => a - b);
+      const entry = { base: baseValue, ours, ratio: ratio(ours, baseValue), roundRatios };
       result[measure] = entry;
-      process.stdout.write(`| ${label} | ${entry.base} | ${entry.ours} | **${entry.ratio}** |\n`);
+      process.stdout.write(`| ${label} | ${entry.base} | ${entry.ours} | **${entry.ratio}** | ${roundRatios.join(", ")} |\n`);
     }
     process.stdout.write("\n");
     return { revision, rounds, ...result };

@@ -1,7 +1,7 @@
 // The full run's measures, each on a running target: the floor's Q1 and Q3, a query's
 // profile (throughput at 1, 16 and 64 connections, latency at a fixed rate, SQL statements
 // per request), Q2's SQL statements by page size, and Q4's consumption under contention.
-import { closedLoop, openLoop, type Endpoint, type LoadResult } from "./load.ts";
+import { closedLoop, openLoop, warmUp, type Endpoint, type LoadResult } from "./load.ts";
 import { log } from "./log.ts";
 import { expectShape, gqlBody, post, Q2, Q4 } from "./queries.ts";
 import { sqlStatementsDuring } from "./server-metrics.ts";
@@ -17,7 +17,7 @@ export async function measureFloor(floorUrl: string, workload: Workload, { q3Rat
   expectShape("floor Q1", await post(urlOf(q1), workload.floorQ1Bodies[0]!), (data) => Array.isArray(data) && data.length > 0);
   expectShape("floor Q3", await post(urlOf(q3), workload.floorQ3Bodies[0]!), (data) => typeof data.allowed === "boolean");
   log("floor: Q1, Q3 at 16 connections");
-  await closedLoop(q1, workload.floorQ1Bodies, { connections: 16, seconds }); // warm-up
+  await warmUp(q1, workload.floorQ1Bodies, seconds);
   return {
     q1: await closedLoop(q1, workload.floorQ1Bodies, { connections: 16, seconds }),
     q3: await closedLoop(q3, workload.floorQ3Bodies, { connections: 16, seconds }),
@@ -28,7 +28,7 @@ export async function measureFloor(floorUrl: string, workload: Workload, { q3Rat
 /** rps at 1, 16 and 64 connections, latency at a fixed rate, SQL statements per request. */
 export async function profileQuery(name: string, api: Endpoint, bodies: string[], { rate, seconds }: { rate: number; seconds: number }) {
   log(`${name}: 1, 16, 64 connections; ${rate} req/s`);
-  await closedLoop(api, bodies, { connections: 16, seconds }); // warm-up
+  await warmUp(api, bodies, seconds);
   const one = await closedLoop(api, bodies, { connections: 1, seconds });
   const { result: sixteen, statements } = await sqlStatementsDuring(api.baseUrl, () =>
     closedLoop(api, bodies, { connections: 16, seconds }),

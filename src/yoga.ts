@@ -14,14 +14,14 @@ import { graphiqlOptions, renderGraphiQLOffline } from "./graphiql.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
 import type { Readiness } from "./db/readiness.ts";
-import { createErrorMapper, useErrorCodes, useRequestErrorMasking } from "./plugins/errors.ts";
+import { createErrorMapper, deferToResult, useErrorCodes, useRequestErrorMasking } from "./plugins/errors.ts";
 import { useHealthEndpoints } from "./plugins/health.ts";
 import { useRateLimits } from "./plugins/rate-limits.ts";
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimiter } from "./limits/rate-limits.ts";
 import { DEFAULT_QUERY_LIMITS, useQueryLimits, type QueryLimits } from "./plugins/query-limits.ts";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
-import { currentRequestId, requestIdOf, useRequestId } from "./plugins/request-id.ts";
+import { requestIdOf, useRequestId } from "./plugins/request-id.ts";
 import { useReadableParameters } from "./plugins/request-parameters.ts";
 import { documentCache } from "./plugins/document-cache.ts";
 import { useSharedSubscriptionResults } from "./plugins/shared-subscription-results.ts";
@@ -101,8 +101,9 @@ export function createApp({
     landingPage: false,
     graphiql: graphiql && graphiqlOptions,
     renderGraphiQL: renderGraphiQLOffline,
-    // Yoga masks what fails before a context exists (an unreadable request) without the request.
-    maskedErrors: { maskError: (error) => mapError(error, currentRequestId()) },
+    // Yoga masks what fails before a context exists (an unreadable request) without the
+    // request: useErrorCodes maps it on its way out, with the request's id.
+    maskedErrors: { maskError: deferToResult },
     logging: {
       debug: (...args) => log.debug(args.map(String).join(" ")),
       info: (...args) => log.info(args.map(String).join(" ")),

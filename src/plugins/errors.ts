@@ -4,7 +4,7 @@
 // stack, SQL or message of the original. One function decides (createErrorMapper); the
 // plugins below only call it where each kind of failure surfaces.
 import { GraphQLError } from "graphql";
-import { handleStreamOrSingleExecutionResult, type Plugin } from "graphql-yoga";
+import { handleStreamOrSingleExecutionResult, isAsyncIterable, mapAsyncIterator, type Plugin } from "graphql-yoga";
 import { PothosValidationError } from "@pothos/core";
 import { ApiError, ErrorCode, internalError, notFound, serviceUnavailable } from "../errors.ts";
 import { isDatabaseUnavailable, isRecordNotFound } from "../db/errors.ts";
@@ -87,16 +87,35 @@ export function useRequestErrorMasking(mapError: ErrorMapper): Plugin<{ requestI
 }
 
 /**
- * Errors raised before execution (syntax, validation, variables of the wrong type) come
- * from graphql-js without a code, and reach the result without passing execution.
+ * What yoga's own masking does with a failure it meets outside execution (an unreadable
+ * request, a plugin failing before the context exists): nothing yet, as it cannot know the
+ * request. The result carries it to useErrorCodes, which maps it with the request's id. A
+ * failure that is not a GraphQLError leaves its message behind already here.
+ */
+export const deferToResult = (error: unknown): GraphQLError =>
+  error instanceof GraphQLError ? error : new GraphQLError("Unexpected error.", { originalError: error as Error });
+
+type ErrorsOf = { errors?: readonly GraphQLError[] };
+
+/**
+ * Every result leaves through here with the request at hand: errors raised before execution
+ * (syntax, validation, variables of the wrong type) come from graphql-js without a code, and
+ * those yoga met before a context existed are still unmapped (deferToResult); each is mapped
+ * with the request's id, in one result, in each of a batch's, and in each of a stream's.
  */
 export function useErrorCodes(mapError: ErrorMapper): Plugin {
+  const coded = <R>(result: R, requestId: string): R => {
+    if (!result || typeof result !== "object" || !("errors" in result)) return result;
+    const { errors } = result as ErrorsOf;
+    if (!errors?.some((error) => !hasCode(error))) return result;
+    return { ...result, errors: errors.map((error) => (hasCode(error) ? error : mapError(error, requestId))) };
+  };
   return {
     onResultProcess({ request, result, setResult }) {
-      if (Array.isArray(result) || !result || typeof result !== "object" || !("errors" in result)) return;
-      if (!result.errors?.some((error) => !hasCode(error as GraphQLError))) return;
       const requestId = requestIdOf(request);
-      setResult({ ...result, errors: result.errors.map((error) => (hasCode(error as GraphQLError) ? error : mapError(error, requestId))) });
+      if (isAsyncIterable(result)) setResult(mapAsyncIterator(result, (item) => coded(item, requestId)));
+      else if (Array.isArray(result)) setResult(result.map((item) => coded(item, requestId)));
+      else setResult(coded(result, requestId));
     },
   };
 }

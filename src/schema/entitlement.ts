@@ -14,7 +14,8 @@ import type { Source } from "../domain/entitlements.ts";
 import { hasAccess, usageSummary } from "../domain/checks.ts";
 import { checkEntitlement, entitlementOf, type EntitlementCheck } from "../services/checks.ts";
 import { loadedCustomer } from "../services/customers.ts";
-import { readEntitlements, type EvaluatedEntitlement } from "../services/entitlements.ts";
+import { loadUsage, readEntitlements, type EvaluatedEntitlement } from "../services/entitlements.ts";
+import { selectsAnyOf } from "./selection.ts";
 import type { FeatureType } from "../domain/entitlement-value.ts";
 
 const EntitlementSourceTypeEnum = builder.enumType("EntitlementSourceType", {
@@ -69,19 +70,26 @@ const EntitlementSourceType = builder.objectRef<{ customerId: string; source: So
   }),
 });
 
-const UsageType = builder
-  .objectRef<{ used: number; remaining: number | null; periodStart: Date | null; periodEnd: Date | null }>("Usage")
-  .implement({
-    fields: (t) => ({
-      used: t.exposeFloat("used"),
-      remaining: t.exposeFloat("remaining", {
-        nullable: true,
-        description: "Null when unlimited. May be negative when a soft limit was exceeded.",
-      }),
-      periodStart: t.expose("periodStart", { type: "DateTime", nullable: true }),
-      periodEnd: t.expose("periodEnd", { type: "DateTime", nullable: true }),
+/** `answer(used)`, at once when the usage is loaded (see FIELDS_READING_USAGE), else when it is. */
+const withUsed = <T>(evaluated: EvaluatedEntitlement, answer: (used: number) => T): T | Promise<T> =>
+  evaluated.usedIfLoaded === undefined ? evaluated.used().then(answer) : answer(evaluated.usedIfLoaded);
+
+/** The fields of CustomerEntitlement that read its usage. */
+const FIELDS_READING_USAGE: ReadonlySet<string> = new Set(["hasAccess", "usage"]);
+
+/** A METERED entitlement's usage, read from the evaluated entitlement itself. */
+const UsageType = builder.objectRef<EvaluatedEntitlement>("Usage").implement({
+  fields: (t) => ({
+    used: t.float({ resolve: (evaluated) => withUsed(evaluated, (used) => used) }),
+    remaining: t.float({
+      nullable: true,
+      description: "Null when unlimited. May be negative when a soft limit was exceeded.",
+      resolve: (evaluated) => withUsed(evaluated, (used) => usageSummary(evaluated.entitlement, used).remaining),
     }),
-  });
+    periodStart: t.field({ type: "DateTime", nullable: true, resolve: ({ entitlement }) => entitlement.period?.start ?? null }),
+    periodEnd: t.field({ type: "DateTime", nullable: true, resolve: ({ entitlement }) => entitlement.period?.end ?? null }),
+  }),
+});
 
 export const CustomerEntitlementType = builder.objectRef<EvaluatedEntitlement>("CustomerEntitlement").implement({
   fields: (t) => ({
@@ -102,7 +110,7 @@ export const CustomerEntitlementType = builder.objectRef<EvaluatedEntitlement>("
     isEnabled: t.boolean({ resolve: ({ entitlement }) => entitlement.isEnabled }),
     hasAccess: t.boolean({
       description: "Enabled and, for METERED, unlimited, soft, or used < limit.",
-      resolve: async (evaluated) => hasAccess(evaluated.entitlement, await evaluated.used()),
+      resolve: (evaluated) => withUsed(evaluated, (used) => hasAccess(evaluated.entitlement, used)),
     }),
     usageLimit: t.float({
       nullable: true,
@@ -125,12 +133,7 @@ export const CustomerEntitlementType = builder.objectRef<EvaluatedEntitlement>("
       type: UsageType,
       nullable: true,
       description: "METERED only.",
-      resolve: async (evaluated) => {
-        const { entitlement } = evaluated;
-        if (entitlement.feature.type !== "METERED") return null;
-        const summary = usageSummary(entitlement, await evaluated.used());
-        return { ...summary, periodStart: entitlement.period?.start ?? null, periodEnd: entitlement.period?.end ?? null };
-      },
+      resolve: (evaluated) => (evaluated.entitlement.feature.type === "METERED" ? evaluated : null),
     }),
     activeFrom: t.field({ type: "DateTime", nullable: true, resolve: ({ entitlement }) => entitlement.activeFrom }),
     activeTo: t.field({ type: "DateTime", nullable: true, resolve: ({ entitlement }) => entitlement.activeTo }),
@@ -153,15 +156,19 @@ builder.prismaObjectFields(CustomerNode, (t) => ({
       subscriptionIds: t.arg.idList().validate(z.array(globalId("CustomerSubscription")).max(200).nullish()),
       types: t.arg({ type: [FeatureTypeEnum] }),
     },
-    resolve: (customer, args, context) =>
-      readEntitlements(context.loaders, customer.id, args.at ?? new Date(), {
+    resolve: async (customer, args, context, info) => {
+      const entitlements = await readEntitlements(context.loaders, customer.id, args.at ?? new Date(), {
         filters: {
           featureKeys: args.featureKeys,
           featureIds: args.featureIds,
           subscriptionIds: args.subscriptionIds,
           types: args.types as FeatureType[] | null | undefined,
         },
-      }),
+      });
+      // Their usage in one go, so that each entitlement's fields answer without a promise of their own.
+      if (selectsAnyOf(info, FIELDS_READING_USAGE)) await loadUsage(entitlements);
+      return entitlements;
+    },
   }),
   entitlement: t.field({
     type: CustomerEntitlementType,

@@ -16,17 +16,32 @@ export interface EvaluatedEntitlement {
   entitlement: Entitlement;
   /** Usage in the entitlement's current period (0 unless METERED), loaded on first ask, once. */
   used: () => Promise<number>;
+  /** The same once loaded (always for a feature that is not METERED), so that it can be read without waiting. */
+  usedIfLoaded: number | undefined;
 }
 
 function evaluated(loaders: Loaders, customerId: string, at: Date, entitlement: Entitlement): EvaluatedEntitlement {
+  const metered = entitlement.feature.type === "METERED";
   let used: Promise<number> | undefined;
-  return {
+  const result: EvaluatedEntitlement = {
     customerId,
     at,
     entitlement,
+    usedIfLoaded: metered ? undefined : 0,
     used: () =>
-      (used ??= entitlement.feature.type === "METERED" ? loaders.usage.load(usageKeyOf(customerId, entitlement)) : Promise.resolve(0)),
+      (used ??= metered
+        ? loaders.usage.load(usageKeyOf(customerId, entitlement)).then((sum) => (result.usedIfLoaded = sum))
+        : Promise.resolve(0)),
   };
+  return result;
+}
+
+/**
+ * Loads the usage of all these entitlements at once (one batch), for readers about to read
+ * each one's. A failure is left to each entitlement's own `used()`, which answers with it.
+ */
+export async function loadUsage(entitlements: readonly EvaluatedEntitlement[]): Promise<void> {
+  await Promise.allSettled(entitlements.map((entry) => (entry.usedIfLoaded === undefined ? entry.used() : undefined)));
 }
 
 export interface ReadOptions {

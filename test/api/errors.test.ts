@@ -3,7 +3,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, databaseKind, errorCodes, type TestApp } from "../helpers/app.ts";
+import { createTestApp, databaseKind, errorCodes, type GraphQLResponse, type TestApp } from "../helpers/app.ts";
 import { seed } from "../helpers/seed.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { applyMigrations } from "../../src/db/migrations.ts";
@@ -25,6 +25,17 @@ describe("bad input", () => {
   it("a syntax error or an unknown field is a VALIDATION_ERROR", async () => {
     expect(errorCodes(await t.gql(`{ features { totalCount `))).toEqual(["VALIDATION_ERROR"]);
     expect(errorCodes(await t.gql(`{ features { nope } }`))).toEqual(["VALIDATION_ERROR"]);
+  });
+
+  it("an operation of a batch that cannot be parsed is a VALIDATION_ERROR in its place, beside the others' answers", async () => {
+    const response = await t.app.fetch("http://test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${t.adminKey}` },
+      body: JSON.stringify([{ query: `{ features { totalCount ` }, { query: `{ features { totalCount } }` }, { query: `{ nope }` }]),
+    });
+    const results = (await response.json()) as GraphQLResponse[];
+    expect(results.map(errorCodes)).toEqual([["VALIDATION_ERROR"], [], ["VALIDATION_ERROR"]]);
+    expect(results[1]?.data?.features?.totalCount).toBeTypeOf("number");
   });
 
   it("a malformed DateTime is a VALIDATION_ERROR", async () => {
