@@ -52,8 +52,9 @@ export const FEW_RECORDS = 32;
  * sum is the answer; otherwise the period is read as whole buckets of the usage aggregates
  * plus the raw records of its partial edge minutes (src/domain/usage-buckets.ts), each piece
  * an index range scan of its own. A period starting before the retention horizon
- * (purgeUsageRecords) always reads the aggregates: its oldest raw records may be gone. Either way a bounded number of rows, however many records
- * the period holds. (`fewRecords` 0 always reads the aggregates: the tests use it.)
+ * (purgeUsageRecords) always reads the aggregates: its oldest raw records may be gone.
+ * Either way a bounded number of rows, however many records the period holds.
+ * (`fewRecords` 0 always reads the aggregates: the tests use it.)
  */
 export async function sumUsage(
   client: PrismaClient | Prisma.TransactionClient,
