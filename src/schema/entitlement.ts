@@ -8,7 +8,7 @@ import { FeatureTypeEnum, ResetPeriodEnum } from "./enums.ts";
 import { CustomerNode, CustomerRef } from "./customer.ts";
 import { FeatureNode } from "./feature.ts";
 import { SubscriptionNode } from "./subscription.ts";
-import { catalogKey, globalId } from "./inputs.ts";
+import { catalogKey, globalId, usageQuantity } from "./inputs.ts";
 import { scopeOf } from "../context.ts";
 import type { Source } from "../domain/entitlements.ts";
 import { hasAccess, usageSummary } from "../domain/checks.ts";
@@ -179,11 +179,7 @@ builder.prismaObjectFields(CustomerNode, (t) => ({
   }),
 }));
 
-const quantityToCheck = z
-  .number()
-  .refine(Number.isFinite, "must be a finite number")
-  .min(0, "must be at least 0")
-  .max(1e12, "must be at most 1e12");
+const quantityToCheck = usageQuantity.refine((value) => value >= 0, "must be at least 0");
 
 const EntitlementCheckType = builder.objectRef<EntitlementCheck>("EntitlementCheck").implement({
   fields: (t) => ({

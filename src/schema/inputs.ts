@@ -36,6 +36,11 @@ export const catalogKey = z
 export const externalId = text(255);
 export const email = z.string().max(320, "must be at most 320 characters").pipe(z.email("must be an email address"));
 
+/** A quantity of usage (recorded, consumed or checked): finite, |q| ≤ 1e12. */
+export const usageQuantity = z
+  .number()
+  .refine(Number.isFinite, "must be a finite number")
+  .refine((value) => Math.abs(value) <= 1e12, "must be between -1e12 and 1e12");
 export const quantity = z.number().int().min(1, "must be at least 1").max(1_000_000, "must be at most 1000000");
 export const priority = z.number().int().min(-1_000_000).max(1_000_000);
 

@@ -1,10 +1,9 @@
 // Usage records: recorded whatever the limit (idempotent by key), one at a time or in batches
 // of up to 1,000, or consumed against a hard limit in one atomic step per (customer, feature).
-import { z } from "zod";
 import { builder } from "./builder.ts";
 import { CustomerRef } from "./customer.ts";
 import { CheckReasonEnum, CustomerEntitlementType } from "./entitlement.ts";
-import { catalogKey, text } from "./inputs.ts";
+import { catalogKey, text, usageQuantity } from "./inputs.ts";
 import { allAsSelected, asSelected } from "./lookup.ts";
 import { projectIdOf, scopeOf } from "../context.ts";
 import * as usage from "../services/usage.ts";
@@ -25,10 +24,6 @@ const UsageRecordNode = builder.prismaNode("UsageRecord", {
   }),
 });
 
-const usageQuantity = z
-  .number()
-  .refine(Number.isFinite, "must be a finite number")
-  .refine((value) => Math.abs(value) <= 1e12, "must be between -1e12 and 1e12");
 const idempotencyKey = text(255);
 const idempotencyKeyDescription =
   "A retried call (same customer and feature) with the same key records nothing new and returns the first record; " +
