@@ -63,8 +63,12 @@ async function recordsPerSecond(workers: number, seconds: number, call: (n: numb
   let records = 0;
   await Promise.all(
     Array.from({ length: workers }, async () => {
-      do records += await call(calls++);
-      while (performance.now() < deadline);
+      do {
+        // Not `records += await …`: that reads `records` before the await, and the four
+        // workers would overwrite each other's counts.
+        const written = await call(calls++);
+        records += written;
+      } while (performance.now() < deadline);
     }),
   );
   return Math.round(records / ((performance.now() - started) / 1000));
