@@ -40,7 +40,14 @@ export async function startServer(
 ): Promise<RunningTarget> {
   const server = await startNodeProcess("dist/src/server.js", {
     // The rate limiter counts every request (so its cost is measured) but never refuses: one key drives thousands a second.
-    env: { ...databaseEnv, SEED_DEMO: "false", LOG_LEVEL: "info", RATE_LIMIT_REQUESTS: "1000000000", RATE_LIMIT_USAGE: "1000000000" },
+    env: {
+      ...databaseEnv,
+      NODE_ENV: "production",
+      SEED_DEMO: "false",
+      LOG_LEVEL: "info",
+      RATE_LIMIT_REQUESTS: "1000000000",
+      RATE_LIMIT_USAGE: "1000000000",
+    },
     ready: SERVER_LISTENING,
     nodeArgs: [
       ...(options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : []),
