@@ -6,6 +6,7 @@
 // no parsing, no validation, no idempotency, no usage aggregates, no change events — the
 // least an ingest path has to do, not a competitor.
 import { randomBytes } from "node:crypto";
+import { rebuildUsageAggregates, usageInsertStatement } from "../src/db/usage-records.ts";
 import { seededRandom, type DatasetIndex, type SqlRunner } from "./dataset.ts";
 import { closedLoop, waitUntilIdle, type Endpoint } from "./load.ts";
 import { log } from "./log.ts";
@@ -87,43 +88,80 @@ function timeOrderedIds(count: number): string[] {
 
 const rowsOf = async <Row>(result: Promise<unknown>) => ((await result) as { rows: Row[] }).rows;
 
+/** The workload's batches with the customers' and features' ids, looked up once. */
+async function batchesWithIds(sql: SqlRunner, projectId: string, workload: IngestWorkload) {
+  const idsBy = async (query: string, key: "externalId" | "key") =>
+    new Map((await rowsOf<Record<string, string>>(sql.query(query, [projectId]))).map((row) => [row[key]!, row.id!]));
+  const customerIds = await idsBy(`SELECT id, "externalId" FROM "Customer" WHERE "projectId" = $1`, "externalId");
+  const featureIds = await idsBy(`SELECT id, key FROM "Feature" WHERE "projectId" = $1`, "key");
+  return workload.batches.map((batch) =>
+    batch.map((r) => ({ customerId: customerIds.get(r.customer)!, featureId: featureIds.get(r.featureKey)!, quantity: r.quantity })),
+  );
+}
+
 /**
- * The floor's records/s: the workload's batches inserted, one multi-row INSERT each, over
- * `sql` (a pool of BATCH_CONNECTIONS connections, or the embedded database); once to warm
- * up, once timed. Its rows are deleted afterwards (and the table vacuumed): the server is
- * measured on the dataset as generated.
+ * Records/s of `call` (one batch of the workload a call) over BATCH_CONNECTIONS connections,
+ * once to warm up, once timed; the rows it wrote are deleted afterwards, the aggregates
+ * rebuilt if it wrote to them, and the tables vacuumed: the server is measured on the
+ * dataset as generated.
  */
-export async function measureIngestFloor(sql: SqlRunner, projectId: string, workload: IngestWorkload, seconds: number) {
-  log(`Q5 floor: INSERTs of ${BATCH_SIZE} rows over ${BATCH_CONNECTIONS} connections`);
-  const customerIds = new Map(
-    (
-      await rowsOf<{ id: string; externalId: string }>(
-        sql.query(`SELECT id, "externalId" FROM "Customer" WHERE "projectId" = $1`, [projectId]),
-      )
-    ).map((row) => [row.externalId, row.id]),
-  );
-  const featureIds = new Map(
-    (await rowsOf<{ id: string; key: string }>(sql.query(`SELECT id, key FROM "Feature" WHERE "projectId" = $1`, [projectId]))).map(
-      (row) => [row.key, row.id],
-    ),
-  );
-  const batches = workload.batches.map((batch) =>
-    batch.map((r) => [customerIds.get(r.customer)!, featureIds.get(r.featureKey)!, r.quantity]),
-  );
-  const values = Array.from({ length: BATCH_SIZE }, (_, i) => `($${4 * i + 2}, $1, $${4 * i + 3}, $${4 * i + 4}, $${4 * i + 5}, now())`);
-  const insert = `INSERT INTO "UsageRecord" ("id", "projectId", "customerId", "featureId", "quantity", "timestamp") VALUES ${values.join(", ")}`;
-  const call = async (n: number) => {
-    const ids = timeOrderedIds(BATCH_SIZE);
-    await sql.query(insert, [projectId, ...batches[n % BATCHES]!.flatMap((row, i) => [ids[i], ...row])]);
-    return BATCH_SIZE;
-  };
-  // Every row from here on is the floor's ("createdAt" is stored to the millisecond).
+async function timedInserts(
+  sql: SqlRunner,
+  seconds: number,
+  call: (n: number) => Promise<number>,
+  { aggregates }: { aggregates: boolean },
+) {
+  // Every row from here on is this run's ("createdAt" is stored to the millisecond).
   const [{ since }] = (await rowsOf<{ since: Date }>(sql.query(`SELECT date_trunc('milliseconds', now()) AS since`))) as [{ since: Date }];
   await recordsPerSecond(BATCH_CONNECTIONS, seconds, call);
   const recordsPerS = await recordsPerSecond(BATCH_CONNECTIONS, seconds, call);
   await sql.query(`DELETE FROM "UsageRecord" WHERE "createdAt" >= $1`, [since]);
+  if (aggregates) await rebuildUsageAggregates(sql);
   await sql.query(`VACUUM ANALYZE "UsageRecord"`);
+  if (aggregates) await sql.query(`VACUUM ANALYZE "UsageAggregate"`);
   return recordsPerS;
+}
+
+/**
+ * Q5's two references, over `sql` (a pool of BATCH_CONNECTIONS connections, or the embedded
+ * database), before the server runs:
+ * - the floor: the workload's batches inserted as plain rows, one multi-row INSERT each;
+ * - the storage ceiling: the same batches through the server's own write statement
+ *   (usageInsertStatement: the records and their usage aggregates), sent straight through
+ *   the driver. The API cannot ingest faster than its storage does; what separates the two
+ *   is the server's own work (HTTP, GraphQL, validation, change events).
+ */
+export async function measureIngestReferences(sql: SqlRunner, projectId: string, workload: IngestWorkload, seconds: number) {
+  const batches = await batchesWithIds(sql, projectId, workload);
+  log(`Q5 floor: INSERTs of ${BATCH_SIZE} rows over ${BATCH_CONNECTIONS} connections`);
+  const values = Array.from({ length: BATCH_SIZE }, (_, i) => `($${4 * i + 2}, $1, $${4 * i + 3}, $${4 * i + 4}, $${4 * i + 5}, now())`);
+  const insert = `INSERT INTO "UsageRecord" ("id", "projectId", "customerId", "featureId", "quantity", "timestamp") VALUES ${values.join(", ")}`;
+  const floorRecordsPerS = await timedInserts(
+    sql,
+    seconds,
+    async (n) => {
+      const ids = timeOrderedIds(BATCH_SIZE);
+      const rows = batches[n % BATCHES]!.flatMap((row, i) => [ids[i], row.customerId, row.featureId, row.quantity]);
+      await sql.query(insert, [projectId, ...rows]);
+      return BATCH_SIZE;
+    },
+    { aggregates: false },
+  );
+  log(`Q5 storage: the server's usage insert statement, ${BATCH_SIZE} records a statement over ${BATCH_CONNECTIONS} connections`);
+  const storageRecordsPerS = await timedInserts(
+    sql,
+    seconds,
+    async (n) => {
+      const timestamp = new Date();
+      const { statement } = usageInsertStatement(
+        batches[n % BATCHES]!.map((row) => ({ projectId, ...row, timestamp, idempotencyKey: null })),
+      );
+      await sql.query(statement.text, statement.values);
+      return BATCH_SIZE;
+    },
+    { aggregates: true },
+  );
+  return { floorRecordsPerS, storageRecordsPerS };
 }
 
 /** The server's records/s through recordUsages (batches of 1,000) and recordUsage's requests/s at 16 connections. */
