@@ -210,6 +210,27 @@ export function createEntitlementCache({ maxCustomers, ttlMs = 300_000, registry
       return sums.map((sum) => sum ?? 0);
     },
 
+    /**
+     * The sums the cache holds for `keys`, in their order (undefined: not held), without
+     * loading anything or waiting: a read whose usage is all cached needs no promise per
+     * entitlement (on a warm read of a customer's entitlements that was a fifth of the CPU).
+     */
+    heldUsage(projectId: string, keys: readonly UsageKey[]): (number | undefined)[] {
+      if (!active) return keys.map(() => undefined);
+      // The keys of a read are mostly one customer's: their sums looked up once.
+      let customerId: string | undefined;
+      let customerSums: Map<string, number> | undefined;
+      const sums = keys.map((key) => {
+        if (key.customerId !== customerId) {
+          customerId = key.customerId;
+          customerSums = usage.get(customerRowsKey(projectId, customerId));
+        }
+        return customerSums?.get(periodKey(key));
+      });
+      lookups.inc({ kind: "usage", result: "hit" }, sums.filter((sum) => sum !== undefined).length);
+      return sums;
+    },
+
     /** Drops what `change` names, on this instance. */
     invalidate(change: Invalidation) {
       const { projectId } = change;

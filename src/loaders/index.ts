@@ -4,7 +4,7 @@ import DataLoader from "dataloader";
 import type { Customer, Feature, PlanEntitlement, PrismaClient, SubscriptionPhase } from "../generated/prisma/client.ts";
 import { createCustomerStateLoader, loadCatalog } from "./customer-state.ts";
 import { createUsageLoader } from "./usage.ts";
-import { createEntitlementCache, type CustomerKey, type EntitlementCache } from "../cache/entitlement-cache.ts";
+import { createEntitlementCache, type CustomerKey, type EntitlementCache, type UsageKey } from "../cache/entitlement-cache.ts";
 
 /** For jobs and tests that must read the database itself. */
 const NO_CACHE = createEntitlementCache({ enabled: false, maxCustomers: 1 });
@@ -27,6 +27,8 @@ export interface Loaders {
   customerState: ReturnType<typeof createCustomerStateLoader>;
   /** Usage sums per (customer, feature, period). */
   usage: ReturnType<typeof createUsageLoader>;
+  /** The usage sums the cache already holds for `keys` (undefined: not held), at once; misses are `usage`'s to load. */
+  heldUsage(keys: readonly UsageKey[]): (number | undefined)[];
 }
 
 /**
@@ -61,6 +63,9 @@ class ProjectLoaders implements Loaders {
   get usage() {
     this.#usage ??= createUsageLoader(this.prisma, this.projectId, this.cache);
     return this.#usage;
+  }
+  heldUsage(keys: readonly UsageKey[]) {
+    return this.projectId ? this.cache.heldUsage(this.projectId, keys) : keys.map(() => undefined);
   }
   // The cached catalog's own maps, read, not copied (a copy per request was a fifth of a check's garbage).
   get featureByKey() {

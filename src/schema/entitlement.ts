@@ -166,7 +166,7 @@ builder.prismaObjectFields(CustomerNode, (t) => ({
         },
       });
       // Their usage in one go, so that each entitlement's fields answer without a promise of their own.
-      if (selectsAnyOf(info, FIELDS_READING_USAGE)) await loadUsage(entitlements);
+      if (selectsAnyOf(info, FIELDS_READING_USAGE)) await loadUsage(context.loaders, entitlements);
       return entitlements;
     },
   }),

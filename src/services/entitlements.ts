@@ -29,19 +29,27 @@ function evaluated(loaders: Loaders, customerId: string, at: Date, entitlement: 
     entitlement,
     usedIfLoaded: metered ? undefined : 0,
     used: () =>
-      (used ??= metered
-        ? loaders.usage.load(usageKeyOf(customerId, entitlement)).then((sum) => (result.usedIfLoaded = sum))
-        : Promise.resolve(0)),
+      (used ??=
+        result.usedIfLoaded !== undefined
+          ? Promise.resolve(result.usedIfLoaded)
+          : loaders.usage.load(usageKeyOf(customerId, entitlement)).then((sum) => (result.usedIfLoaded = sum))),
   };
   return result;
 }
 
 /**
- * Loads the usage of all these entitlements at once (one batch), for readers about to read
- * each one's. A failure is left to each entitlement's own `used()`, which answers with it.
+ * Loads the usage of all these entitlements at once, for readers about to read each one's:
+ * what the cache holds is taken as it is, the rest loaded in one batch. A failure is left to
+ * each entitlement's own `used()`, which answers with it.
  */
-export async function loadUsage(entitlements: readonly EvaluatedEntitlement[]): Promise<void> {
-  await Promise.allSettled(entitlements.map((entry) => (entry.usedIfLoaded === undefined ? entry.used() : undefined)));
+export async function loadUsage(loaders: Loaders, entitlements: readonly EvaluatedEntitlement[]): Promise<void> {
+  const unknown = entitlements.filter((entry) => entry.usedIfLoaded === undefined);
+  if (unknown.length === 0) return;
+  const held = loaders.heldUsage(unknown.map((entry) => usageKeyOf(entry.customerId, entry.entitlement)));
+  unknown.forEach((entry, index) => {
+    entry.usedIfLoaded ??= held[index];
+  });
+  await Promise.allSettled(unknown.flatMap((entry) => (entry.usedIfLoaded === undefined ? [entry.used()] : [])));
 }
 
 export interface ReadOptions {
@@ -66,7 +74,9 @@ export async function readEntitlements(
 /** One feature's entitlement at `at` (null: no active source) and its usage. */
 export async function readEntitlement(loaders: Loaders, customerId: string, featureKey: string, at: Date) {
   const [found] = await readEntitlements(loaders, customerId, at, { filters: { featureKeys: [featureKey] } });
-  return { evaluated: found ?? null, used: found ? await found.used() : 0 };
+  if (!found) return { evaluated: null, used: 0 };
+  await loadUsage(loaders, [found]);
+  return { evaluated: found, used: found.usedIfLoaded ?? (await found.used()) };
 }
 
 /** What a subscriber can observe of these entitlements (hasAccess needs their usage). */

@@ -287,6 +287,23 @@ describe("entitlement cache", () => {
       expect(fresh.calls).toHaveLength(1);
     });
 
+    it("can be read as held, at once and loading nothing: only what is stored, per customer and period, counted as hits", async () => {
+      const registry = new Registry();
+      const cache = createEntitlementCache({ registry });
+      await cache.usage("p1", [period("a"), period("b")], sums(3).load);
+      const february = { ...period("a"), start: new Date("2026-02-01T00:00:00Z") };
+      expect(cache.heldUsage("p1", [period("a"), february, period("b"), period("c")])).toEqual([3, undefined, 3, undefined]);
+      expect(cache.heldUsage("p2", [period("a")])).toEqual([undefined]);
+      cache.invalidate({ projectId: "p1", usageOf: ["a"] });
+      expect(cache.heldUsage("p1", [period("a"), period("b")])).toEqual([undefined, 3]);
+      const lookups = (await registry.getSingleMetric("entitlements_cache_lookups_total")?.get())?.values ?? [];
+      const hits = lookups.find((value) => value.labels.kind === "usage" && value.labels.result === "hit")?.value;
+      expect(hits).toBe(3);
+      // Stepped aside (Redis away), it holds nothing.
+      cache.setRelayConnected(false);
+      expect(cache.heldUsage("p1", [period("b")])).toEqual([undefined]);
+    });
+
     it("a usage write leaves cached rows alone", async () => {
       const cache = createEntitlementCache();
       await cache.customerRows("p1", ["a"], loader("v1").load);
