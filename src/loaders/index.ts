@@ -3,7 +3,7 @@
 import DataLoader from "dataloader";
 import type { Customer, Feature, PlanEntitlement, PrismaClient, SubscriptionPhase } from "../generated/prisma/client.ts";
 import { createCustomerStateLoader, loadCatalog } from "./customer-state.ts";
-import { createUsageLoader } from "./usage.ts";
+import { createUsageLoader, usageSumsThroughCache } from "./usage.ts";
 import { createEntitlementCache, type CustomerKey, type EntitlementCache, type UsageKey } from "../cache/entitlement-cache.ts";
 
 /** For jobs and tests that must read the database itself. */
@@ -29,6 +29,8 @@ export interface Loaders {
   usage: ReturnType<typeof createUsageLoader>;
   /** The usage sums the cache already holds for `keys` (undefined: not held), at once; misses are `usage`'s to load. */
   heldUsage(keys: readonly UsageKey[]): (number | undefined)[];
+  /** Usage sums for keys a caller has gathered itself, in their order: the cache's, the rest in one statement. */
+  usageSums(keys: readonly UsageKey[]): Promise<number[]>;
 }
 
 /**
@@ -63,6 +65,9 @@ class ProjectLoaders implements Loaders {
   get usage() {
     this.#usage ??= createUsageLoader(this.prisma, this.projectId, this.cache);
     return this.#usage;
+  }
+  usageSums(keys: readonly UsageKey[]) {
+    return usageSumsThroughCache(this.prisma, this.projectId, this.cache, keys);
   }
   heldUsage(keys: readonly UsageKey[]) {
     return this.projectId ? this.cache.heldUsage(this.projectId, keys) : keys.map(() => undefined);

@@ -121,10 +121,17 @@ export async function sumUsage(
   return keys.map((_key, index) => byIndex.get(index) ?? 0);
 }
 
-/** Usage sums through the cache: the misses in one statement. */
+/** Usage sums for `keys`, in their order, through the cache: the misses in one statement. */
+export const usageSumsThroughCache = (
+  prisma: PrismaClient,
+  projectId: string | null,
+  cache: EntitlementCache,
+  keys: readonly UsageKey[],
+) => (projectId ? cache.usage(projectId, keys, (missing) => sumUsage(prisma, missing)) : sumUsage(prisma, keys));
+
+/** Usage sums through the cache, batched across a request's resolvers. */
 export function createUsageLoader(prisma: PrismaClient, projectId: string | null, cache: EntitlementCache) {
-  return new DataLoader<UsageKey, number, string>(
-    (keys) => (projectId ? cache.usage(projectId, keys, (missing) => sumUsage(prisma, missing)) : sumUsage(prisma, keys)),
-    { cacheKeyFn: usageKeyString },
-  );
+  return new DataLoader<UsageKey, number, string>((keys) => usageSumsThroughCache(prisma, projectId, cache, keys), {
+    cacheKeyFn: usageKeyString,
+  });
 }

@@ -6,6 +6,7 @@ import type { PlanEntitlementRow } from "../domain/entitlements.ts";
 import type { EntitlementValue } from "../domain/entitlement-value.ts";
 import type { ChangeCause, EntitlementChange, EventBus } from "../events/bus.ts";
 import { createLoaders } from "../loaders/index.ts";
+import { usageKeyOf } from "../loaders/usage.ts";
 import { featureInfo } from "../loaders/customer-state.ts";
 import { notEndedByWhere, notRemovedWhere, onPlanWhere } from "../db/rules-in-sql.ts";
 import type { CustomerState } from "../domain/entitlements.ts";
@@ -99,29 +100,37 @@ export async function withUsageChangeEvents<T extends { inserted: readonly Inser
     else byCustomer.set(record.customerId, [record]);
   }
   const loaders = createLoaders(scope.prisma, scope.projectId, scope.cache);
-  await Promise.all(
-    [...byCustomer].map(async ([customerId, records]) => {
-      const featureIds = [...new Set(records.map((record) => record.featureId))];
-      const entitlements = await readEntitlements(loaders, customerId, at, { filters: { featureIds } });
-      const flipped = await Promise.all(
-        entitlements.map(async (evaluated) => {
-          const { entitlement } = evaluated;
+  // Every (customer, entitlement) the new records can flip, with what they added to it.
+  const candidates = (
+    await Promise.all(
+      [...byCustomer].map(async ([customerId, records]) => {
+        const featureIds = [...new Set(records.map((record) => record.featureId))];
+        const entitlements = await readEntitlements(loaders, customerId, at, { filters: { featureIds } });
+        return entitlements.flatMap(({ entitlement }) => {
           const counted = records.filter(
             (record) => record.featureId === entitlement.feature.id && usageCanFlipAccess(entitlement, record.timestamp),
           );
-          if (counted.length === 0) return [];
           const added = counted.reduce((sum, record) => sum + record.quantity, 0);
-          return usageFlippedAccess(entitlement, await evaluated.used(), added) ? [entitlement.feature.key] : [];
-        }),
-      );
-      publishChange(scope.events, {
-        projectId: scope.projectId,
-        customerId,
-        cause: "USAGE_CHANGED",
-        changedFeatureKeys: flipped.flat().sort(),
-      });
-    }),
-  );
+          return counted.length > 0 ? [{ customerId, entitlement, added }] : [];
+        });
+      }),
+    )
+  ).flat();
+  // Their usage after the write, all in one read.
+  const used = await loaders.usageSums(candidates.map(({ customerId, entitlement }) => usageKeyOf(customerId, entitlement)));
+  const flipped = new Map<string, string[]>();
+  candidates.forEach(({ customerId, entitlement, added }, index) => {
+    if (!usageFlippedAccess(entitlement, used[index] ?? 0, added)) return;
+    flipped.set(customerId, [...(flipped.get(customerId) ?? []), entitlement.feature.key]);
+  });
+  for (const [customerId, changedFeatureKeys] of flipped) {
+    publishChange(scope.events, {
+      projectId: scope.projectId,
+      customerId,
+      cause: "USAGE_CHANGED",
+      changedFeatureKeys: changedFeatureKeys.sort(),
+    });
+  }
   return result;
 }
 
