@@ -42,9 +42,11 @@ const msParameter = (ms: number) => (Number.isFinite(ms) ? ms : null);
 /**
  * Periods holding fewer records than this are summed from the records themselves: one index
  * scan of at most this many rows costs less than a dozen bucket lookups, and most customers'
- * periods are like that. Beyond it, the aggregates answer.
+ * periods are like that. Beyond it, the aggregates answer, and the probe was wasted: 800
+ * periods summed in one statement took 30 ms at 32 (23 ms at 16) with ~4 records each, and
+ * 84 ms (50 ms at 16) with ~50.
  */
-export const FEW_RECORDS = 32;
+export const FEW_RECORDS = 16;
 
 /**
  * Sums of usage for `keys`, in their order, in one statement for any number of keys. Each
