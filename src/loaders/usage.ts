@@ -117,8 +117,12 @@ export async function sumUsage(
       JOIN probe ON probe.index = p.index AND NOT probe.few
       GROUP BY p.index
     )
-    SELECT probe.index, COALESCE(CASE WHEN probe.few THEN probe.used ELSE from_aggregates.used END, 0)::float8 AS used
-    FROM probe LEFT JOIN from_aggregates ON from_aggregates.index = probe.index`;
+    -- Each key once: from its probe, or from the aggregates. A union, not a join of the two:
+    -- the planner, unable to guess how many keys the aggregates answer, joined them by
+    -- comparing every pair (a third of the statement's time for 800 keys).
+    SELECT probe.index, COALESCE(probe.used, 0)::float8 AS used FROM probe WHERE probe.few
+    UNION ALL
+    SELECT from_aggregates.index, COALESCE(from_aggregates.used, 0)::float8 FROM from_aggregates`;
   const byIndex = new Map(sums.map((row) => [Number(row.index), Number(row.used)]));
   return keys.map((_key, index) => byIndex.get(index) ?? 0);
 }
