@@ -5,7 +5,7 @@ import { Agent, request as httpRequest } from "node:http";
 import autocannon from "autocannon";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { CREATE_GRANT, ENTITLEMENTS_CHANGED, expectShape, gqlBody, post } from "./queries.ts";
+import { createGrant, ENTITLEMENTS_CHANGED, expectShape, gqlBody, post } from "./queries.ts";
 import { percentile } from "./statistics.ts";
 
 /** Where a load run sends its POSTs. */
@@ -243,7 +243,7 @@ export async function subscriberFanOut(
       setTimeout(resolve, 10_000);
     });
     sentAt = performance.now();
-    const granted = await post(`${serverUrl}/graphql`, gqlBody(CREATE_GRANT, { c: customer, f: featureKey, n: 10 + change }), {
+    const granted = await post(`${serverUrl}/graphql`, gqlBody(createGrant(10 + change), { c: customer, f: featureKey }), {
       authorization: `Bearer ${key}`,
     });
     expectShape("S1 change", granted, (data) => Boolean(data.createGrant?.id));

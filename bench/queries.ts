@@ -14,8 +14,14 @@ export const RECORD_USAGE = `mutation RecordUsage($c: String!, $f: String!, $q: 
 export const RECORD_USAGES = `mutation RecordUsages($records: [RecordUsageInput!]!) { recordUsages(records: $records) { recordedCount } }`;
 /** What S1's subscribers listen to. */
 export const ENTITLEMENTS_CHANGED = `subscription ($c: CustomerRef!) { entitlementsChanged(customer: $c) { cause changedFeatureKeys entitlements { featureKey hasAccess usageLimit } } }`;
-/** The change S1 sends: a grant, which each subscriber hears as an entitlementsChanged. */
-export const CREATE_GRANT = `mutation ($c: String!, $f: String!, $n: Float!) { createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: $n }) { id } }`;
+/**
+ * The change S1 sends: a grant, which each subscriber hears as an entitlementsChanged. Its
+ * limit is written into the document, not a variable: an integer literal is a valid
+ * usageLimit whether the server's schema types it Float or (before limits were Float, as
+ * a revision `--compare` builds may be) Int.
+ */
+export const createGrant = (limit: number) =>
+  `mutation ($c: String!, $f: String!) { createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: ${Math.trunc(limit)} }) { id } }`;
 
 export const gqlBody = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
 
