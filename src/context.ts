@@ -39,6 +39,16 @@ export function createContext(input: {
   return { ...input, loaders, scope };
 }
 
+/**
+ * The same caller with loaders of its own: for each event a subscription executes, so that
+ * what one event's execution loaded (its memo of customers, rows, usage) is not what a
+ * later event answers with, however long the subscriber listens.
+ */
+export function withFreshLoaders(context: Context): Context {
+  const loaders = createLoaders(context.prisma, context.caller?.projectId ?? null, context.cache);
+  return { ...context, loaders, scope: context.scope && { ...context.scope, loaders } };
+}
+
 /** The caller's scope; every query and write is confined to its project. */
 export function scopeOf(context: Pick<Context, "scope">): ProjectScope {
   if (!context.scope) throw unauthenticated();

@@ -3,7 +3,7 @@
 // customer cost one result per change, and only its sending is per subscriber.
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { Context } from "../context.ts";
+import { withFreshLoaders, type Context } from "../context.ts";
 
 /** Each event's results so far, by sharing key; dropped with the event. */
 const resultsByEvent = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
@@ -73,7 +73,11 @@ export function useSharedSubscriptionResults(): Plugin {
         const events = await createSourceEventStream(args);
         if (!isAsyncIterable(events)) return events; // the subscription was refused: its errors
         const key = sharingKey(args);
-        return mapEach(events, (event) => sharedResult(event, key, async () => execute({ ...args, rootValue: event })));
+        return mapEach(events, (event) =>
+          sharedResult(event, key, async () =>
+            execute({ ...args, rootValue: event, contextValue: withFreshLoaders(args.contextValue as Context) }),
+          ),
+        );
       });
     },
   };

@@ -39,6 +39,10 @@ const SUBSCRIBE = `subscription ($c: CustomerRef, $f: [String!]) {
     entitlements { featureKey hasAccess usage { used } }
   }
 }`;
+/** What a dashboard watching one customer asks of each event: the customer, read afresh. */
+const WATCH_CUSTOMER = `subscription ($c: CustomerRef) {
+  entitlementsChanged(customer: $c) { customer { entitlements { featureKey usageLimit usage { used } } } }
+}`;
 const subscribe = async (variables: Record<string, unknown>, key = t.adminKey) => {
   const listening = target.listeners;
   const subscription = await subscribeSse((url, init) => t.app.fetch(url, init), "http://test/graphql", key, SUBSCRIBE, variables);
@@ -79,6 +83,24 @@ describe("entitlementsChanged over SSE", () => {
     await record("u2", -1);
     const freed = (await events.next()).data.entitlementsChanged;
     expect(freed.entitlements.find((e: any) => e.featureKey === "exports").hasAccess).toBe(true);
+  });
+
+  it("answers each event with the state after it, however long the subscriber has listened", async () => {
+    await s.customer("u3");
+    await s.subscription("u3", { planId });
+    const listening = target.listeners;
+    const events = await subscribeSse((url, init) => t.app.fetch(url, init), "http://test/graphql", t.adminKey, WATCH_CUSTOMER, {
+      c: { externalId: "u3" },
+    });
+    open.push(events);
+    await waitUntil(() => target.listeners > listening, { what: "the server to register the subscriber" });
+    const exportsOf = (event: any) =>
+      event.data.entitlementsChanged.customer.entitlements.find((e: { featureKey: string }) => e.featureKey === "exports");
+    await s.grant("u3", { featureKey: "sso" });
+    expect(exportsOf(await events.next())).toEqual({ featureKey: "exports", usageLimit: 2, usage: { used: 0 } });
+    await record("u3"); // 1 of 2: no event of its own
+    await s.grant("u3", { featureKey: "exports", usageLimit: 3 });
+    expect(exportsOf(await events.next())).toEqual({ featureKey: "exports", usageLimit: 5, usage: { used: 1 } });
   });
 
   it("tells each customer a recordUsages batch takes to its limit, after the batch", async () => {
