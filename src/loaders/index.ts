@@ -4,7 +4,13 @@ import DataLoader from "dataloader";
 import type { Customer, Feature, PlanEntitlement, PrismaClient, SubscriptionPhase } from "../generated/prisma/client.ts";
 import { createCustomerStateLoader, loadCatalog } from "./customer-state.ts";
 import { createUsageLoader, usageSumsThroughCache } from "./usage.ts";
-import { createEntitlementCache, type CustomerKey, type EntitlementCache, type UsageKey } from "../cache/entitlement-cache.ts";
+import {
+  createEntitlementCache,
+  type CustomerKey,
+  type EntitlementCache,
+  type PinnedUsage,
+  type UsageKey,
+} from "../cache/entitlement-cache.ts";
 
 /** For jobs and tests that must read the database itself. */
 const NO_CACHE = createEntitlementCache({ enabled: false, maxCustomers: 1 });
@@ -31,6 +37,8 @@ export interface Loaders {
   heldUsage(keys: readonly UsageKey[]): (number | undefined)[];
   /** Usage sums for keys a caller has gathered itself, in their order: the cache's, the rest in one statement. */
   usageSums(keys: readonly UsageKey[]): Promise<number[]>;
+  /** Forgets the usage sums this request has answered, for a request that changed usage itself and reads it again. */
+  forgetUsage(): void;
 }
 
 /**
@@ -45,6 +53,8 @@ export function createLoaders(prisma: PrismaClient, projectId: string | null, ca
 class ProjectLoaders implements Loaders {
   #customerState?: Loaders["customerState"];
   #usage?: Loaders["usage"];
+  /** The cache's usage sums of each customer as this request first found them: one answer per key within a request. */
+  readonly #pinnedUsage: PinnedUsage = new Map();
   #featureByKey?: Loaders["featureByKey"];
   #featureById?: Loaders["featureById"];
   #phasesBySubscriptionId?: Loaders["phasesBySubscriptionId"];
@@ -63,14 +73,23 @@ class ProjectLoaders implements Loaders {
     return this.#customerState;
   }
   get usage() {
-    this.#usage ??= createUsageLoader(this.prisma, this.projectId, this.cache);
+    this.#usage ??= createUsageLoader((keys) => this.usageSums(keys));
     return this.#usage;
   }
-  usageSums(keys: readonly UsageKey[]) {
-    return usageSumsThroughCache(this.prisma, this.projectId, this.cache, keys);
+  async usageSums(keys: readonly UsageKey[]) {
+    const held = this.heldUsage(keys);
+    const missing = keys.filter((_key, index) => held[index] === undefined);
+    if (missing.length === 0) return held as number[];
+    const loaded = await usageSumsThroughCache(this.prisma, this.projectId, this.cache, missing);
+    let next = 0;
+    return held.map((sum) => sum ?? loaded[next++] ?? 0);
   }
   heldUsage(keys: readonly UsageKey[]) {
-    return this.projectId ? this.cache.heldUsage(this.projectId, keys) : keys.map(() => undefined);
+    return this.projectId ? this.cache.heldUsage(this.projectId, keys, this.#pinnedUsage) : keys.map(() => undefined);
+  }
+  forgetUsage() {
+    this.#pinnedUsage.clear();
+    this.#usage?.clearAll();
   }
   // The cached catalog's own maps, read, not copied (a copy per request was a fifth of a check's garbage).
   get featureByKey() {

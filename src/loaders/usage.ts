@@ -135,9 +135,6 @@ export const usageSumsThroughCache = (
   keys: readonly UsageKey[],
 ) => (projectId ? cache.usage(projectId, keys, (missing) => sumUsage(prisma, missing)) : sumUsage(prisma, keys));
 
-/** Usage sums through the cache, batched across a request's resolvers. */
-export function createUsageLoader(prisma: PrismaClient, projectId: string | null, cache: EntitlementCache) {
-  return new DataLoader<UsageKey, number, string>((keys) => usageSumsThroughCache(prisma, projectId, cache, keys), {
-    cacheKeyFn: usageKeyString,
-  });
-}
+/** Usage sums by `load`, batched across a request's resolvers. */
+export const createUsageLoader = (load: (keys: readonly UsageKey[]) => Promise<number[]>) =>
+  new DataLoader<UsageKey, number, string>(load, { cacheKeyFn: usageKeyString });

@@ -223,7 +223,7 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
     }),
   );
   // The entitlement as it stands after this step (usage read afresh).
-  scope.loaders.usage.clearAll();
+  scope.loaders.forgetUsage();
   const after = await readEntitlement(scope.loaders, target.customerId, input.featureKey, now);
   return { allowed: outcome.allowed, reason: outcome.reason, record: outcome.record, entitlement: after.evaluated };
 }
