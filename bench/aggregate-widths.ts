@@ -6,7 +6,7 @@
 //
 //   node --import tsx bench/aggregate-widths.ts postgres://postgres@127.0.0.1:5432/entitlements_bench_…
 //
-// Its rows are deleted and the aggregates rebuilt afterwards.
+// Its rows are deleted and the aggregates rebuilt afterwards, whatever happens.
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { rebuildUsageAggregates } from "../src/db/usage-records.ts";
@@ -15,10 +15,20 @@ import { seededRandom } from "./dataset.ts";
 const ROWS = 1000;
 const CONNECTIONS = 4;
 const SECONDS = 6;
+/** As many shard rows as the server spreads each bucket over (src/db/usage-records.ts). */
+const SHARDS = 8;
+let nextShard = 0;
 
 const url = process.argv[2];
 if (!url) throw new Error("usage: bench/aggregate-widths.ts DATABASE_URL (a database the benchmark kept)");
-const pool = new pg.Pool({ connectionString: url, max: CONNECTIONS });
+const pool = new pg.Pool({
+  connectionString: url,
+  max: CONNECTIONS,
+  // Sessions as the server sets them up (src/db/client.ts).
+  onConnect: async (client: pg.ClientBase) => {
+    await client.query("SET jit = off");
+  },
+});
 const rows = async (sql: string) => (await pool.query(sql)).rows;
 const customers = await rows(`SELECT id, "projectId" FROM "Customer" LIMIT 700`);
 const features = await rows(`SELECT id FROM "Feature" WHERE type = 'METERED' LIMIT 50`);
@@ -35,15 +45,19 @@ const unnestInsert = (widths: string[]) => {
     ON CONFLICT ("projectId", "idempotencyKey") DO NOTHING RETURNING *)`;
   const sums = `summed AS (
     INSERT INTO "UsageAggregate" ("customerId", "featureId", "width", "bucketStart", "shard", "total")
-    SELECT i."customerId", i."featureId", w.width, date_trunc(lower(w.width::text), i."timestamp" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 0, SUM(i."quantity")
+    SELECT i."customerId", i."featureId", w.width, date_trunc(lower(w.width::text), i."timestamp" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', $5::smallint, SUM(i."quantity")
     FROM inserted i CROSS JOIN unnest('{${widths.join(",")}}'::"UsageBucketWidth"[]) AS w(width)
     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
     ON CONFLICT ("customerId", "featureId", "width", "bucketStart", "shard") DO UPDATE SET "total" = "UsageAggregate"."total" + excluded."total")`;
   const sql = `WITH ${widths.length > 0 ? `${records}, ${sums}` : records} SELECT count(*) FROM inserted`;
-  return () => {
-    const pairs = batch();
-    return pool.query(sql, [projectId, pairs.map(() => randomUUID()), pairs.map((p) => p.customerId), pairs.map((p) => p.featureId)]);
-  };
+  const parameters = (pairs: ReturnType<typeof batch>) => [
+    projectId,
+    pairs.map(() => randomUUID()),
+    pairs.map((p) => p.customerId),
+    pairs.map((p) => p.featureId),
+  ];
+  // Each statement to a shard of its own in turn, as the server spreads its writes.
+  return () => pool.query(sql, widths.length > 0 ? [...parameters(batch()), nextShard++ % SHARDS] : parameters(batch()));
 };
 
 const values = Array.from({ length: ROWS }, (_, i) => `(gen_random_uuid(), $1, $${2 * i + 2}, $${2 * i + 3}, 1, now())`).join(", ");
@@ -62,25 +76,30 @@ const variants: [string, () => Promise<unknown>][] = [
 ];
 
 const [{ since }] = await rows(`SELECT date_trunc('milliseconds', now()) AS since`);
-for (let round = 1; round <= 2; round++) {
-  let floor = 0;
-  for (const [name, insert] of variants) {
-    const deadline = performance.now() + SECONDS * 1000;
-    const started = performance.now();
-    let statements = 0;
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        while (performance.now() < deadline) {
-          await insert();
-          statements++;
-        }
-      }),
-    );
-    const recordsPerS = Math.round((statements * ROWS) / ((performance.now() - started) / 1000));
-    floor ||= recordsPerS;
-    console.log(`round ${round}: ${name}: ${recordsPerS} records/s, ${(recordsPerS / floor).toFixed(2)}× the floor`);
+try {
+  for (let round = 1; round <= 2; round++) {
+    let floor = 0;
+    for (const [name, insert] of variants) {
+      const deadline = performance.now() + SECONDS * 1000;
+      const started = performance.now();
+      let statements = 0;
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          while (performance.now() < deadline) {
+            await insert();
+            statements++;
+          }
+        }),
+      );
+      const recordsPerS = Math.round((statements * ROWS) / ((performance.now() - started) / 1000));
+      floor ||= recordsPerS;
+      console.log(`round ${round}: ${name}: ${recordsPerS} records/s, ${(recordsPerS / floor).toFixed(2)}× the floor`);
+    }
   }
+} finally {
+  await pool.query(`DELETE FROM "UsageRecord" WHERE "createdAt" >= $1`, [since]);
+  await rebuildUsageAggregates(pool);
+  await pool.query(`VACUUM ANALYZE "UsageRecord"`);
+  await pool.query(`VACUUM ANALYZE "UsageAggregate"`);
+  await pool.end();
 }
-await pool.query(`DELETE FROM "UsageRecord" WHERE "createdAt" >= $1`, [since]);
-await rebuildUsageAggregates(pool);
-await pool.end();

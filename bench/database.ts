@@ -74,7 +74,14 @@ export async function createBenchDatabase(kind: DatabaseKind, { keep }: { keep: 
         }
       },
       async connect(connections) {
-        const pool = new pg.Pool({ connectionString: temporary.url, max: connections });
+        // Sessions set up as the server's are (src/db/client.ts): the storage ceiling runs its statement.
+        const pool = new pg.Pool({
+          connectionString: temporary.url,
+          max: connections,
+          onConnect: async (client: pg.ClientBase) => {
+            await client.query("SET jit = off");
+          },
+        });
         return { query: (sql, params) => pool.query(sql, params), close: () => pool.end() };
       },
       async drop() {

@@ -67,7 +67,9 @@ export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) =
       // for a usage sum over hundreds of keys that was ~300 ms of compiling for ~10 ms of work
       // (the estimate counts every subplan as if it ran). Nothing this service asks runs long
       // enough to repay it. A SET on each new connection, before its first query, rather
-      // than a startup option: connection poolers such as PgBouncer refuse those.
+      // than a startup option: connection poolers such as PgBouncer refuse those. Behind a
+      // pooler in transaction mode a session's SET does not follow it from one server
+      // connection to the next: there, `ALTER DATABASE … SET jit = off` (docs/performance.md).
       onConnect: async (client: pg.ClientBase) => {
         await client.query("SET jit = off");
       },

@@ -42,9 +42,8 @@ const msParameter = (ms: number) => (Number.isFinite(ms) ? ms : null);
 /**
  * Periods holding fewer records than this are summed from the records themselves: one index
  * scan of at most this many rows costs less than a dozen bucket lookups, and most customers'
- * periods are like that. Beyond it, the aggregates answer, and the probe was wasted: 800
- * periods summed in one statement took 30 ms at 32 (23 ms at 16) with ~4 records each, and
- * 84 ms (50 ms at 16) with ~50.
+ * periods are like that. Beyond it, the aggregates answer and the probe's rows were read for
+ * nothing, so it stays short (docs/performance.md, "What the database spends").
  */
 export const FEW_RECORDS = 16;
 
@@ -118,8 +117,8 @@ export async function sumUsage(
       GROUP BY p.index
     )
     -- Each key once: from its probe, or from the aggregates. A union, not a join of the two:
-    -- the planner, unable to guess how many keys the aggregates answer, joined them by
-    -- comparing every pair (a third of the statement's time for 800 keys).
+    -- the planner cannot guess how many keys the aggregates answer, and joins them by
+    -- comparing every pair.
     SELECT probe.index, COALESCE(probe.used, 0)::float8 AS used FROM probe WHERE probe.few
     UNION ALL
     SELECT from_aggregates.index, COALESCE(from_aggregates.used, 0)::float8 FROM from_aggregates`;
