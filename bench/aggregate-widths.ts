@@ -9,6 +9,7 @@
 // Its rows are deleted and the aggregates rebuilt afterwards, whatever happens.
 import { randomUUID } from "node:crypto";
 import pg from "pg";
+import { setUpSession } from "../src/db/client.ts";
 import { rebuildUsageAggregates } from "../src/db/usage-records.ts";
 import { seededRandom } from "./dataset.ts";
 
@@ -24,10 +25,8 @@ if (!url) throw new Error("usage: bench/aggregate-widths.ts DATABASE_URL (a data
 const pool = new pg.Pool({
   connectionString: url,
   max: CONNECTIONS,
-  // Sessions as the server sets them up (src/db/client.ts).
-  onConnect: async (client: pg.ClientBase) => {
-    await client.query("SET jit = off");
-  },
+  // Sessions as the server sets them up.
+  onConnect: setUpSession,
 });
 const rows = async (sql: string) => (await pool.query(sql)).rows;
 const customers = await rows(`SELECT id, "projectId" FROM "Customer" LIMIT 700`);

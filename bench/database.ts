@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { createProjectWithAdminKey } from "../src/auth/projects.ts";
-import { openDatabase, type Database } from "../src/db/client.ts";
+import { openDatabase, setUpSession, type Database } from "../src/db/client.ts";
 import { applyMigrations } from "../src/db/migrations.ts";
 import { createTemporaryDatabase, POSTGRES_ADMIN_URL } from "../test/helpers/postgres.ts";
 import { generateDataset, type DatasetIndex, type SqlRunner } from "./dataset.ts";
@@ -74,13 +74,11 @@ export async function createBenchDatabase(kind: DatabaseKind, { keep }: { keep: 
         }
       },
       async connect(connections) {
-        // Sessions set up as the server's are (src/db/client.ts): the storage ceiling runs its statement.
+        // Sessions set up as the server's are: the storage ceiling runs the server's statement.
         const pool = new pg.Pool({
           connectionString: temporary.url,
           max: connections,
-          onConnect: async (client: pg.ClientBase) => {
-            await client.query("SET jit = off");
-          },
+          onConnect: setUpSession,
         });
         return { query: (sql, params) => pool.query(sql, params), close: () => pool.end() };
       },

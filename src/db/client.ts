@@ -47,6 +47,20 @@ export interface OpenOptions {
   wrapAdapter?: (factory: SqlMigrationAwareDriverAdapterFactory) => SqlMigrationAwareDriverAdapterFactory;
 }
 
+/**
+ * How every connection to a PostgreSQL server is set up, before its first statement.
+ * PostgreSQL compiles a statement it estimates as costly with LLVM before running it: for a
+ * usage sum over hundreds of keys that was ~300 ms of compiling for ~10 ms of work (the
+ * estimate counts every subplan as if it ran), and nothing this service asks runs long
+ * enough to repay it. A SET on each new connection rather than a startup option:
+ * connection poolers such as PgBouncer refuse those. Behind a pooler in transaction mode a
+ * session's SET does not follow it from one server connection to the next: there,
+ * `ALTER DATABASE … SET jit = off` (docs/performance.md).
+ */
+export async function setUpSession(client: pg.ClientBase): Promise<void> {
+  await client.query("SET jit = off");
+}
+
 export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) => factory }: OpenOptions = {}): Database {
   let statements = 0;
   const statementCount = () => statements;
@@ -63,16 +77,7 @@ export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) =
       query_timeout: target.queryTimeoutMs ?? 15_000,
       keepAlive: true,
       idleTimeoutMillis: 30_000,
-      // PostgreSQL compiles a statement it estimates as costly with LLVM before running it:
-      // for a usage sum over hundreds of keys that was ~300 ms of compiling for ~10 ms of work
-      // (the estimate counts every subplan as if it ran). Nothing this service asks runs long
-      // enough to repay it. A SET on each new connection, before its first query, rather
-      // than a startup option: connection poolers such as PgBouncer refuse those. Behind a
-      // pooler in transaction mode a session's SET does not follow it from one server
-      // connection to the next: there, `ALTER DATABASE … SET jit = off` (docs/performance.md).
-      onConnect: async (client: pg.ClientBase) => {
-        await client.query("SET jit = off");
-      },
+      onConnect: setUpSession,
     });
     // An idle connection the server ends (a restart, a terminated backend, a dropped test
     // database) is an 'error' event of the pool, which then discards it and opens another on
