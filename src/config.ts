@@ -29,6 +29,9 @@ const environmentSchema = z.object({
   DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
   USAGE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+  EVENT_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  EVENT_JOB_LEASE_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
   TRANSITION_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   ENTITLEMENT_CACHE: booleanFlag.default(true),
   ENTITLEMENT_CACHE_TTL_MS: z.coerce.number().int().min(100).max(86_400_000).default(300_000),
@@ -68,6 +71,12 @@ export type Config = {
   shutdownTimeoutMs: number;
   /** How often scheduled transitions (a trial ending, a grant expiring) are looked for. */
   transitionScanIntervalMs: number;
+  /** Days the event log keeps events (and their webhook deliveries). */
+  eventRetentionDays: number;
+  /** How often each instance reads the event log for events no note told it of (Redis away). */
+  eventPollIntervalMs: number;
+  /** How long a durable event job stays claimed by an instance that stopped renewing it (one that died). */
+  eventJobLeaseMs: number;
   /** Days of raw usage records kept (their sums stay in the aggregates); 0 keeps them forever. */
   usageRetentionDays: number;
   /** The per-instance entitlement cache; several instances also need REDIS_URL to stay correct. */
@@ -120,6 +129,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     transitionScanIntervalMs: env.TRANSITION_SCAN_INTERVAL_MS,
     usageRetentionDays: env.USAGE_RETENTION_DAYS,
+    eventRetentionDays: env.EVENT_RETENTION_DAYS,
+    eventPollIntervalMs: env.EVENT_POLL_INTERVAL_MS,
+    eventJobLeaseMs: env.EVENT_JOB_LEASE_MS,
     cache: {
       enabled: env.ENTITLEMENT_CACHE,
       ttlMs: env.ENTITLEMENT_CACHE_TTL_MS,

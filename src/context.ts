@@ -4,6 +4,7 @@ import type { Caller } from "./auth/api-keys.ts";
 import { createLoaders, type Loaders } from "./loaders/index.ts";
 import type { Logger } from "./logger.ts";
 import type { EventBus } from "./events/bus.ts";
+import type { EventFeed } from "./events/feed.ts";
 import type { EntitlementCache } from "./cache/entitlement-cache.ts";
 import type { ProjectScope } from "./services/scope.ts";
 import { unauthenticated } from "./errors.ts";
@@ -16,8 +17,10 @@ export interface Context {
   readonly log: Logger;
   readonly loaders: Loaders;
   readonly customerTokenSecret: string;
-  /** Where entitlement changes are published (shared by every request). */
+  /** Notes between instances, and logged events for this instance's subscribers (shared by every request). */
   readonly events: EventBus;
+  /** The event log as subscribers follow it. */
+  readonly feed: EventFeed;
   /** This instance's cache of catalogs, customers' rows and API keys. */
   readonly cache: EntitlementCache;
   /** The caller's project as the services see it; null without a credential. */
@@ -31,6 +34,7 @@ export function createContext(input: {
   log: Logger;
   customerTokenSecret: string;
   events: EventBus;
+  feed: EventFeed;
   cache: EntitlementCache;
 }): Context {
   const { prisma, caller, cache, events, log } = input;

@@ -15,7 +15,8 @@ import { attachWebSocket } from "./websocket.ts";
 import { createEventBus } from "./events/bus.ts";
 import { connectRedisRelay } from "./events/redis-relay.ts";
 import { startTransitionScheduler } from "./workers/transition-scan.ts";
-import { startUsageRetention } from "./workers/usage-retention.ts";
+import { startRetention } from "./workers/retention.ts";
+import { startEventJobRunner } from "./workers/event-jobs.ts";
 import { connectRateStore, createRateLimiter } from "./limits/rate-limits.ts";
 
 export interface RunningServer {
@@ -71,6 +72,7 @@ export async function startServer(
     limits: config.limits,
     batchLimit: config.batchLimit,
     rateLimiter: createRateLimiter(config.rateLimits, rateStore),
+    eventPollIntervalMs: config.eventPollIntervalMs,
   });
   const server = createServer(app);
   const closeWebSocket = attachWebSocket(server, app);
@@ -91,7 +93,19 @@ export async function startServer(
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
   log.info({ url: `${url}/graphql`, database: database.kind, events: relay ? "redis" : "in-process" }, "entitlements API listening");
   const scheduler = startTransitionScheduler({ prisma: database.prisma, events, log, intervalMs: config.transitionScanIntervalMs });
-  const retention = startUsageRetention({ prisma: database.prisma, log, retentionDays: config.usageRetentionDays });
+  const jobs = startEventJobRunner({
+    prisma: database.prisma,
+    events,
+    log,
+    leaseMs: config.eventJobLeaseMs,
+    pollIntervalMs: config.eventPollIntervalMs,
+  });
+  const retention = startRetention({
+    prisma: database.prisma,
+    log,
+    usageRetentionDays: config.usageRetentionDays,
+    eventRetentionDays: config.eventRetentionDays,
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -104,6 +118,7 @@ export async function startServer(
       await closed;
       clearTimeout(timer);
       await scheduler.stop();
+      await jobs.stop();
       await retention.stop();
       await events.close();
       rateStore?.disconnect();

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { apiKeyFromHeaders, authenticateApiKey, type Caller } from "./auth/api-keys.ts";
 import { createEventBus, type EventBus } from "./events/bus.ts";
+import { createEventFeed } from "./events/feed.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { defaultCacheCapacity } from "./cache/capacity.ts";
 import { createEntitlementCache, type CacheOptions, type EntitlementCache } from "./cache/entitlement-cache.ts";
@@ -35,8 +36,10 @@ export interface AppOptions {
   isReady: () => Promise<Readiness>;
   /** Signs and verifies customer tokens (CUSTOMER_TOKEN_SECRET); default: random, for this app only. */
   customerTokenSecret?: string;
-  /** Entitlement change events; default: a bus of this app's own. */
+  /** Notes between instances and logged events for this app's subscribers; default: a bus of this app's own. */
   events?: EventBus;
+  /** How often this app's subscribers' projects' event logs are read for events other instances logged (default 1000 ms). */
+  eventPollIntervalMs?: number;
   /** GraphiQL on a browser's GET /graphql; default on. */
   graphiql?: boolean;
   /** Schema introspection (`__schema`, `__type`) and "Did you mean" suggestions; default on. */
@@ -66,6 +69,7 @@ export function createApp({
   isReady,
   customerTokenSecret = randomBytes(32).toString("base64url"),
   events = createEventBus(),
+  eventPollIntervalMs,
   graphiql = true,
   introspection = true,
   limits,
@@ -89,6 +93,7 @@ export function createApp({
     const claims = await verifyCustomerToken(customerTokenSecret, credential);
     return claims && { projectId: claims.projectId, customerId: claims.customerId, scopes: new Set() };
   };
+  const feed = createEventFeed({ prisma: database.prisma, bus: events, log, pollIntervalMs: eventPollIntervalMs });
   const mapError = createErrorMapper(log);
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -121,7 +126,7 @@ export function createApp({
       } catch (error) {
         throw mapError(error, requestId); // the database away while checking the key: SERVICE_UNAVAILABLE with this id
       }
-      return createContext({ prisma: database.prisma, caller, requestId, log, customerTokenSecret, events, cache });
+      return createContext({ prisma: database.prisma, caller, requestId, log, customerTokenSecret, events, feed, cache });
     },
     plugins: [
       useRequestId(),

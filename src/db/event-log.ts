@@ -7,7 +7,7 @@
 // it until commit: within a project, events are numbered in commit order. The lock is taken
 // at the end of the writer's transaction, when everything else is done, so it is held for
 // the length of a commit.
-import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
+import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { EventType, LoggedEvent, NewEvent } from "../events/logged-event.ts";
 
 type Client = PrismaClient | Prisma.TransactionClient;

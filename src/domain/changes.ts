@@ -3,7 +3,7 @@
 // when the feature appeared or went. Usage moves hasAccess alone, and only under a hard limit.
 import type { Entitlement } from "./entitlements.ts";
 import { hasAccess } from "./checks.ts";
-import type { Period } from "./periods.ts";
+import { periodHolds } from "./periods.ts";
 
 export type EntitlementView = Pick<
   Entitlement,
@@ -53,10 +53,6 @@ export function changedFeatureKeys(before: EntitlementSnapshot, after: Entitleme
     })
     .sort();
 }
-
-/** Whether `t` falls in the half-open period (NEVER's, with no bounds, holds every instant). */
-const periodHolds = (period: Period | null, t: Date) =>
-  (period?.start == null || period.start.getTime() <= t.getTime()) && (period?.end == null || t.getTime() < period.end.getTime());
 
 /**
  * Whether usage recorded at `timestamp` can change what a subscriber sees of `entitlement`:

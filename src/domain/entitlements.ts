@@ -21,6 +21,8 @@ export interface FeatureInfo {
   key: string;
   type: FeatureType;
   levels: readonly FeatureLevel[];
+  /** METERED: percentages of the usage limit announced once per period when reached (docs/rules.md §6). */
+  alertThresholds: readonly number[];
 }
 
 export interface PlanInfo {

@@ -41,3 +41,7 @@ export function periodAt(anchor: Date, resetPeriod: ResetPeriod, t: Date): Perio
   while (periodStart(anchor, resetPeriod, k + 1).getTime() <= t.getTime()) k++;
   return { start: periodStart(anchor, resetPeriod, k), end: periodStart(anchor, resetPeriod, k + 1) };
 }
+
+/** Whether `t` falls in the half-open period (NEVER's, with no bounds, holds every instant). */
+export const periodHolds = (period: Period | null, t: Date) =>
+  (period?.start == null || period.start.getTime() <= t.getTime()) && (period?.end == null || t.getTime() < period.end.getTime());

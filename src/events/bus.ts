@@ -1,33 +1,16 @@
-// Entitlement change events, published after the write that caused them is committed.
-// Subscribers of this instance hear every publish at once, in process; with a relay
-// (Redis, when REDIS_URL is set) every other instance hears it too.
+// How logged events reach subscribers (docs/rules.md §6). The event log in the database is
+// the record; this bus only carries what this instance's log follower (src/events/feed.ts)
+// read from it to the subscribers here, and tells other instances (through the relay: Redis,
+// when REDIS_URL is set) that a project's log has grown or that a job was queued, so that
+// they look at once instead of at their next poll. Losing such a note delays, never loses.
 import { setMaxListeners } from "node:events";
-import { createPubSub, filter, pipe, type PubSubEventTarget } from "graphql-yoga";
 import type { Invalidation } from "../cache/entitlement-cache.ts";
+import type { LoggedEvent } from "./logged-event.ts";
 
-export type ChangeCause = "CATALOG_CHANGED" | "SUBSCRIPTION_CHANGED" | "GRANT_CHANGED" | "USAGE_CHANGED" | "SCHEDULED_TRANSITION";
+export type { ChangeCause } from "./logged-event.ts";
 
-/** JSON-serialisable: it crosses instances. */
-export interface EntitlementChange {
-  projectId: string;
-  customerId: string;
-  cause: ChangeCause;
-  changedFeatureKeys: string[];
-  occurredAt: string;
-}
-
-// Each change goes to two topics: its project's, for subscribers of every customer, and its
-// customer's, so that a subscriber of one customer is not woken by every other customer's changes.
-const PROJECT_CHANGES = "project-changes";
-const CUSTOMER_CHANGES = "customer-changes";
-type Topics = {
-  [PROJECT_CHANGES]: [projectId: string, change: EntitlementChange];
-  [CUSTOMER_CHANGES]: [customerTopic: string, change: EntitlementChange];
-};
-const customerTopic = (projectId: string, customerId: string) => `${projectId}/${customerId}`;
-
-/** What crosses instances. */
-export type RelayedMessage = { change: EntitlementChange } | { invalidation: Invalidation };
+/** What crosses instances: a project's log grew, a durable job was queued, or a cache entry is stale. */
+export type RelayedMessage = { logged: { projectId: string } } | { jobQueued: true } | { invalidation: Invalidation };
 
 /** Carries this instance's messages to the others, and theirs here. */
 export interface EventRelay {
@@ -42,45 +25,58 @@ export interface EventRelay {
 
 export interface EventBusOptions {
   /** Where in-process events travel (default: a fresh EventTarget). */
-  eventTarget?: PubSubEventTarget<Topics>;
+  eventTarget?: EventTarget;
   relay?: EventRelay;
 }
 
-export function createEventBus({ eventTarget = new EventTarget() as PubSubEventTarget<Topics>, relay }: EventBusOptions = {}) {
+// Each event goes to two topics: its project's, for subscribers of every customer, and its
+// customer's, so that a subscriber of one customer is not woken by every other customer's events.
+const projectTopic = (projectId: string) => `project:${projectId}`;
+const customerTopic = (projectId: string, customerId: string) => `customer:${projectId}/${customerId}`;
+
+export function createEventBus({ eventTarget = new EventTarget(), relay }: EventBusOptions = {}) {
   // Thousands of subscribers on one topic (a project, or a much-watched customer) are expected, not a leak.
   if (eventTarget instanceof EventTarget) setMaxListeners(0, eventTarget);
-  const local = createPubSub<Topics>({ eventTarget });
-  const publishLocally = (change: EntitlementChange) => {
-    local.publish(PROJECT_CHANGES, change.projectId, change);
-    local.publish(CUSTOMER_CHANGES, customerTopic(change.projectId, change.customerId), change);
-  };
+  const logListeners: ((projectId: string) => void)[] = [];
+  const jobListeners: (() => void)[] = [];
   const invalidationListeners: ((invalidation: Invalidation) => void)[] = [];
   relay?.onReceive((message) => {
-    if ("change" in message) publishLocally(message.change);
+    if ("logged" in message) for (const listener of logListeners) listener(message.logged.projectId);
+    else if ("jobQueued" in message) for (const listener of jobListeners) listener();
     else for (const listener of invalidationListeners) listener(message.invalidation);
   });
   return {
-    /** Local subscribers first, so that they do not depend on the relay being up. */
-    publish(change: EntitlementChange) {
-      publishLocally(change);
-      relay?.send({ change });
+    /** Hands a logged event to this instance's subscribers of its project and of its customer. */
+    deliverLocally(event: LoggedEvent) {
+      for (const topic of [projectTopic(event.projectId), customerTopic(event.projectId, event.customerId)]) {
+        eventTarget.dispatchEvent(new CustomEvent(topic, { detail: event }));
+      }
     },
-    /** The project's changes, or one customer's only; with `featureKeys`, those that changed one of them. */
-    subscribe(
-      projectId: string,
-      customerId: string | null = null,
-      featureKeys: readonly string[] | null = null,
-    ): AsyncIterable<EntitlementChange> {
-      const changes =
-        customerId === null
-          ? local.subscribe(PROJECT_CHANGES, projectId)
-          : local.subscribe(CUSTOMER_CHANGES, customerTopic(projectId, customerId));
-      if (featureKeys === null) return changes;
-      const keys = new Set(featureKeys);
-      return pipe(
-        changes,
-        filter((change: EntitlementChange) => change.changedFeatureKeys.some((key) => keys.has(key))),
-      );
+    /**
+     * Calls `listener` with every event delivered here for the project (or, with `customerId`,
+     * that customer) from now on, until the returned function is called.
+     */
+    listen(projectId: string, customerId: string | null, listener: (event: LoggedEvent) => void): () => void {
+      const topic = customerId === null ? projectTopic(projectId) : customerTopic(projectId, customerId);
+      const handler = (event: Event) => listener((event as CustomEvent<LoggedEvent>).detail);
+      eventTarget.addEventListener(topic, handler);
+      return () => eventTarget.removeEventListener(topic, handler);
+    },
+    /** After a commit that logged events: this instance's follower and every other instance look at the project's log. */
+    logged(projectId: string) {
+      for (const listener of logListeners) listener(projectId);
+      relay?.send({ logged: { projectId } });
+    },
+    onLogged(listener: (projectId: string) => void) {
+      logListeners.push(listener);
+    },
+    /** After a commit that queued a durable job: a job runner here (and elsewhere) takes it now. */
+    jobQueued() {
+      for (const listener of jobListeners) listener();
+      relay?.send({ jobQueued: true });
+    },
+    onJobQueued(listener: () => void) {
+      jobListeners.push(listener);
     },
     /** Tells the other instances what a write changed (this one has already dropped it). */
     broadcastInvalidation(invalidation: Invalidation) {

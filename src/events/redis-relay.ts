@@ -1,8 +1,8 @@
-// Change events across instances through Redis pub/sub (REDIS_URL). Not
-// @graphql-yoga/redis-event-target: that target delivers even this instance's own events
-// through Redis, so local subscribers would go deaf whenever Redis does, and a publish while
-// it is away rejects unhandled. Here local delivery never leaves the process (the bus does
-// it), and the relay only carries events between instances:
+// Notes between instances through Redis pub/sub (REDIS_URL): "this project's event log grew",
+// "a job was queued", "this cache entry is stale". Events themselves are read from the log
+// by each instance, so Redis only makes them arrive sooner. Not
+// @graphql-yoga/redis-event-target: that target delivers even this instance's own messages
+// through Redis, and a publish while it is away rejects unhandled. Here:
 // - each instance tags what it sends with its own id and ignores its own messages;
 // - while Redis is away, sends are dropped (counted, logged once per outage) rather than
 //   queued without bound, and both connections retry every second or two; on return the
@@ -44,13 +44,13 @@ export function connectRedisRelay({ url, log, channel = CHANGES_CHANNEL }: { url
     away = true;
     log.warn(
       { err: { message: error.message } },
-      "Redis unreachable: change events reach this instance's subscribers only until it returns",
+      "Redis unreachable: other instances' events reach this one's subscribers at its polls of the event log, and the entitlement cache steps aside, until it returns",
     );
   };
   const cameBack = () => {
     if (!away) return;
     away = false;
-    log.info({ dropped }, "Redis reachable again: change events cross instances again");
+    log.info({ dropped }, "Redis reachable again: instances hear each other's events and invalidations at once again");
   };
   publisher.on("error", wentAway);
   subscriber.on("error", wentAway);
@@ -75,7 +75,7 @@ export function connectRedisRelay({ url, log, channel = CHANGES_CHANNEL }: { url
       const envelope = JSON.parse(message) as Envelope;
       if (envelope.origin !== origin) deliver(envelope.message);
     } catch (error) {
-      log.warn({ err: error }, "ignored a malformed change event from Redis");
+      log.warn({ err: error }, "ignored a malformed message from Redis");
     }
   });
   const ready = subscriber.subscribe(channel).then(

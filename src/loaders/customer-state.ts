@@ -43,6 +43,7 @@ export const featureInfo = (row: Feature): FeatureInfo => ({
   key: row.key,
   type: row.type,
   levels: (row.levels as unknown as FeatureLevel[] | null) ?? [],
+  alertThresholds: row.alertThresholds ?? [],
 });
 
 /** A project's whole catalog: features, plans and the plan entitlements in force. */

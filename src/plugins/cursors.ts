@@ -21,7 +21,9 @@ import { isStoredId } from "../schema/inputs.ts";
 const CURSOR_ARGUMENTS = new Set(["after", "before"]);
 const ID_CURSOR = "GPC:S:";
 
+/** A connection of plugin-prisma's cursors; one that reads its own (the event log's ids) says so in its extensions. */
 const isConnection = (field: GraphQLField<unknown, unknown>) => {
+  if (field.extensions?.ownCursors) return false;
   const type = getNamedType(field.type);
   return isObjectType(type) && "edges" in type.getFields() && "pageInfo" in type.getFields();
 };

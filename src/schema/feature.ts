@@ -39,6 +39,11 @@ export const FeatureNode = builder.prismaNode("Feature", {
       description: "Ordered levels (lowest first), optional, for STATIC and METERED features.",
       resolve: catalog.featureLevels,
     }),
+    alertThresholds: t.floatList({
+      description:
+        "METERED: percentages of a customer's usage limit (e.g. [80, 100]) at which a USAGE_THRESHOLD_REACHED event is sent, once per customer, threshold and usage period.",
+      resolve: (feature) => feature.alertThresholds ?? [],
+    }),
     // What manages the catalog, not what a frontend shows: API keys only (docs/rules.md §7).
     status: t.expose("status", { type: CatalogStatusEnum, authScopes: keysOnly }),
     metadata: t.expose("metadata", { type: "JSON", nullable: true, authScopes: keysOnly }),
@@ -67,6 +72,7 @@ const CreateFeatureInput = builder.inputType("CreateFeatureInput", {
     unitSingular: t.string().validate(text(50).nullish()),
     unitPlural: t.string().validate(text(50).nullish()),
     levels: t.field({ type: [FeatureLevelInput] }).validate(z.array(z.any()).max(50, "at most 50 levels").nullish()),
+    alertThresholds: t.floatList({ description: "METERED: percentages of the usage limit, each in (0, 1000], at most 10." }),
     metadata: t.field({ type: "JSON" }),
   }),
 });
@@ -79,6 +85,7 @@ const UpdateFeatureInput = builder.inputType("UpdateFeatureInput", {
     unitSingular: t.string().validate(text(50).nullish()),
     unitPlural: t.string().validate(text(50).nullish()),
     levels: t.field({ type: [FeatureLevelInput] }).validate(z.array(z.any()).max(50, "at most 50 levels").nullish()),
+    alertThresholds: t.floatList({ description: "METERED: percentages of the usage limit, each in (0, 1000], at most 10." }),
     metadata: t.field({ type: "JSON" }),
   }),
 });

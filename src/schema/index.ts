@@ -12,7 +12,7 @@ import "./api-key.ts";
 import "./entitlement.ts";
 import "./usage.ts";
 import "./customer-token.ts";
-import "./entitlements-changed.ts";
+import "./events.ts";
 
 builder.queryType({});
 builder.mutationType({});

@@ -13,7 +13,8 @@ import { notRemovedWhere } from "../db/rules-in-sql.ts";
 import type { Feature, Plan, PlanEntitlement, Prisma } from "../generated/prisma/client.ts";
 import { storedValue } from "../loaders/customer-state.ts";
 import { alreadyExists, invalidOperation, notFound, validationFailed, type FieldProblem } from "../errors.ts";
-import { fanOutFeatureChange, fanOutPlanChange } from "./changes.ts";
+import { queueEventJob, type EventJobInput } from "./event-jobs.ts";
+import type { Transaction } from "./changes.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
 
 type Json = Prisma.InputJsonValue;
@@ -69,7 +70,27 @@ export interface FeatureInput {
   unitSingular?: string | null;
   unitPlural?: string | null;
   levels?: readonly { level: number; name: string; value: string; isUnlimited?: boolean | null }[] | null;
+  alertThresholds?: readonly number[] | null;
   metadata?: Json | null;
+}
+
+/** The most alert thresholds a feature may have. */
+const MAX_ALERT_THRESHOLDS = 10;
+
+/** A METERED feature's thresholds, distinct and in order; refused for other types or out of (0, 1000]. */
+function checkedThresholds(type: Feature["type"], thresholds: FeatureInput["alertThresholds"]): number[] | undefined {
+  if (thresholds === null || thresholds === undefined) return undefined;
+  const field = "input.alertThresholds";
+  if (thresholds.length > 0 && type !== "METERED")
+    throw inputProblems([{ field: "alertThresholds", message: `are for METERED features only; this one is ${type}` }]);
+  if (thresholds.length > MAX_ALERT_THRESHOLDS)
+    throw validationFailed([{ field, message: `may hold at most ${MAX_ALERT_THRESHOLDS} thresholds` }]);
+  thresholds.forEach((threshold, index) => {
+    if (!(threshold > 0 && threshold <= 1000)) {
+      throw validationFailed([{ field: `${field}.${index}`, message: "must be a percentage of the usage limit in (0, 1000]" }]);
+    }
+  });
+  return [...new Set(thresholds)].sort((a, b) => a - b);
 }
 
 function normalisedLevels(levels: FeatureInput["levels"]): Json | undefined {
@@ -86,58 +107,83 @@ async function ownedFeature(scope: ProjectScope, id: string, field: string): Pro
   return feature;
 }
 
-const catalogWrite = <T>(scope: ProjectScope, write: () => Promise<T>) => invalidatingWrite(scope, { catalog: true }, write);
+/**
+ * A catalog write in one transaction with the durable fan-out job it may queue (its events
+ * are logged by the job runner, after the response, on whichever instance takes the job).
+ */
+async function catalogWrite<T>(scope: ProjectScope, write: (tx: Transaction) => Promise<{ result: T; job?: EventJobInput }>): Promise<T> {
+  let queued = false;
+  const result = await invalidatingWrite(scope, { catalog: true }, () =>
+    scope.prisma.$transaction(async (tx) => {
+      const { result, job } = await write(tx);
+      if (job) {
+        await queueEventJob(tx, job);
+        queued = true;
+      }
+      return result;
+    }),
+  );
+  if (queued) scope.events.jobQueued();
+  return result;
+}
+
+/** A catalog write that changes no customer's entitlements. */
+const plainCatalogWrite = <T>(scope: ProjectScope, write: (tx: Transaction) => Promise<T>) =>
+  catalogWrite(scope, async (tx) => ({ result: await write(tx) }));
 
 export async function createFeature(
   scope: ProjectScope,
   input: FeatureInput & { key: string; name: string; type: Feature["type"] },
 ): Promise<Feature> {
   const create = () =>
-    scope.prisma.feature.create({
-      data: {
-        projectId: scope.projectId,
-        key: input.key,
-        name: input.name,
-        description: input.description ?? null,
-        type: input.type,
-        unitSingular: input.unitSingular ?? null,
-        unitPlural: input.unitPlural ?? null,
-        levels: normalisedLevels(input.levels) ?? [],
-        metadata: input.metadata ?? undefined,
-      },
-    });
-  return refusingDuplicates(
-    () => catalogWrite(scope, create),
-    () => alreadyExists("feature", "input.key", input.key),
-  );
+    plainCatalogWrite(scope, (tx) =>
+      tx.feature.create({
+        data: {
+          projectId: scope.projectId,
+          key: input.key,
+          name: input.name,
+          description: input.description ?? null,
+          type: input.type,
+          unitSingular: input.unitSingular ?? null,
+          unitPlural: input.unitPlural ?? null,
+          levels: normalisedLevels(input.levels) ?? [],
+          alertThresholds: checkedThresholds(input.type, input.alertThresholds) ?? [],
+          metadata: input.metadata ?? undefined,
+        },
+      }),
+    );
+  return refusingDuplicates(create, () => alreadyExists("feature", "input.key", input.key));
 }
 
 export async function updateFeature(scope: ProjectScope, input: FeatureInput & { id: string }): Promise<Feature> {
   const before = await ownedFeature(scope, input.id, "input.id");
-  const saved = await catalogWrite(scope, () =>
-    scope.prisma.feature.update({
+  const levels = normalisedLevels(input.levels);
+  const alertThresholds = checkedThresholds(before.type, input.alertThresholds);
+  return catalogWrite(scope, async (tx) => {
+    const saved = await tx.feature.update({
       where: { id: input.id },
       data: {
         name: input.name ?? undefined,
         description: input.description,
         unitSingular: input.unitSingular,
         unitPlural: input.unitPlural,
-        levels: normalisedLevels(input.levels),
+        levels,
+        alertThresholds,
         metadata: input.metadata ?? undefined,
       },
-    }),
-  );
-  // Levels rank a customer's staticValues (docs/rules.md §4): those it reorders are told (§6).
-  if (JSON.stringify(featureLevels(before)) !== JSON.stringify(featureLevels(saved))) {
-    afterResponse(scope, fanOutFeatureChange(scope, { projectId: scope.projectId, before }), { featureId: before.id });
-  }
-  return saved;
+    });
+    // Levels rank a customer's staticValues (docs/rules.md §4): those it reorders are told (§6).
+    if (JSON.stringify(featureLevels(before)) !== JSON.stringify(featureLevels(saved))) {
+      return { result: saved, job: { kind: "feature", projectId: scope.projectId, before: JSON.parse(JSON.stringify(before)) } };
+    }
+    return { result: saved };
+  });
 }
 
 /** Stops the feature being added anywhere new; what already uses it keeps working. */
 export async function archiveFeature(scope: ProjectScope, id: string): Promise<Feature> {
   await ownedFeature(scope, id, "id");
-  return catalogWrite(scope, () => scope.prisma.feature.update({ where: { id }, data: { status: "ARCHIVED" } }));
+  return plainCatalogWrite(scope, (tx) => tx.feature.update({ where: { id }, data: { status: "ARCHIVED" } }));
 }
 
 /** The plan with this id in the scope's project, or NOT_FOUND naming `field`. */
@@ -168,26 +214,25 @@ export async function createPlan(
   input: PlanInput & { key: string; name: string; kind?: Plan["kind"] | null },
 ): Promise<Plan> {
   const create = () =>
-    scope.prisma.plan.create({
-      data: {
-        projectId: scope.projectId,
-        key: input.key,
-        name: input.name,
-        description: input.description ?? null,
-        kind: input.kind ?? "PLAN",
-        metadata: input.metadata ?? undefined,
-      },
-    });
-  return refusingDuplicates(
-    () => catalogWrite(scope, create),
-    () => alreadyExists("plan", "input.key", input.key),
-  );
+    plainCatalogWrite(scope, (tx) =>
+      tx.plan.create({
+        data: {
+          projectId: scope.projectId,
+          key: input.key,
+          name: input.name,
+          description: input.description ?? null,
+          kind: input.kind ?? "PLAN",
+          metadata: input.metadata ?? undefined,
+        },
+      }),
+    );
+  return refusingDuplicates(create, () => alreadyExists("plan", "input.key", input.key));
 }
 
 export async function updatePlan(scope: ProjectScope, input: PlanInput & { id: string }): Promise<Plan> {
   await ownedPlan(scope, input.id, "input.id");
-  return catalogWrite(scope, () =>
-    scope.prisma.plan.update({
+  return plainCatalogWrite(scope, (tx) =>
+    tx.plan.update({
       where: { id: input.id },
       data: { name: input.name ?? undefined, description: input.description, metadata: input.metadata ?? undefined },
     }),
@@ -197,17 +242,17 @@ export async function updatePlan(scope: ProjectScope, input: PlanInput & { id: s
 /** Stops the plan being subscribed to or added anew; existing subscriptions keep it. */
 export async function archivePlan(scope: ProjectScope, id: string): Promise<Plan> {
   await ownedPlan(scope, id, "id");
-  return catalogWrite(scope, () => scope.prisma.plan.update({ where: { id }, data: { status: "ARCHIVED" } }));
+  return plainCatalogWrite(scope, (tx) => tx.plan.update({ where: { id }, data: { status: "ARCHIVED" } }));
 }
 
-/** Lets a catalog fan-out run after the response: its failure is logged, never the request's. */
-const afterResponse = (scope: ProjectScope, fanOut: Promise<number>, about: Record<string, string>) =>
-  void fanOut.catch((error: unknown) => scope.log.error({ err: error, ...about }, "catalog change fan-out failed"));
-
-/** Tells the plan's customers what the edit changed, after the response, in batches. */
-function announcePlanChange(scope: ProjectScope, planId: string, featureId: string, before: EntitlementValue | null) {
-  afterResponse(scope, fanOutPlanChange(scope, { projectId: scope.projectId, planId, featureId, before }), { planId });
-}
+/** The job that tells the plan's customers what an edit of its entitlement for the feature changed. */
+const planChangeJob = (scope: ProjectScope, planId: string, featureId: string, before: EntitlementValue | null): EventJobInput => ({
+  kind: "plan-entitlement",
+  projectId: scope.projectId,
+  planId,
+  featureId,
+  before,
+});
 
 /** Creates or replaces what the plan gives for the feature. */
 export async function setPlanEntitlement(
@@ -221,15 +266,14 @@ export async function setPlanEntitlement(
   const inForce = existing && !existing.removedAt ? existing : null;
   requireUsableFeature(feature, inForce !== null, "added to a plan", "input.featureKey");
   const value = requireCompleteValue(feature, pickValue(input));
-  const saved = await catalogWrite(scope, () =>
-    scope.prisma.planEntitlement.upsert({
+  return catalogWrite(scope, async (tx) => ({
+    result: await tx.planEntitlement.upsert({
       where,
       create: { planId: plan.id, featureId: feature.id, ...value },
       update: { ...value, removedAt: null },
     }),
-  );
-  announcePlanChange(scope, plan.id, feature.id, inForce ? storedValue(inForce) : null);
-  return saved;
+    job: planChangeJob(scope, plan.id, feature.id, inForce ? storedValue(inForce) : null),
+  }));
 }
 
 /** Removes what the plan gives for the feature; returns the plan. */
@@ -238,8 +282,10 @@ export async function removePlanEntitlement(scope: ProjectScope, input: { planId
   const feature = await featureByKey(scope, input.featureKey, "featureKey");
   const existing = await scope.prisma.planEntitlement.findFirst({ where: { planId: plan.id, featureId: feature.id, ...notRemovedWhere } });
   if (!existing) throw notFound(`Plan "${plan.key}" has no entitlement for feature`, "featureKey", feature.key);
-  await catalogWrite(scope, () => scope.prisma.planEntitlement.update({ where: { id: existing.id }, data: { removedAt: new Date() } }));
-  announcePlanChange(scope, plan.id, feature.id, storedValue(existing));
+  await catalogWrite(scope, async (tx) => ({
+    result: await tx.planEntitlement.update({ where: { id: existing.id }, data: { removedAt: new Date() } }),
+    job: planChangeJob(scope, plan.id, feature.id, storedValue(existing)),
+  }));
   return plan;
 }
 

@@ -1,253 +1,271 @@
-// Tells subscribers what a write changed (docs/rules.md §6): each affected customer's
-// observable entitlements are compared before and after, and only differences are published.
-// Usage writes, the most frequent by far, evaluate only what a record can flip.
-import { changedFeatureKeys, usageCanFlipAccess, usageFlippedAccess, type EntitlementSnapshot } from "../domain/changes.ts";
-import type { PlanEntitlementRow } from "../domain/entitlements.ts";
-import type { EntitlementValue } from "../domain/entitlement-value.ts";
-import type { ChangeCause, EntitlementChange, EventBus } from "../events/bus.ts";
-import { createLoaders } from "../loaders/index.ts";
-import { usageKeyOf } from "../loaders/usage.ts";
-import { featureInfo } from "../loaders/customer-state.ts";
-import { notEndedByWhere, notRemovedWhere, onPlanWhere } from "../db/rules-in-sql.ts";
-import type { CustomerState } from "../domain/entitlements.ts";
-import type { Feature, Prisma, UsageRecord } from "../generated/prisma/client.ts";
+// What a write changed, logged (docs/rules.md §6): each affected customer's observable
+// entitlements are compared before and after, and each difference is one event in the event
+// log, written in the write's own transaction, so that a committed change always has its event.
+// Usage writes, the most frequent by far, evaluate only what a record can flip or reach.
+import { LRUCache } from "lru-cache";
+import { changedFeatureKeys, usageCanFlipAccess, usageFlippedAccess } from "../domain/changes.ts";
+import type { Entitlement } from "../domain/entitlements.ts";
+import { thresholdPeriodStart, thresholdsReached, usageCanReachThreshold } from "../domain/thresholds.ts";
+import { appendEvents } from "../db/event-log.ts";
+import { rememberReachedThresholds } from "../db/reached-thresholds.ts";
+import type { ChangeCause, NewEvent } from "../events/logged-event.ts";
+import type { EventFeed } from "../events/feed.ts";
+import { createLoaders, type Loaders } from "../loaders/index.ts";
+import { sumUsage, usageKeyOf } from "../loaders/usage.ts";
+import type { Prisma, PrismaClient, UsageRecord } from "../generated/prisma/client.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
-import { observedAt, readEntitlements } from "./entitlements.ts";
-import { invalidatingWrite, type Infrastructure, type ProjectScope } from "./scope.ts";
+import { observeCustomer, readEntitlements, type Observation } from "./entitlements.ts";
+import { requireLoggedEvent } from "./event-log.ts";
+import { invalidatingWrite, type ProjectScope } from "./scope.ts";
+
+export type Transaction = Prisma.TransactionClient;
 
 /**
- * The changes a subscriber hears: one customer's (a customer token's own, always) or, with
- * no customer, every customer's of the project; with `featureKeys`, those that changed one.
+ * The events a subscriber hears: one customer's (a customer token's own, always) or, with no
+ * customer, every customer's of the project; with `featureKeys`, those about one of them;
+ * with `after`, the logged ones after that id first.
  */
-export async function watchChanges(scope: ProjectScope, input: { customer?: CustomerRef | null; featureKeys?: readonly string[] | null }) {
+export async function watchEvents(
+  scope: ProjectScope,
+  feed: EventFeed,
+  input: {
+    type: NewEvent["type"];
+    customer?: CustomerRef | null;
+    featureKeys?: readonly string[] | null;
+    after?: bigint | null;
+  },
+) {
   const customerId = input.customer ? (await resolveCustomerRef(scope, input.customer, "customer")).id : (scope.visibleCustomerId ?? null);
-  return scope.events.subscribe(scope.projectId, customerId, input.featureKeys ?? null);
+  if (input.after) await requireLoggedEvent(scope, input.after, "after");
+  return feed.watch({
+    projectId: scope.projectId,
+    customerId,
+    featureKeys: input.featureKeys ?? null,
+    types: [input.type],
+    after: input.after ?? null,
+  });
 }
 
-/** Publishes a change of these feature keys, if there are any; true when it did. */
-export function publishChange(events: EventBus, change: Omit<EntitlementChange, "occurredAt"> & { occurredAt?: Date }): boolean {
-  if (change.changedFeatureKeys.length === 0) return false;
-  events.publish({ ...change, occurredAt: (change.occurredAt ?? new Date()).toISOString() });
-  return true;
+/** Loaders reading through a transaction: what it sees, its own writes included, and no cache. */
+export const loadersIn = (tx: Transaction, projectId: string): Loaders => createLoaders(tx as unknown as PrismaClient, projectId);
+
+/** An entitlements-changed event for one customer, carrying what was observed after the change. */
+export const changeEvent = (customerId: string, cause: ChangeCause, keys: string[], after: Observation, occurredAt: Date): NewEvent => ({
+  customerId,
+  type: "ENTITLEMENTS_CHANGED",
+  featureKeys: keys,
+  occurredAt: occurredAt.toISOString(),
+  data: { cause, changedFeatureKeys: keys, entitlements: after.entitlements },
+});
+
+/** The customer's events for a change from `before` to `after`: what differs, and thresholds now reached. */
+export async function eventsBetween(
+  tx: Transaction,
+  customerId: string,
+  cause: ChangeCause,
+  before: Observation,
+  after: Observation,
+  at: Date,
+): Promise<NewEvent[]> {
+  const keys = changedFeatureKeys(before.snapshot, after.snapshot);
+  const changed = keys.length > 0 ? [changeEvent(customerId, cause, keys, after, at)] : [];
+  return [...changed, ...(await thresholdsStoodAt(tx, customerId, after, at))];
 }
 
-/** Publishes what differs between two observations of one customer; true when something did. */
-const publishDifference = (
-  events: EventBus,
-  change: Pick<EntitlementChange, "projectId" | "customerId" | "cause"> & { occurredAt?: Date },
-  before: EntitlementSnapshot,
-  after: EntitlementSnapshot,
-) => publishChange(events, { ...change, changedFeatureKeys: changedFeatureKeys(before, after) });
-
-/** Each customer's observable entitlements now, read afresh (no request memo; the instance's cache is kept current by writes). */
-async function observeNow(scope: ProjectScope, customerIds: readonly string[]) {
-  const loaders = createLoaders(scope.prisma, scope.projectId, scope.cache);
-  const now = new Date();
-  return new Map(
-    await Promise.all(customerIds.map(async (customerId) => [customerId, await observedAt(loaders, customerId, now)] as const)),
+/** The threshold events of what a customer now stands at: a limit lowered below the usage reaches them too (once, as usage does). */
+export const thresholdsStoodAt = (tx: Transaction, customerId: string, observation: Observation, at: Date) =>
+  thresholdEvents(
+    tx,
+    observation.aggregates.map((entitlement, index) => ({ customerId, entitlement, used: observation.entitlements[index]?.used ?? 0 })),
+    at,
   );
-}
+
+/** Appends a transaction's events; the caller tells the feed once the transaction has committed. */
+export const logEvents = (tx: Transaction, projectId: string, events: readonly NewEvent[]) => appendEvents(tx, projectId, events);
 
 /**
- * Runs a write that concerns a few known customers, invalidating what it changed, then
- * publishes what it changed for them.
+ * Runs a write that concerns a few known customers in one transaction with its events: the
+ * customers are locked (concurrent edits of one customer queue, so each event is exactly
+ * what its write changed), observed, written, observed again, and the differences logged.
+ * Then the cache forgets what the write changed, and followers of the log are told.
  */
 export async function withChangeEvents<T>(
   scope: ProjectScope,
   customerIds: readonly string[],
   cause: ChangeCause,
-  write: () => Promise<T>,
+  write: (tx: Transaction) => Promise<T>,
 ): Promise<T> {
-  const ids = [...new Set(customerIds)];
-  const before = await observeNow(scope, ids);
-  const result = await invalidatingWrite(scope, { customerIds: ids }, write);
-  const after = await observeNow(scope, ids);
-  for (const customerId of ids) {
-    publishDifference(
-      scope.events,
-      { projectId: scope.projectId, customerId, cause },
-      before.get(customerId) ?? new Map(),
-      after.get(customerId) ?? new Map(),
-    );
-  }
+  const ids = [...new Set(customerIds)].sort();
+  let logged = 0;
+  const result = await invalidatingWrite(scope, { customerIds: ids }, () =>
+    scope.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('customer:' || id, 0)) FROM unnest(${ids}::text[]) AS id`;
+      // Before, and after at the instant the write is done: a write may take effect "now" (a cancellation).
+      const observeAll = (loaders: Loaders, at: Date) => Promise.all(ids.map((customerId) => observeCustomer(loaders, customerId, at)));
+      const before = await observeAll(loadersIn(tx, scope.projectId), new Date());
+      const result = await write(tx);
+      const at = new Date();
+      const after = await observeAll(loadersIn(tx, scope.projectId), at);
+      const events = (
+        await Promise.all(
+          ids.map((customerId, index) =>
+            eventsBetween(tx, customerId, cause, before[index] as Observation, after[index] as Observation, at),
+          ),
+        )
+      ).flat();
+      logged = (await logEvents(tx, scope.projectId, events)).length;
+      return result;
+    }),
+  );
+  if (logged > 0) scope.events.logged(scope.projectId);
   return result;
+}
+
+/** A (customer, entitlement) whose usage may have reached a threshold, with that usage. */
+interface ThresholdCandidate {
+  customerId: string;
+  entitlement: Entitlement;
+  used: number;
+}
+
+/**
+ * Thresholds this instance has seen remembered already: no statement is spent on them again.
+ * Only what the database answered as remembered goes in, so a rolled-back write leaves
+ * nothing here that is not true.
+ */
+const knownReached = new LRUCache<string, true>({ max: 100_000 });
+const reachedKey = (customerId: string, featureId: string, threshold: number, periodStart: Date) =>
+  `${customerId}|${featureId}|${threshold}|${periodStart.getTime()}`;
+
+/** The usage-threshold events for thresholds these usages stand at, each once per period (one statement, or none). */
+async function thresholdEvents(tx: Transaction, candidates: readonly ThresholdCandidate[], at: Date): Promise<NewEvent[]> {
+  const reached = candidates.flatMap((candidate) =>
+    thresholdsReached(candidate.entitlement, candidate.used).flatMap((threshold) => {
+      const periodStart = thresholdPeriodStart(candidate.entitlement);
+      const key = reachedKey(candidate.customerId, candidate.entitlement.feature.id, threshold, periodStart);
+      return knownReached.has(key) ? [] : [{ ...candidate, threshold, periodStart, key }];
+    }),
+  );
+  if (reached.length === 0) return [];
+  const fresh = new Set(
+    (
+      await rememberReachedThresholds(
+        tx,
+        reached.map(({ customerId, entitlement, threshold, periodStart }) => ({
+          customerId,
+          featureId: entitlement.feature.id,
+          threshold,
+          periodStart,
+        })),
+      )
+    ).map(({ customerId, featureId, threshold, periodStart }) => reachedKey(customerId, featureId, threshold, periodStart)),
+  );
+  for (const { key } of reached) if (!fresh.has(key)) knownReached.set(key, true);
+  return reached
+    .filter(({ key }) => fresh.has(key))
+    .map(({ customerId, entitlement, used, threshold }) => ({
+      customerId,
+      type: "USAGE_THRESHOLD_REACHED",
+      featureKeys: [entitlement.feature.key],
+      occurredAt: at.toISOString(),
+      data: {
+        featureKey: entitlement.feature.key,
+        threshold,
+        used,
+        usageLimit: entitlement.usageLimit as number,
+        periodStart: entitlement.period?.start?.toISOString() ?? null,
+        periodEnd: entitlement.period?.end?.toISOString() ?? null,
+      },
+    }));
 }
 
 /** What a usage write inserted, as far as change tracking needs it. */
 export type InsertedUsage = Pick<UsageRecord, "customerId" | "featureId" | "quantity" | "timestamp">;
 
+/** A (customer, entitlement) new usage can change something of: its access, or a threshold. */
+interface UsageWatch {
+  customerId: string;
+  entitlement: Entitlement;
+}
+
+/** Whether usage at `timestamp` can change what is announced of the entitlement. */
+const usageMatters = (entitlement: Entitlement, timestamp: Date) =>
+  usageCanFlipAccess(entitlement, timestamp) || usageCanReachThreshold(entitlement, timestamp);
+
 /**
- * Runs a usage write for these customers (answering the records it inserted, repeats of an
- * idempotency key left out), invalidating their usage, then publishes the features whose
- * access the new records flipped: one event per customer. A record can flip only its own
- * feature's hasAccess, and only when that feature is enabled with a finite hard limit and
- * the record counts in the current period, so only those (customer, feature) pairs are
- * evaluated, each once, from the usage read after the write (before it is that less the new
- * records); a write with no such pair reads nothing more than its write.
+ * The (customer, entitlement) pairs records of these (customer, feature, instant)s can change
+ * something announced of: a hard limit's access, or a threshold. Read from the request's
+ * loaders (the cache): usage does not change entitlements, only what they allow.
  */
-export async function withUsageChangeEvents<T extends { inserted: readonly InsertedUsage[] }>(
-  scope: ProjectScope,
-  customerIds: readonly string[],
+export async function usageWatches(
+  loaders: Loaders,
+  planned: readonly { customerId: string; featureId: string; timestamp: Date }[],
   at: Date,
-  write: () => Promise<T>,
-): Promise<T> {
-  const result = await invalidatingWrite(scope, { usageOf: [...new Set(customerIds)] }, write);
-  if (result.inserted.length === 0) return result;
-  const byCustomer = new Map<string, InsertedUsage[]>();
-  for (const record of result.inserted) {
-    const records = byCustomer.get(record.customerId);
-    if (records) records.push(record);
-    else byCustomer.set(record.customerId, [record]);
-  }
-  const loaders = createLoaders(scope.prisma, scope.projectId, scope.cache);
-  // Every (customer, entitlement) the new records can flip, with what they added to it.
-  const candidates = (
+): Promise<UsageWatch[]> {
+  const byCustomer = new Map<string, typeof planned>();
+  for (const record of planned) byCustomer.set(record.customerId, [...(byCustomer.get(record.customerId) ?? []), record]);
+  return (
     await Promise.all(
       [...byCustomer].map(async ([customerId, records]) => {
         const featureIds = [...new Set(records.map((record) => record.featureId))];
         const entitlements = await readEntitlements(loaders, customerId, at, { filters: { featureIds } });
-        return entitlements.flatMap(({ entitlement }) => {
-          const counted = records.filter(
-            (record) => record.featureId === entitlement.feature.id && usageCanFlipAccess(entitlement, record.timestamp),
-          );
-          const added = counted.reduce((sum, record) => sum + record.quantity, 0);
-          return counted.length > 0 ? [{ customerId, entitlement, added }] : [];
-        });
+        return entitlements
+          .filter(({ entitlement }) =>
+            records.some((record) => record.featureId === entitlement.feature.id && usageMatters(entitlement, record.timestamp)),
+          )
+          .map(({ entitlement }) => ({ customerId, entitlement }));
       }),
     )
   ).flat();
-  // Their usage after the write, all in one read.
-  const used = await loaders.usageSums(candidates.map(({ customerId, entitlement }) => usageKeyOf(customerId, entitlement)));
+}
+
+/**
+ * The events of a usage write, in its transaction, after its records are in: for each watched
+ * (customer, entitlement) the new records counted in, its usage now (`usedNow`, or read in
+ * one statement), a hasAccess it flipped (one USAGE_CHANGED event per customer, carrying all
+ * its entitlements as they now stand) and thresholds it reached.
+ */
+export async function usageEvents(
+  tx: Transaction,
+  scope: ProjectScope,
+  watches: readonly UsageWatch[],
+  inserted: readonly InsertedUsage[],
+  at: Date,
+  usedNow?: readonly number[],
+): Promise<NewEvent[]> {
+  const counted = watches
+    .map((watch) => {
+      const records = inserted.filter(
+        (record) =>
+          record.customerId === watch.customerId &&
+          record.featureId === watch.entitlement.feature.id &&
+          usageMatters(watch.entitlement, record.timestamp),
+      );
+      return { ...watch, added: records.reduce((sum, record) => sum + record.quantity, 0), any: records.length > 0 };
+    })
+    .filter(({ any }) => any);
+  if (counted.length === 0) return [];
+  const used =
+    usedNow ??
+    (await sumUsage(
+      tx,
+      counted.map(({ customerId, entitlement }) => usageKeyOf(customerId, entitlement)),
+    ));
   const flipped = new Map<string, string[]>();
-  candidates.forEach(({ customerId, entitlement, added }, index) => {
-    if (!usageFlippedAccess(entitlement, used[index] ?? 0, added)) return;
-    flipped.set(customerId, [...(flipped.get(customerId) ?? []), entitlement.feature.key]);
+  counted.forEach(({ customerId, entitlement, added }, index) => {
+    if (usageCanFlipAccess(entitlement, at) && usageFlippedAccess(entitlement, used[index] ?? 0, added)) {
+      flipped.set(customerId, [...(flipped.get(customerId) ?? []), entitlement.feature.key]);
+    }
   });
-  for (const [customerId, changedFeatureKeys] of flipped) {
-    publishChange(scope.events, {
-      projectId: scope.projectId,
-      customerId,
-      cause: "USAGE_CHANGED",
-      changedFeatureKeys: changedFeatureKeys.sort(),
-    });
-  }
-  return result;
-}
-
-export interface PlanEntitlementChange {
-  projectId: string;
-  planId: string;
-  featureId: string;
-  /** The plan's value for the feature before the edit (null: it had none). */
-  before: EntitlementValue | null;
-}
-
-/** How many customers one step of a catalog fan-out evaluates. */
-const FAN_OUT_BATCH = 200;
-
-/**
- * Walks the project's customers that `where` finds, in bounded batches, and tells each one
- * whose observation differs between the state before an edit (`previous` of the state read
- * now) and the state now. Runs after the response; returns how many were told.
- */
-async function fanOut(
-  infrastructure: Pick<Infrastructure, "prisma" | "events">,
-  projectId: string,
-  where: Prisma.CustomerWhereInput,
-  previous: (state: CustomerState) => CustomerState,
-  batchSize: number,
-): Promise<number> {
-  const { prisma, events } = infrastructure;
-  let cursor: string | undefined;
-  let told = 0;
-  for (;;) {
-    const page = await prisma.customer.findMany({
-      where: { projectId, ...where },
-      select: { id: true },
-      orderBy: { id: "asc" },
-      take: batchSize,
-      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
-    });
-    if (page.length === 0) return told;
-    const loaders = createLoaders(prisma, projectId);
-    const now = new Date();
-    await Promise.all(
-      page.map(async ({ id: customerId }) => {
-        const { state } = await loaders.customerState.load(customerId);
-        const [before, after] = await Promise.all([
-          observedAt(loaders, customerId, now, { state: previous(state) }),
-          observedAt(loaders, customerId, now, { state }),
-        ]);
-        if (publishDifference(events, { projectId, customerId, cause: "CATALOG_CHANGED" }, before, after)) told++;
-      }),
-    );
-    cursor = page.at(-1)?.id;
-    if (page.length < batchSize) return told;
-  }
-}
-
-/**
- * After a plan entitlement was edited: every customer on the plan (now or scheduled, as a
- * plan or an add-on) is evaluated with the old and the new value, and told of differences.
- */
-export async function fanOutPlanChange(
-  infrastructure: Pick<Infrastructure, "prisma" | "events">,
-  change: PlanEntitlementChange,
-  batchSize = FAN_OUT_BATCH,
-): Promise<number> {
-  const { projectId, planId, featureId } = change;
-  // A removed entitlement may leave the feature out of the loaded state: the old value needs it.
-  const featureRow = await infrastructure.prisma.feature.findUniqueOrThrow({ where: { id: featureId } });
-  const where = { subscriptions: { some: onPlanWhere(planId, new Date(), { addons: true }) } };
-  return fanOut(
-    infrastructure,
-    projectId,
-    where,
-    (state) => {
-      const others = state.planEntitlements.filter((row) => row.planId !== planId || row.featureId !== featureId);
-      const previous: PlanEntitlementRow[] = change.before ? [...others, { planId, featureId, value: change.before }] : others;
-      return { ...state, features: new Map([...state.features, [featureId, featureInfo(featureRow)]]), planEntitlements: previous };
-    },
-    batchSize,
+  const changes = await Promise.all(
+    [...flipped].map(async ([customerId, keys]) =>
+      changeEvent(customerId, "USAGE_CHANGED", keys.sort(), await observeCustomer(loadersIn(tx, scope.projectId), customerId, at), at),
+    ),
   );
-}
-
-/**
- * After a feature's own rules were edited (its levels, which rank `staticValues`): every
- * customer the feature reaches — through a plan or add-on that includes it, an override or a
- * grant of it — is evaluated with the old and the new feature, and told of differences.
- */
-export async function fanOutFeatureChange(
-  infrastructure: Pick<Infrastructure, "prisma" | "events">,
-  change: { projectId: string; before: Feature },
-  batchSize = FAN_OUT_BATCH,
-): Promise<number> {
-  const { id: featureId } = change.before;
-  const now = new Date();
-  const includesFeature = { entitlements: { some: { featureId, ...notRemovedWhere } } };
-  const where: Prisma.CustomerWhereInput = {
-    OR: [
-      {
-        subscriptions: {
-          some: {
-            OR: [
-              { phases: { some: { plan: includesFeature, ...notEndedByWhere(now) } } },
-              { addons: { some: { addon: includesFeature, ...notEndedByWhere(now) } } },
-              { overrides: { some: { featureId, ...notRemovedWhere } } },
-            ],
-          },
-        },
-      },
-      // Any grant of it: an ended one differs in nothing, so it is compared and not told.
-      { grants: { some: { featureId } } },
-    ],
-  };
-  const old = featureInfo(change.before);
-  return fanOut(
-    infrastructure,
-    change.projectId,
-    where,
-    (state) => ({ ...state, features: new Map([...state.features, [featureId, old]]) }),
-    batchSize,
+  const thresholds = await thresholdEvents(
+    tx,
+    counted.map(({ customerId, entitlement }, index) => ({ customerId, entitlement, used: used[index] ?? 0 })),
+    at,
   );
+  return [...changes, ...thresholds];
 }

@@ -4,10 +4,9 @@
 // the loaded rows and the usage of each entitlement's current period.
 import { snapshotOf, type EntitlementSnapshot } from "../domain/changes.ts";
 import { entitlementsAt, type CustomerState, type Entitlement, type EntitlementFilters } from "../domain/entitlements.ts";
-import type { EntitlementChange } from "../events/bus.ts";
-import { createLoaders, type Loaders } from "../loaders/index.ts";
+import { loggedEntitlement, revivedEntitlement, type EntitlementsChangedEvent, type LoggedEntitlement } from "../events/logged-event.ts";
+import type { Loaders } from "../loaders/index.ts";
 import { usageKeyOf } from "../loaders/usage.ts";
-import type { Infrastructure } from "./scope.ts";
 
 /** An aggregate as evaluated for one customer at one instant. */
 export interface EvaluatedEntitlement {
@@ -93,21 +92,48 @@ export async function observedAt(loaders: Loaders, customerId: string, at: Date,
   return observed(await readEntitlements(loaders, customerId, at, options));
 }
 
+/** A customer's entitlements at an instant with their usage: what subscribers compare, and what an event carries. */
+export interface Observation {
+  snapshot: EntitlementSnapshot;
+  /** As an event logs them, usage included. */
+  entitlements: LoggedEntitlement[];
+  /** The same entitlements as the engine gave them, in the same order. */
+  aggregates: Entitlement[];
+}
+
+/** Observes the customer at `at`, usage included (loaded in one go). */
+export async function observeCustomer(loaders: Loaders, customerId: string, at: Date, options: ReadOptions = {}): Promise<Observation> {
+  const entitlements = await readEntitlements(loaders, customerId, at, options);
+  await loadUsage(loaders, entitlements);
+  const used = await Promise.all(entitlements.map((entry) => entry.used()));
+  const usedOf = new Map(entitlements.map((entry, index) => [entry.entitlement, used[index] ?? 0]));
+  return {
+    snapshot: snapshotOf(
+      entitlements.map((entry) => entry.entitlement),
+      (entitlement) => usedOf.get(entitlement) ?? 0,
+    ),
+    entitlements: entitlements.map((entry, index) => loggedEntitlement(entry.entitlement, used[index] ?? 0)),
+    aggregates: entitlements.map((entry) => entry.entitlement),
+  };
+}
+
 /**
- * The entitlements an event carries, evaluated once per event on this instance however many
- * subscribers hear it (every subscriber of an event receives the same event object), with
- * loaders of its own: a subscriber's request context outlives its events.
+ * The entitlements a logged event carries, as the entitlement engine gives them (usage as it
+ * was then), made once per event object: every subscriber of an event hears the same one.
  */
-const evaluatedEvents = new WeakMap<EntitlementChange, Promise<EvaluatedEntitlement[]>>();
-export function entitlementsAfterChange(
-  infrastructure: Pick<Infrastructure, "prisma" | "cache">,
-  change: EntitlementChange,
-): Promise<EvaluatedEntitlement[]> {
-  let found = evaluatedEvents.get(change);
+const eventEntitlements = new WeakMap<EntitlementsChangedEvent, EvaluatedEntitlement[]>();
+export function entitlementsOfEvent(event: EntitlementsChangedEvent): EvaluatedEntitlement[] {
+  let found = eventEntitlements.get(event);
   if (!found) {
-    const loaders = createLoaders(infrastructure.prisma, change.projectId, infrastructure.cache);
-    found = readEntitlements(loaders, change.customerId, new Date());
-    evaluatedEvents.set(change, found);
+    const at = new Date(event.occurredAt);
+    found = event.data.entitlements.map(({ entitlement, used }) => ({
+      customerId: event.customerId,
+      at,
+      entitlement: revivedEntitlement(entitlement),
+      usedIfLoaded: used,
+      used: () => Promise.resolve(used),
+    }));
+    eventEntitlements.set(event, found);
   }
   return found;
 }

@@ -28,8 +28,8 @@ export async function createGrant(scope: ProjectScope, input: GrantInput): Promi
   const feature = await featureByKey(scope, input.featureKey, "input.featureKey");
   requireUsableFeature(feature, false, "granted", "input.featureKey");
   const value = requireCompleteValue(feature, pickValue(input));
-  return withChangeEvents(scope, [customer.id], "GRANT_CHANGED", () =>
-    scope.prisma.grant.create({
+  return withChangeEvents(scope, [customer.id], "GRANT_CHANGED", (tx) =>
+    tx.grant.create({
       data: {
         projectId: scope.projectId,
         customerId: customer.id,
@@ -50,7 +50,7 @@ export async function voidGrant(scope: ProjectScope, id: string, at: Date | null
   const grant = await scope.prisma.grant.findFirst({ where: { id, projectId: scope.projectId } });
   if (!grant) throw notFound("Grant", "id");
   const voidedAt = earlierEnd("grant", grant.voidedAt, at);
-  return withChangeEvents(scope, [grant.customerId], "GRANT_CHANGED", () =>
-    scope.prisma.grant.update({ where: { id: grant.id }, data: { voidedAt } }),
+  return withChangeEvents(scope, [grant.customerId], "GRANT_CHANGED", (tx) =>
+    tx.grant.update({ where: { id: grant.id }, data: { voidedAt } }),
   );
 }

@@ -1,6 +1,8 @@
-// Usage retention: raw usage records older than the retention are deleted, their sums kept in
+// Retention. Usage: raw usage records older than the retention are deleted, their sums kept in
 // the usage aggregates, so lifetime sums and whole buckets of old periods stay as they were
 // (docs/rules.md §5 says what is lost).
+// Events: the event log keeps EVENT_RETENTION_DAYS; an `after` older than that is refused.
+import { purgeEvents } from "../db/event-log.ts";
 import { purgeUsageRecords } from "../db/usage-records.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
@@ -29,4 +31,10 @@ export async function purgeExpiredUsage(
     total += deleted;
     if (deleted < batchSize) return total;
   }
+}
+
+/** Deletes the logged events (and their webhook deliveries) older than the event retention; how many went. */
+export async function purgeExpiredEvents(prisma: PrismaClient, { retentionDays, now = new Date(), batchSize = PURGE_BATCH }: PurgeOptions) {
+  if (retentionDays <= 0) return 0;
+  return purgeEvents(prisma, new Date(now.getTime() - retentionDays * DAY_MS), batchSize);
 }

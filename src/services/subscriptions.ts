@@ -83,8 +83,8 @@ export async function createSubscription(scope: ProjectScope, input: Subscriptio
       return { addonId: addonPlan.id, quantity: addon.quantity ?? 1, startsAt: addonStart, endsAt: addon.endsAt ?? null };
     }),
   );
-  return withChangeEvents(scope, [customer.id], SUBSCRIPTION_CHANGED, () =>
-    scope.prisma.customerSubscription.create({
+  return withChangeEvents(scope, [customer.id], SUBSCRIPTION_CHANGED, (tx) =>
+    tx.customerSubscription.create({
       data: {
         projectId: scope.projectId,
         customerId: customer.id,
@@ -110,16 +110,14 @@ export async function changeSubscriptionPlan(
   const at = latest(input.at ?? new Date(), subscription.startsAt);
   requireRunning(subscription, at, "input.at");
   const change = planChange(sortPhases(subscription.phases), { planId: plan.id, quantity: input.quantity, at });
-  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, () =>
-    scope.prisma.$transaction(async (tx) => {
-      await tx.subscriptionPhase.deleteMany({ where: { id: { in: change.removePhaseIds } } });
-      if (change.closePhase) {
-        await tx.subscriptionPhase.update({ where: { id: change.closePhase.id }, data: { endsAt: change.closePhase.endsAt } });
-      }
-      await tx.subscriptionPhase.create({ data: { subscriptionId: subscription.id, ...change.newPhase } });
-      return tx.customerSubscription.update({ where: { id: subscription.id }, data: { updatedAt: new Date() } });
-    }),
-  );
+  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, async (tx) => {
+    await tx.subscriptionPhase.deleteMany({ where: { id: { in: change.removePhaseIds } } });
+    if (change.closePhase) {
+      await tx.subscriptionPhase.update({ where: { id: change.closePhase.id }, data: { endsAt: change.closePhase.endsAt } });
+    }
+    await tx.subscriptionPhase.create({ data: { subscriptionId: subscription.id, ...change.newPhase } });
+    return tx.customerSubscription.update({ where: { id: subscription.id }, data: { updatedAt: new Date() } });
+  });
 }
 
 /** Cancels now (entitlements end now) or at `at`. */
@@ -129,8 +127,8 @@ export async function cancelSubscription(
 ): Promise<CustomerSubscription> {
   const subscription = await ownedSubscription(scope, input.subscriptionId, "input.subscriptionId");
   requireRunning(subscription, new Date(), "input.subscriptionId");
-  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, () =>
-    scope.prisma.customerSubscription.update({ where: { id: subscription.id }, data: { canceledAt: input.at ?? new Date() } }),
+  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, (tx) =>
+    tx.customerSubscription.update({ where: { id: subscription.id }, data: { canceledAt: input.at ?? new Date() } }),
   );
 }
 
@@ -143,8 +141,8 @@ export async function addSubscriptionAddon(
   const startsAt = input.startsAt ?? latest(new Date(), subscription.startsAt);
   requireAfter(startsAt, input.endsAt, "input.endsAt", "startsAt");
   requireRunning(subscription, startsAt, "input.startsAt");
-  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, () =>
-    scope.prisma.subscriptionAddon.create({
+  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, (tx) =>
+    tx.subscriptionAddon.create({
       data: { subscriptionId: subscription.id, addonId: addon.id, quantity: input.quantity ?? 1, startsAt, endsAt: input.endsAt ?? null },
     }),
   );
@@ -158,8 +156,8 @@ export async function removeSubscriptionAddon(scope: ProjectScope, id: string, a
   });
   if (!addon) throw notFound("Subscription add-on", "id");
   const endsAt = earlierEnd("add-on", addon.endsAt, at);
-  return withChangeEvents(scope, [addon.subscription.customerId], SUBSCRIPTION_CHANGED, () =>
-    scope.prisma.subscriptionAddon.update({ where: { id: addon.id }, data: { endsAt: latest(endsAt, addon.startsAt) } }),
+  return withChangeEvents(scope, [addon.subscription.customerId], SUBSCRIPTION_CHANGED, (tx) =>
+    tx.subscriptionAddon.update({ where: { id: addon.id }, data: { endsAt: latest(endsAt, addon.startsAt) } }),
   );
 }
 
@@ -189,8 +187,8 @@ export async function setSubscriptionOverride(
     isSoftLimit: given.isSoftLimit ?? null,
     staticValue: given.staticValue ?? null,
   };
-  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, () =>
-    scope.prisma.subscriptionOverride.upsert({
+  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, (tx) =>
+    tx.subscriptionOverride.upsert({
       where: key,
       create: { subscriptionId: subscription.id, featureId: feature.id, ...stored },
       update: { ...stored, removedAt: null },
@@ -205,8 +203,8 @@ export async function removeSubscriptionOverride(
 ): Promise<CustomerSubscription> {
   const subscription = await ownedSubscription(scope, input.subscriptionId, "subscriptionId");
   const feature = await featureByKey(scope, input.featureKey, "featureKey");
-  const { count } = await withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, () =>
-    scope.prisma.subscriptionOverride.updateMany({
+  const { count } = await withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, (tx) =>
+    tx.subscriptionOverride.updateMany({
       where: { subscriptionId: subscription.id, featureId: feature.id, ...notRemovedWhere },
       data: { removedAt: new Date() },
     }),

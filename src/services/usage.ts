@@ -6,10 +6,10 @@ import type { Feature, Prisma, PrismaClient, UsageRecord } from "../generated/pr
 import { usageKeyOf, sumUsage } from "../loaders/usage.ts";
 import { alreadyExists, invalidInput } from "../errors.ts";
 import { featureByKey } from "./catalog.ts";
-import { withUsageChangeEvents } from "./changes.ts";
+import { logEvents, usageEvents, usageWatches } from "./changes.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { readEntitlement, type EvaluatedEntitlement } from "./entitlements.ts";
-import type { ProjectScope } from "./scope.ts";
+import { invalidatingWrite, type ProjectScope } from "./scope.ts";
 
 /** How far ahead of now a usage timestamp may be. */
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -154,13 +154,26 @@ async function record(scope: ProjectScope, inputs: readonly UsageInput[], fieldO
     }
     return { records: answeredBy.map((first) => byIndex.get(first) as UsageRecord), inserted };
   };
-  const customerIds = targets.map((target) => target.customerId);
+  const at = new Date(now);
+  // What the records can change that is announced (a hard limit's access, a threshold): none
+  // for most writes, and then no events are looked for.
+  const watches = await usageWatches(scope.loaders, rows, at);
+  const customerIds = [...new Set(targets.map((target) => target.customerId))];
   // A key refused after the INSERT (another customer's or feature's) must undo the rows it
   // inserted beside it; without keys, or with one row, there is nothing to undo.
   const alone = firstUse.size === 0 || rows.length === 1;
-  return withUsageChangeEvents(scope, customerIds, new Date(now), () =>
-    alone ? store(scope.prisma) : scope.prisma.$transaction((tx) => store(tx)),
+  if (watches.length === 0 && alone) return invalidatingWrite(scope, { usageOf: customerIds }, () => store(scope.prisma));
+  let logged = 0;
+  const recorded = await invalidatingWrite(scope, { usageOf: customerIds }, () =>
+    scope.prisma.$transaction(async (tx) => {
+      const recorded = await store(tx);
+      const events = await usageEvents(tx, scope, watches, recorded.inserted, at);
+      logged = (await logEvents(tx, scope.projectId, events)).length;
+      return recorded;
+    }),
   );
+  if (logged > 0) scope.events.logged(scope.projectId);
+  return recorded;
 }
 
 /** Records usage of a METERED feature whatever the limit; late events count in the period they fall in. */
@@ -202,7 +215,8 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
     record: asRetryOf(previous, target, "input.idempotencyKey"),
     inserted: [],
   });
-  const outcome = await withUsageChangeEvents(scope, [target.customerId], now, () =>
+  let logged = 0;
+  const outcome = await invalidatingWrite(scope, { usageOf: [target.customerId] }, () =>
     scope.prisma.$transaction(async (tx) => {
       // One consumer at a time per (customer, feature): the check and the write see the same usage.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${target.customerId}:${target.featureId}`}, 0))`;
@@ -215,13 +229,20 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
       const [record] = await insertUsageRecords(tx, [
         { projectId, ...target, quantity, timestamp: now, idempotencyKey: key, consumeReason: decision.reason },
       ]);
-      if (record) return { ...decision, record, inserted: [record] };
+      if (record) {
+        // The lock makes the usage now exactly what was read plus this record.
+        const watches = entitlement ? await usageWatches(scope.loaders, [record], now) : [];
+        const events = await usageEvents(tx, scope, watches, [record], now, [used + quantity]);
+        logged = (await logEvents(tx, projectId, events)).length;
+        return { ...decision, record, inserted: [record] };
+      }
       // A recordUsage (which takes no lock) wrote the key since the look above: its record answers.
       const first = (await recordsForKeys(tx, projectId, [key as string])).get(key as string);
       if (!first) throw new Error(`usage record of idempotency key ${key} neither inserted nor found`);
       return retried(first);
     }),
   );
+  if (logged > 0) scope.events.logged(projectId);
   // The entitlement as it stands after this step (usage read afresh).
   scope.loaders.forgetUsage();
   const after = await readEntitlement(scope.loaders, target.customerId, input.featureKey, now);

@@ -8,7 +8,7 @@ import { seed, type Seed } from "../helpers/seed.ts";
 import { subscribeSse, type SseSubscription } from "../helpers/sse.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { createEventBus } from "../../src/events/bus.ts";
-import { fanOutPlanChange } from "../../src/services/changes.ts";
+import { nextJobPage, type JobPage } from "../../src/services/event-jobs.ts";
 
 // The app's bus, on a target that counts its listeners: a subscriber is registered once its
 // listener is there, and no write is made before that.
@@ -167,19 +167,22 @@ describe("entitlementsChanged over SSE", () => {
     expect(removed.every((e) => e.cause === "CATALOG_CHANGED" && e.changedFeatureKeys.join() === "sso")).toBe(true);
     expect(removed.every((e) => !e.entitlements.some((x: { featureKey: string }) => x.featureKey === "sso"))).toBe(true);
 
-    // The fan-out walks customers in bounded batches and tells each one that changed.
-    const bus = createEventBus();
+    // The fan-out walks customers in pages (of one here), and finds each one that changed once.
     const rawPlan = Buffer.from(catalogPlan, "base64").toString().split(":")[1]!;
     const feature = await t.database.prisma.feature.findUniqueOrThrow({
       where: { projectId_key: { projectId: t.projectId, key: "exports" } },
     });
     await t.database.prisma.planEntitlement.create({ data: { planId: rawPlan, featureId: feature.id, usageLimit: 3 } });
-    const told = await fanOutPlanChange(
-      { prisma: t.database.prisma, events: bus },
-      { projectId: t.projectId, planId: rawPlan, featureId: feature.id, before: null },
-      1,
-    );
-    expect(told).toBe(2);
+    const job = { kind: "plan-entitlement", projectId: t.projectId, planId: rawPlan, featureId: feature.id, before: null } as const;
+    const pages: number[] = [];
+    let cursor: string | null = null;
+    for (;;) {
+      const page: JobPage | null = await t.database.prisma.$transaction((tx) => nextJobPage(tx, job, cursor, 1));
+      if (!page) break;
+      pages.push(page.events.get(t.projectId)?.length ?? 0);
+      cursor = page.cursor;
+    }
+    expect(pages).toEqual([1, 1]);
   });
 
   it("tells the customers whose staticValues a feature's new levels reorder, and no one else (docs/rules.md §6)", async () => {

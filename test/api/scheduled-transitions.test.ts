@@ -6,69 +6,61 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, ok, type TestApp } from "../helpers/app.ts";
 import { seed, type SubscriptionSeed } from "../helpers/seed.ts";
 import { waitUntil } from "../helpers/wait.ts";
-import { createEventBus, type EntitlementChange } from "../../src/events/bus.ts";
+import { readEvents } from "../../src/db/event-log.ts";
 import { createTransitionScanner, type TransitionScanner } from "../../src/workers/transition-scan.ts";
 import { createLogger } from "../../src/logger.ts";
 
-const bus = createEventBus();
 let t: TestApp;
 let scanner: TransitionScanner;
 const T0 = new Date();
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
-const received: EntitlementChange[] = [];
-let stopListening: () => void;
+/** The last event of the project's log that takeEvents has handed out. */
+let position = 0n;
 
 // Each run scans with a cursor of its own: files sharing a database do not take its windows.
 const cursorName = `test-${crypto.randomUUID()}`;
-const newScanner = () => createTransitionScanner({ prisma: t.database.prisma, events: bus, log: createLogger("silent"), cursorName });
+const newScanner = () => createTransitionScanner({ prisma: t.database.prisma, events: t.events, log: createLogger("silent"), cursorName });
 
 beforeAll(async () => {
-  t = await createTestApp({ events: bus });
-  const iterator = bus.subscribe(t.projectId)[Symbol.asyncIterator]();
-  let listening = true;
-  stopListening = () => {
-    listening = false;
-    void iterator.return?.();
-  };
-  void (async () => {
-    while (listening) {
-      const next = await iterator.next();
-      if (next.done) return;
-      received.push(next.value);
-    }
-  })();
+  t = await createTestApp();
   scanner = newScanner();
   // The first scan only places the cursor at T0.
   expect(await scanner.scan(T0)).toBeNull();
 });
-afterAll(async () => {
-  stopListening();
-  await t.close();
-});
+afterAll(() => t.close());
+
+/** The events logged for this project since the last take. */
+const loggedSince = () => readEvents(t.database.prisma, t.projectId, position, {}, 1000);
 
 /**
- * The events published since the last call, as (externalId, cause, changed keys, occurredAt).
- * All of them: a sentinel is published last and awaited, and the bus delivers in order, so
- * whatever was published before it has arrived, and an empty list means nothing was.
+ * Scans up to `now` and waits for the window's job to be done (by this app's job runner, or
+ * another's on a shared database): how many SCHEDULED_TRANSITION events this project got,
+ * or null when there was no window to take.
  */
+async function scan(scanning: TransitionScanner, now: Date): Promise<number | null> {
+  const window = await scanning.scan(now);
+  if (!window) return null;
+  const to = window.to.toISOString();
+  await waitUntil(
+    async () => (await t.database.prisma.eventJob.count({ where: { kind: "transitions", input: { path: ["to"], equals: to } } })) === 0,
+    { what: "the window's job to be done" },
+  );
+  return (await loggedSince()).filter((event) => event.type === "ENTITLEMENTS_CHANGED" && event.data.cause === "SCHEDULED_TRANSITION")
+    .length;
+}
+
+/** The entitlements-changed events logged since the last call, as (externalId, cause, changed keys, occurredAt). */
 async function takeEvents() {
-  const sentinel: EntitlementChange = {
-    projectId: t.projectId,
-    customerId: `sentinel-${crypto.randomUUID()}`,
-    cause: "GRANT_CHANGED",
-    changedFeatureKeys: [],
-    occurredAt: new Date().toISOString(),
-  };
-  bus.publish(sentinel);
-  const at = await waitUntil(() => received.indexOf(sentinel) + 1, { what: "the sentinel event" });
-  const events = received.splice(0, at).slice(0, -1);
+  const logged = await loggedSince();
+  position = BigInt(logged.at(-1)?.id ?? position);
+  const events = logged.flatMap((event) => (event.type === "ENTITLEMENTS_CHANGED" ? [event] : []));
   const customers = await t.database.prisma.customer.findMany({ where: { id: { in: events.map((event) => event.customerId) } } });
   const externalIdOf = new Map(customers.map((customer) => [customer.id, customer.externalId]));
   return events
     .map((event) => ({
       customer: externalIdOf.get(event.customerId),
-      cause: event.cause,
-      changedFeatureKeys: event.changedFeatureKeys,
+      cause: event.data.cause,
+      changedFeatureKeys: event.data.changedFeatureKeys,
       occurredAt: event.occurredAt,
     }))
     .sort((a, b) => String(a.customer).localeCompare(String(b.customer)));
@@ -134,26 +126,26 @@ describe("scheduled transitions", () => {
   });
 
   it("announces nothing for instants the writes themselves set to now", async () => {
-    expect(await scanner.scan(at(10))).toBe(0);
+    expect(await scan(scanner, at(10))).toBe(0);
     expect(await takeEvents()).toEqual([]);
   });
 
   it("announces a trial ending without conversion, and not one that converts", async () => {
-    expect(await scanner.scan(at(21))).toBe(1);
+    expect(await scan(scanner, at(21))).toBe(1);
     expect(await takeEvents()).toEqual([
       { customer: "trial-lapses", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports", "sso"], occurredAt: at(20).toISOString() },
     ]);
   });
 
   it("announces a plan change taking effect", async () => {
-    expect(await scanner.scan(at(31))).toBe(1);
+    expect(await scan(scanner, at(31))).toBe(1);
     expect(await takeEvents()).toEqual([
       { customer: "downgrades", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports", "sso"], occurredAt: at(30).toISOString() },
     ]);
   });
 
   it("announces a grant expiring and a grant starting", async () => {
-    expect(await scanner.scan(at(41))).toBe(2);
+    expect(await scan(scanner, at(41))).toBe(2);
     expect(await takeEvents()).toEqual([
       { customer: "early-bird", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports"], occurredAt: at(40).toISOString() },
       { customer: "promo", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["sso"], occurredAt: at(40).toISOString() },
@@ -161,7 +153,7 @@ describe("scheduled transitions", () => {
   });
 
   it("announces an add-on starting and a cancellation taking effect", async () => {
-    expect(await scanner.scan(at(51))).toBe(2);
+    expect(await scan(scanner, at(51))).toBe(2);
     expect(await takeEvents()).toEqual([
       { customer: "boosted", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports"], occurredAt: at(50).toISOString() },
       { customer: "leaving", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["exports", "sso"], occurredAt: at(50).toISOString() },
@@ -179,12 +171,12 @@ describe("scheduled transitions", () => {
     await seed(t).grant("promo", { featureKey: "sso", expiresAt: at(60) });
     await takeEvents(); // the grant's own event
     const other = newScanner();
-    const results = await Promise.all([scanner.scan(at(61)), other.scan(at(61))]);
+    const results = await Promise.all([scan(scanner, at(61)), scan(other, at(61))]);
     expect(results.filter((result) => result === null)).toHaveLength(1);
     expect(await takeEvents()).toEqual([
       { customer: "promo", cause: "SCHEDULED_TRANSITION", changedFeatureKeys: ["sso"], occurredAt: at(60).toISOString() },
     ]);
     // The window is gone: scanning up to the same instant again finds nothing to take.
-    expect(await other.scan(at(61))).toBeNull();
+    expect(await scan(other, at(61))).toBeNull();
   });
 });

@@ -5,13 +5,12 @@
 // beyond the insert itself (SQL statements counted).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertUsageRecords } from "../../src/db/usage-records.ts";
-import { createEventBus, type EntitlementChange, type EventBus } from "../../src/events/bus.ts";
+import { latestEventId, readEvents } from "../../src/db/event-log.ts";
 import { createTestApp, ok, type TestApp } from "../helpers/app.ts";
 import { seed } from "../helpers/seed.ts";
 import { SqlCounter } from "../helpers/sql-counter.ts";
 
 const counter = new SqlCounter();
-const published: EntitlementChange[] = [];
 let t: TestApp;
 /** Customers' externalIds by their stored ids, as events carry them. */
 const externalIdOf = new Map<string, string>();
@@ -19,15 +18,7 @@ const externalIdOf = new Map<string, string>();
 let insertAlone: number;
 
 beforeAll(async () => {
-  const bus = createEventBus();
-  const events: EventBus = {
-    ...bus,
-    publish: (change) => {
-      published.push(change);
-      bus.publish(change);
-    },
-  };
-  t = await createTestApp({ sqlCounter: counter, events });
+  t = await createTestApp({ sqlCounter: counter });
   const s = seed(t);
   for (const key of ["hard", "hard2", "unlimited", "soft", "off", "unplanned"]) await s.feature({ key, type: "METERED" });
   const plan = await s.plan({
@@ -72,15 +63,17 @@ const usage = (customer: string, featureKey: string, quantity: number, timestamp
   ...(timestamp ? { timestamp: timestamp.toISOString() } : {}),
 });
 
-/** The events published while `write` runs, as (externalId, feature keys), by customer. */
+/** The entitlements-changed events `write` logged, as (externalId, cause, feature keys), by customer. */
 async function toldDuring(write: () => Promise<unknown>) {
-  published.length = 0;
+  const before = await latestEventId(t.database.prisma, t.projectId);
   await write();
-  return published
-    .map((change) => ({
-      customer: externalIdOf.get(change.customerId),
-      cause: change.cause,
-      changedFeatureKeys: change.changedFeatureKeys,
+  const logged = await readEvents(t.database.prisma, t.projectId, before, { types: ["ENTITLEMENTS_CHANGED"] }, 1000);
+  return logged
+    .flatMap((event) => (event.type === "ENTITLEMENTS_CHANGED" ? [event] : []))
+    .map((event) => ({
+      customer: externalIdOf.get(event.customerId),
+      cause: event.data.cause,
+      changedFeatureKeys: event.data.changedFeatureKeys,
     }))
     .sort((a, b) => String(a.customer).localeCompare(String(b.customer)));
 }

@@ -46,7 +46,7 @@ describe("changedFeatureKeys (docs/rules.md §6)", () => {
 
 const PERIOD = { start: new Date("2026-03-01T00:00:00Z"), end: new Date("2026-04-01T00:00:00Z") };
 const metered = (overrides: Partial<Entitlement> = {}): Entitlement => ({
-  feature: { id: "f", key: "api-calls", type: "METERED", levels: [] },
+  feature: { id: "f", key: "api-calls", type: "METERED", levels: [], alertThresholds: [] },
   isEnabled: true,
   usageLimit: 100,
   isUnlimited: false,
@@ -71,7 +71,12 @@ describe("usageCanFlipAccess: what a usage record can change (docs/rules.md §6)
     ["an unlimited entitlement", metered({ isUnlimited: true, usageLimit: null }), inPeriod, false],
     ["a soft limit", metered({ isSoftLimit: true }), inPeriod, false],
     ["a disabled entitlement", metered({ isEnabled: false }), inPeriod, false],
-    ["a BOOLEAN feature", metered({ feature: { id: "f", key: "sso", type: "BOOLEAN", levels: [] }, period: null }), inPeriod, false],
+    [
+      "a BOOLEAN feature",
+      metered({ feature: { id: "f", key: "sso", type: "BOOLEAN", levels: [], alertThresholds: [] }, period: null }),
+      inPeriod,
+      false,
+    ],
   ])("%s", (_name, entitlement, timestamp, expected) => {
     expect(usageCanFlipAccess(entitlement, timestamp)).toBe(expected);
   });

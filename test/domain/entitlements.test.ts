@@ -36,8 +36,8 @@ const flag = (isEnabled = true): EntitlementValue => ({
 const staticValue = (value: string): EntitlementValue => ({ ...flag(), staticValue: value });
 
 const features: FeatureInfo[] = [
-  { id: "f-calls", key: "api-calls", type: "METERED", levels: [] },
-  { id: "f-sso", key: "sso", type: "BOOLEAN", levels: [] },
+  { id: "f-calls", key: "api-calls", type: "METERED", levels: [], alertThresholds: [] },
+  { id: "f-sso", key: "sso", type: "BOOLEAN", levels: [], alertThresholds: [] },
   {
     id: "f-support",
     key: "support-level",
@@ -47,8 +47,9 @@ const features: FeatureInfo[] = [
       { level: 2, name: "Chat", value: "chat", isUnlimited: false },
       { level: 3, name: "Calls", value: "calls", isUnlimited: false },
     ],
+    alertThresholds: [],
   },
-  { id: "f-region", key: "region", type: "STATIC", levels: [] },
+  { id: "f-region", key: "region", type: "STATIC", levels: [], alertThresholds: [] },
 ];
 
 function subscription(id: string, planId: string, extra: Partial<SubscriptionRow> = {}): SubscriptionRow {
@@ -283,8 +284,9 @@ describe("aggregation (docs/rules.md §4)", () => {
       key: "user-licenses",
       type: "METERED",
       levels: [3, 10, 25].map((n) => ({ level: n, name: String(n), value: String(n), isUnlimited: false })),
+      alertThresholds: [],
     };
-    const xero: FeatureInfo = { id: "f-xero", key: "xero-integration", type: "BOOLEAN", levels: [] };
+    const xero: FeatureInfo = { id: "f-xero", key: "xero-integration", type: "BOOLEAN", levels: [], alertThresholds: [] };
     const customer = state({
       features: new Map([...features, licences, xero].map((f) => [f.id, f])),
       planEntitlements: [

@@ -77,7 +77,7 @@ describe("featuresFedBy", () => {
     features: new Map(
       ["sso", "calls", "seats", "bonus"].map((key) => [
         `f-${key}`,
-        { id: `f-${key}`, key, type: key === "sso" ? ("BOOLEAN" as const) : ("METERED" as const), levels: [] },
+        { id: `f-${key}`, key, type: key === "sso" ? ("BOOLEAN" as const) : ("METERED" as const), levels: [], alertThresholds: [] },
       ]),
     ),
   };

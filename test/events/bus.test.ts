@@ -1,25 +1,25 @@
-// The in-process event bus: who hears a change, and what a change costs with many subscribers.
+// The in-process event bus: who hears a logged event, and what an event costs with many subscribers.
 import { describe, expect, it } from "vitest";
-import { createEventBus, type EntitlementChange } from "../../src/events/bus.ts";
+import { createEventBus, type EventBus } from "../../src/events/bus.ts";
+import type { LoggedEvent } from "../../src/events/logged-event.ts";
 import { CountingEventTarget } from "../helpers/counting-event-target.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
-const change = (projectId: string, customerId: string): EntitlementChange => ({
+const logged = (projectId: string, customerId: string): LoggedEvent => ({
+  id: "1",
   projectId,
   customerId,
-  cause: "GRANT_CHANGED",
-  changedFeatureKeys: ["exports"],
+  type: "ENTITLEMENTS_CHANGED",
+  featureKeys: ["exports"],
   occurredAt: new Date().toISOString(),
+  data: { cause: "GRANT_CHANGED", changedFeatureKeys: ["exports"], entitlements: [] },
 });
 
-/** Starts `iterable` (a subscription listens from its first read) and returns what it hears. */
-function listen(iterable: AsyncIterable<EntitlementChange>) {
+/** What a listener of the project (or of one customer) hears. */
+function listen(bus: EventBus, projectId: string, customerId: string | null = null) {
   const heard: string[] = [];
-  const iterator = iterable[Symbol.asyncIterator]();
-  void (async () => {
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) heard.push(next.value.customerId);
-  })();
-  return { heard, stop: () => iterator.return?.() };
+  const stop = bus.listen(projectId, customerId, (event) => heard.push(event.customerId));
+  return { heard, stop };
 }
 
 describe("the event bus", () => {
@@ -27,12 +27,12 @@ describe("the event bus", () => {
     const target = new CountingEventTarget();
     const bus = createEventBus({ eventTarget: target });
     const customers = Array.from({ length: 1_000 }, (_, i) => `customer-${i}`);
-    const perCustomer = customers.map((customerId) => listen(bus.subscribe("p1", customerId)));
-    const wholeProject = listen(bus.subscribe("p1"));
-    const otherProject = listen(bus.subscribe("p2", "customer-7"));
+    const perCustomer = customers.map((customerId) => listen(bus, "p1", customerId));
+    const wholeProject = listen(bus, "p1");
+    const otherProject = listen(bus, "p2", "customer-7");
     await waitUntil(() => target.listeners === customers.length + 2, { what: "every subscriber to listen" });
 
-    bus.publish(change("p1", "customer-7"));
+    bus.deliverLocally(logged("p1", "customer-7"));
     await waitUntil(() => perCustomer[7]!.heard.length > 0 && wholeProject.heard.length > 0, { what: "the two subscribers to hear it" });
 
     // The dispatch itself called two listeners, no more: nobody else was woken, not even to be filtered out.
@@ -41,6 +41,7 @@ describe("the event bus", () => {
     expect(perCustomer.filter(({ heard }) => heard.length > 0)).toHaveLength(1);
     expect(wholeProject.heard).toEqual(["customer-7"]);
     expect(otherProject.heard).toEqual([]);
-    await Promise.all([...perCustomer, wholeProject, otherProject].map(({ stop }) => stop()));
+    for (const { stop } of [...perCustomer, wholeProject, otherProject]) stop();
+    expect(target.listeners).toBe(0);
   });
 });

@@ -11,7 +11,8 @@ import { createLogger, type Logger } from "../../src/logger.ts";
 import { createApp, type App, type AppOptions } from "../../src/yoga.ts";
 import { createTemporaryDatabase } from "./postgres.ts";
 import type { SqlCounter } from "./sql-counter.ts";
-import type { EventBus } from "../../src/events/bus.ts";
+import { createEventBus, type EventBus } from "../../src/events/bus.ts";
+import { startEventJobRunner, type EventJobRunner } from "../../src/workers/event-jobs.ts";
 
 /** The secret the test app signs customer tokens with (tests forge expired ones with it). */
 export const TEST_CUSTOMER_TOKEN_SECRET = "test-customer-token-secret-0123456789abcdef";
@@ -32,6 +33,10 @@ export interface TestApp {
   newProject(name?: string): Promise<{ projectId: string; key: string }>;
   adminKey: string;
   projectId: string;
+  /** The app's bus: where its subscribers hear logged events. */
+  events: EventBus;
+  /** Runs the app's durable event jobs (a catalog edit's fan-out); `idle()` waits for the jobs under way. */
+  jobs: EventJobRunner;
   close(): Promise<void>;
 }
 
@@ -55,6 +60,7 @@ export async function createTestApp({
    */
   ownDatabase?: boolean;
 } & ConfiguredOptions = {}): Promise<TestApp> {
+  events ??= createEventBus();
   let database: Database;
   let dropDatabase = async () => {};
   const options = { wrapAdapter: sqlCounter?.wrap };
@@ -81,8 +87,12 @@ export async function createTestApp({
     isReady: async () => ({ ready: true }),
     customerTokenSecret: TEST_CUSTOMER_TOKEN_SECRET,
     events,
+    // Other test apps on the run's shared PostgreSQL database may run this app's jobs: their notes do not reach this bus.
+    eventPollIntervalMs: 200,
     ...configured,
   });
+  // The durable jobs (catalog fan-outs, transition windows) are run as a server runs them.
+  const jobs = startEventJobRunner({ prisma: database.prisma, events, log, leaseMs: 30_000, pollIntervalMs: 200 });
   const newProject = async (name = `test-${randomUUID().slice(0, 8)}`) => {
     const project = await createProjectWithAdminKey(database.prisma, name);
     return { projectId: project.projectId, key: project.secret };
@@ -103,7 +113,10 @@ export async function createTestApp({
       });
       return (await response.json()) as GraphQLResponse;
     },
+    events,
+    jobs,
     async close() {
+      await jobs.stop();
       await database.close();
       await dropDatabase();
     },

@@ -1,9 +1,10 @@
-// Change events between instances through the machine's Redis, and what happens when Redis
-// goes away: each "instance" here is an event bus with its own relay, connected through a
-// TCP proxy this test can make refuse and forward again.
+// Notes between instances through the machine's Redis ("this project's event log grew"), and
+// what happens when Redis goes away: each "instance" here is an event bus with its own relay,
+// connected through a TCP proxy this test can make refuse and forward again. (That no event
+// is lost meanwhile is the event log's doing: test/server/durable-events.test.ts.)
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEventBus, type EntitlementChange, type EventBus } from "../../src/events/bus.ts";
+import { createEventBus, type EventBus } from "../../src/events/bus.ts";
 import { connectRedisRelay, type RedisRelay } from "../../src/events/redis-relay.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
@@ -14,27 +15,11 @@ const REDIS = { host: redisUrl.hostname, port: Number(redisUrl.port || 6379) };
 
 const until = (condition: () => boolean, what: string, timeoutMs = 10_000) => waitUntil(condition, { timeoutMs, intervalMs: 25, what });
 
-const projectId = randomUUID();
-const change = (customerId: string): EntitlementChange => ({
-  projectId,
-  customerId,
-  cause: "GRANT_CHANGED",
-  changedFeatureKeys: ["sso"],
-  occurredAt: new Date().toISOString(),
-});
-
-/** Everything a bus delivers to a subscriber of the test project. */
+/** Every "log grew" note a bus hears (each test names its notes by the project id it sends). */
 function listen(bus: EventBus) {
   const heard: string[] = [];
-  const iterator = bus.subscribe(projectId)[Symbol.asyncIterator]();
-  void (async () => {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      heard.push(next.value.customerId);
-    }
-  })();
-  return { heard, stop: () => void iterator.return?.() };
+  bus.onLogged((projectId) => heard.push(projectId));
+  return { heard, stop: () => undefined };
 }
 
 describe("events across instances through Redis", () => {
@@ -75,42 +60,42 @@ describe("events across instances through Redis", () => {
     process.off("unhandledRejection", onUnhandled);
   });
 
-  it("delivers what one instance publishes to the other's subscribers, and its own once", async () => {
-    b.publish(change("from-b"));
-    a.publish(change("from-a"));
+  it("carries what one instance notes to the other, and its own once", async () => {
+    b.logged("from-b");
+    a.logged("from-a");
     // Once B has heard A's event through Redis, an event B sends next reaches A after any echo
     // of A's own (Redis delivers in order): when it arrives, a second "from-a" would have too.
     await until(() => heardOnB.heard.includes("from-a"), "B to hear A's event");
-    b.publish(change("sentinel"));
+    b.logged("sentinel");
     await until(() => heardOnA.heard.includes("sentinel"), "A to hear B's sentinel");
     expect(heardOnA.heard.sort()).toEqual(["from-a", "from-b", "sentinel"]);
   });
 
-  it("keeps local subscribers hearing while Redis is away, drops cross-instance sends, and does not crash", async () => {
+  it("keeps local listeners hearing while Redis is away, drops cross-instance sends, and does not crash", async () => {
     heardOnA.heard.length = 0;
     proxy.setMode("refuse"); // every connection reset, new ones too
     await until(() => !connected[0] && !connected[1], "both relays to notice Redis is gone");
     const droppedBefore = relays[1]!.dropped;
-    a.publish(change("local-during-outage"));
-    b.publish(change("lost-during-outage"));
+    a.logged("local-during-outage");
+    b.logged("lost-during-outage");
     // B's send is dropped, not queued: it can never reach A (after Redis returns neither, as the
     // next test shows).
     await until(() => relays[1]!.dropped > droppedBefore, "B to drop its send");
-    await until(() => heardOnA.heard.length > 0, "A's subscriber to hear A's own event");
+    await until(() => heardOnA.heard.length > 0, "A's listener to hear A's own note");
     expect(heardOnA.heard).toEqual(["local-during-outage"]);
     expect(unhandled).toEqual([]);
   });
 
-  it("reconnects when Redis returns and carries events across again", async () => {
+  it("reconnects when Redis returns and carries notes across again", async () => {
     heardOnA.heard.length = 0;
     proxy.setMode("forward");
     // Both relays retry on their own; once resubscribed, B's events reach A again.
     await until(
       () => {
-        b.publish(change("after-outage"));
+        b.logged("after-outage");
         return heardOnA.heard.includes("after-outage");
       },
-      "B's events to reach A again",
+      "B's notes to reach A again",
       15_000,
     );
     // What B sent during the outage did not come late, before these.
