@@ -7,7 +7,7 @@ import type { Entitlement } from "./entitlements.ts";
 import { periodHolds } from "./periods.ts";
 
 /** Whether any threshold can be reached: enabled, METERED, a finite limit above 0, and thresholds set. */
-export function hasThresholds(entitlement: Entitlement): boolean {
+function hasThresholds(entitlement: Entitlement): boolean {
   return (
     entitlement.feature.type === "METERED" &&
     entitlement.feature.alertThresholds.length > 0 &&

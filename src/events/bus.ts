@@ -7,8 +7,6 @@ import { setMaxListeners } from "node:events";
 import type { Invalidation } from "../cache/entitlement-cache.ts";
 import type { LoggedEvent } from "./logged-event.ts";
 
-export type { ChangeCause } from "./logged-event.ts";
-
 /** What crosses instances: a project's log grew, a durable job was queued, or a cache entry is stale. */
 export type RelayedMessage = { logged: { projectId: string } } | { jobQueued: true } | { invalidation: Invalidation };
 

@@ -20,7 +20,7 @@ import type { LoggedEvent } from "./logged-event.ts";
 /** Events read from the log at once, per project. */
 const PAGE = 500;
 
-export interface WatchInput extends EventFilter {
+interface WatchInput extends EventFilter {
   projectId: string;
   /** Resume after this event (one the project's log holds: the caller checks); none: from now. */
   after?: bigint | null;

@@ -13,13 +13,13 @@ export interface LoggedEntitlement {
   used: number;
 }
 
-export interface EntitlementsChangedData {
+interface EntitlementsChangedData {
   cause: ChangeCause;
   changedFeatureKeys: string[];
   entitlements: LoggedEntitlement[];
 }
 
-export interface UsageThresholdData {
+interface UsageThresholdData {
   featureKey: string;
   threshold: number;
   used: number;

@@ -24,7 +24,8 @@ const ChangeCauseEnum = builder.enumType("ChangeCause", {
   } as const,
 });
 
-export const EventTypeEnum = builder.enumType("EventType", {
+// The kinds of logged event (what webhook endpoints subscribe to).
+builder.enumType("EventType", {
   values: {
     ENTITLEMENTS_CHANGED: { description: "What a customer may use changed (an EntitlementsChangedEvent)." },
     USAGE_THRESHOLD_REACHED: { description: "A customer's usage reached one of a feature's alertThresholds (a UsageThresholdEvent)." },

@@ -78,20 +78,6 @@ export async function readEntitlement(loaders: Loaders, customerId: string, feat
   return { evaluated: found, used: found.usedIfLoaded ?? (await found.used()) };
 }
 
-/** What a subscriber can observe of these entitlements (hasAccess needs their usage). */
-export async function observed(entitlements: readonly EvaluatedEntitlement[]): Promise<EntitlementSnapshot> {
-  const used = new Map(await Promise.all(entitlements.map(async (entry) => [entry.entitlement, await entry.used()] as const)));
-  return snapshotOf(
-    entitlements.map((entry) => entry.entitlement),
-    (entitlement) => used.get(entitlement) ?? 0,
-  );
-}
-
-/** What a subscriber can observe of the customer's entitlements at `at`. */
-export async function observedAt(loaders: Loaders, customerId: string, at: Date, options: ReadOptions = {}): Promise<EntitlementSnapshot> {
-  return observed(await readEntitlements(loaders, customerId, at, options));
-}
-
 /** A customer's entitlements at an instant with their usage: what subscribers compare, and what an event carries. */
 export interface Observation {
   snapshot: EntitlementSnapshot;

@@ -38,7 +38,7 @@ export interface JobPage {
 }
 
 /** How many customers one page evaluates. */
-export const JOB_PAGE_SIZE = 200;
+const JOB_PAGE_SIZE = 200;
 
 /**
  * The next page of a job after `cursor` (null: the first), or null when the job is done, in

@@ -20,9 +20,6 @@ export interface ProjectScope {
   readonly visibleCustomerId?: string;
 }
 
-/** The instance-wide parts a scope is made of. */
-export type Infrastructure = Pick<ProjectScope, "prisma" | "cache" | "events" | "log">;
-
 /**
  * A customer token may only see its own customer: any other one, found or not, is
  * PERMISSION_DENIED (so a token learns nothing of other customers). API keys pass.
