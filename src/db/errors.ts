@@ -14,7 +14,8 @@ export function uniqueViolationFields(error: unknown): string[] | null {
   return fields.map((field) => field.replace(/^"|"$/g, ""));
 }
 
-const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+// P2028: a transaction that could not start in time, or outlived its time waiting on the database.
+const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);
 /** The driver adapter's kinds for a connection lost or never made (Prisma 7 wraps them in P2010 and others). */
 const UNAVAILABLE_ADAPTER_KINDS = new Set(["ConnectionClosed", "DatabaseNotReachable", "SocketTimeout"]);
 const UNAVAILABLE_MESSAGE =

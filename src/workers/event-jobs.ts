@@ -17,7 +17,7 @@ export interface EventJobRunnerOptions {
   log: Logger;
   /** How long a claim holds without news from its instance (renewed at every page). */
   leaseMs: number;
-  /** How often to look for jobs nobody woke this instance for (queued elsewhere, or left by a dead instance). */
+  /** How often to look for jobs nobody woke this instance for (queued elsewhere, or left by a dead instance); 0: only when woken. */
   pollIntervalMs: number;
   /** Customers per page (tests make it small). */
   pageSize?: number;
@@ -123,8 +123,8 @@ export function startEventJobRunner({ prisma, events, log, leaseMs, pollInterval
   };
 
   events.onJobQueued(wake);
-  const timer = setInterval(wake, pollIntervalMs);
-  timer.unref();
+  const timer = pollIntervalMs > 0 ? setInterval(wake, pollIntervalMs) : undefined;
+  timer?.unref();
   wake();
 
   return {

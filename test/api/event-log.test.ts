@@ -80,7 +80,7 @@ describe("entitlementEvents", () => {
 
   it("an event past the retention is purged, and an `after` naming it is refused", async () => {
     await s.grant("log-2", { featureKey: "exports", usageLimit: 1 });
-    const id = await latest();
+    const id = (await latest()) as string; // the grant just logged
     expect(ok(await t.gql(EVENTS, { after: id })).entitlementEvents.edges).toEqual([]);
     await t.database.prisma.loggedEvent.update({ where: { id: BigInt(id) }, data: { loggedAt: new Date(Date.now() - 31 * 86_400_000) } });
     expect(await purgeExpiredEvents(t.database.prisma, { retentionDays: 30 })).toBeGreaterThanOrEqual(1);
@@ -161,10 +161,13 @@ describe("durable jobs", () => {
         leasedUntil: new Date(Date.now() + 300),
       },
     });
-    await waitUntil(async () => (await t.database.prisma.eventJob.count({ where: { projectId: t.projectId } })) === 0, {
-      what: "the job to be taken over and done",
-      timeoutMs: 10_000,
-    });
+    await waitUntil(
+      async () => {
+        t.jobs.wake(); // as a poll would, once the lease has run out
+        return (await t.database.prisma.eventJob.count({ where: { projectId: t.projectId } })) === 0;
+      },
+      { what: "the job to be taken over and done", timeoutMs: 10_000, intervalMs: 100 },
+    );
     const logged = await readEvents(t.database.prisma, t.projectId, BigInt(start ?? 0), {}, 100);
     expect(logged.map((event) => event.customerId).sort()).toEqual([rows[1]!.id, rows[2]!.id].sort());
   });

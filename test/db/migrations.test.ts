@@ -158,7 +158,11 @@ describe("the usage aggregates' migration on a database that already holds usage
     const customers = await Promise.all(
       ["a", "b"].map((externalId) => database.prisma.customer.create({ data: { projectId: project.id, externalId } })),
     );
-    const feature = await database.prisma.feature.create({ data: { projectId: project.id, key: "calls", name: "calls", type: "METERED" } });
+    // In SQL: today's client would write columns (alertThresholds) that schema did not have yet.
+    const [feature] = await database.prisma.$queryRaw<{ id: string }[]>`
+      INSERT INTO "Feature" ("id", "projectId", "key", "name", "type", "updatedAt")
+      VALUES (gen_random_uuid(), ${project.id}::uuid, 'calls', 'calls', 'METERED', now()) RETURNING "id"::text AS "id"`;
+    if (!feature) throw new Error("no feature made");
     const instants = ["2025-12-31T23:59:59.999Z", "2026-01-01T00:00:00Z", "2026-01-15T10:30:30.500Z", "2026-02-28T23:00:00Z"];
     await database.prisma.usageRecord.createMany({
       data: customers.flatMap((customer, c) =>

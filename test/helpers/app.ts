@@ -92,7 +92,8 @@ export async function createTestApp({
     ...configured,
   });
   // The durable jobs (catalog fan-outs, transition windows) are run as a server runs them.
-  const jobs = startEventJobRunner({ prisma: database.prisma, events, log, leaseMs: 30_000, pollIntervalMs: 200 });
+  // Woken by the app's own writes only (no polls): the statements a test counts are its requests'.
+  const jobs = startEventJobRunner({ prisma: database.prisma, events, log, leaseMs: 30_000, pollIntervalMs: 0 });
   const newProject = async (name = `test-${randomUUID().slice(0, 8)}`) => {
     const project = await createProjectWithAdminKey(database.prisma, name);
     return { projectId: project.projectId, key: project.secret };
