@@ -6,6 +6,7 @@ import type { Logger } from "./logger.ts";
 import type { EventBus } from "./events/bus.ts";
 import type { EntitlementCache } from "./cache/entitlement-cache.ts";
 import type { ProjectScope } from "./services/scope.ts";
+import type { AddressPolicy } from "./net/public-address.ts";
 import { unauthenticated } from "./errors.ts";
 
 export interface Context {
@@ -16,6 +17,8 @@ export interface Context {
   readonly log: Logger;
   readonly loaders: Loaders;
   readonly customerTokenSecret: string;
+  /** Where webhook endpoints may point (WEBHOOK_ALLOW_PRIVATE_URLS), checked when one is registered. */
+  readonly webhookAddresses: AddressPolicy;
   /** Where entitlement changes are published (shared by every request). */
   readonly events: EventBus;
   /** This instance's cache of catalogs, customers' rows and API keys. */
@@ -30,6 +33,7 @@ export function createContext(input: {
   requestId: string;
   log: Logger;
   customerTokenSecret: string;
+  webhookAddresses: AddressPolicy;
   events: EventBus;
   cache: EntitlementCache;
 }): Context {
