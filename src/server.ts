@@ -16,12 +16,17 @@ import { createEventBus } from "./events/bus.ts";
 import { connectRedisRelay } from "./events/redis-relay.ts";
 import { startTransitionScheduler } from "./workers/transition-scan.ts";
 import { startUsageRetention } from "./workers/usage-retention.ts";
+import { startWebhookDelivery } from "./workers/webhook-delivery.ts";
+import { pendingDeliveries } from "./db/webhook-deliveries.ts";
+import { createMetrics, createWebhookMetrics } from "./metrics.ts";
 import { connectRateStore, createRateLimiter } from "./limits/rate-limits.ts";
 
 export interface RunningServer {
   url: string;
   database: Database;
   server: Server;
+  /** Looks for due webhook deliveries now (call it once events are logged) rather than at the next poll. */
+  wakeWebhookDelivery(): void;
   /** Stops accepting, lets in-flight requests finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -59,7 +64,11 @@ export async function startServer(
   const events = createEventBus({ relay });
   // Rate budgets hold across instances through Redis; while it is away, each instance counts alone.
   const rateStore = config.redisUrl ? connectRateStore(config.redisUrl) : undefined;
+  // One registry for the app's /metrics and the workers' counters.
+  const metrics = createMetrics({ statementCount: database.statementCount });
   const app = createApp({
+    metrics,
+    webhookAddresses: { allowPrivate: config.webhooks.allowPrivateUrls },
     database,
     log,
     isReady,
@@ -92,6 +101,12 @@ export async function startServer(
   log.info({ url: `${url}/graphql`, database: database.kind, events: relay ? "redis" : "in-process" }, "entitlements API listening");
   const scheduler = startTransitionScheduler({ prisma: database.prisma, events, log, intervalMs: config.transitionScanIntervalMs });
   const retention = startUsageRetention({ prisma: database.prisma, log, retentionDays: config.usageRetentionDays });
+  const webhookDelivery = startWebhookDelivery({
+    prisma: database.prisma,
+    log,
+    settings: config.webhooks,
+    metrics: createWebhookMetrics(metrics.registry, () => pendingDeliveries(database.prisma)),
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -105,12 +120,13 @@ export async function startServer(
       clearTimeout(timer);
       await scheduler.stop();
       await retention.stop();
+      await webhookDelivery.stop();
       await events.close();
       rateStore?.disconnect();
       await database.close();
       log.info("stopped");
     })());
-  return { url, database, server, close };
+  return { url, database, server, close, wakeWebhookDelivery: webhookDelivery.wake };
 }
 
 async function main() {

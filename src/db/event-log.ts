@@ -7,12 +7,12 @@
 // it until commit: within a project, events are numbered in commit order. The lock is taken
 // at the end of the writer's transaction, when everything else is done, so it is held for
 // the length of a commit.
-import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
+import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { EventType, LoggedEvent, NewEvent } from "../events/logged-event.ts";
 
 type Client = PrismaClient | Prisma.TransactionClient;
 
-interface EventRow {
+export interface EventRow {
   id: bigint;
   projectId: string;
   customerId: string;
@@ -22,7 +22,7 @@ interface EventRow {
   occurredAt: Date;
 }
 
-const asLoggedEvent = (row: EventRow): LoggedEvent =>
+export const asLoggedEvent = (row: EventRow): LoggedEvent =>
   ({
     id: row.id.toString(),
     projectId: row.projectId,
