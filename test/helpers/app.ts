@@ -32,11 +32,16 @@ export interface TestApp {
   newProject(name?: string): Promise<{ projectId: string; key: string }>;
   adminKey: string;
   projectId: string;
+  /** The database's URL on PostgreSQL runs (another instance opens a pool of its own with it); undefined on PGlite. */
+  postgresUrl: string | undefined;
   close(): Promise<void>;
 }
 
 /** Options the app takes from configuration in production (limits, introspection, GraphiQL). */
-type ConfiguredOptions = Pick<AppOptions, "cacheSettings" | "limits" | "introspection" | "graphiql" | "batchLimit" | "rateLimiter">;
+type ConfiguredOptions = Pick<
+  AppOptions,
+  "cacheSettings" | "limits" | "introspection" | "graphiql" | "batchLimit" | "rateLimiter" | "webhookAddresses"
+>;
 
 export async function createTestApp({
   sqlCounter,
@@ -57,6 +62,7 @@ export async function createTestApp({
 } & ConfiguredOptions = {}): Promise<TestApp> {
   let database: Database;
   let dropDatabase = async () => {};
+  let postgresUrl: string | undefined;
   const options = { wrapAdapter: sqlCounter?.wrap };
   if (databaseKind === "postgres") {
     let url = inject("postgresUrl");
@@ -72,6 +78,7 @@ export async function createTestApp({
       dropDatabase = own.drop;
     }
     database = openDatabase({ kind: "postgres", url, poolSize: 5 }, options);
+    postgresUrl = url;
   } else {
     database = openDatabase({ kind: "pglite", instance: await migratedPGlite() }, options);
   }
@@ -93,6 +100,7 @@ export async function createTestApp({
     database,
     adminKey: first.key,
     projectId: first.projectId,
+    postgresUrl,
     newProject,
     async gql(query, variables, options = {}) {
       const key = options.key === undefined ? first.key : options.key;
