@@ -23,7 +23,7 @@ export interface WebhookSettings {
   leaseMs: number;
 }
 
-export const USER_AGENT = "entitlements-api-webhooks/1";
+const USER_AGENT = "entitlements-api-webhooks/1";
 
 /** When to try again after `attempts` attempts have failed; null once the schedule is spent. */
 export function nextAttemptAfterFailure(attempts: number, scheduleMs: readonly number[], at: Date): Date | null {
@@ -32,7 +32,7 @@ export function nextAttemptAfterFailure(attempts: number, scheduleMs: readonly n
 }
 
 /** The body and the Standard Webhooks headers of an attempt, signed at `at`. */
-export function signedRequest(delivery: ClaimedDelivery, at: Date): { body: string; headers: Record<string, string> } {
+function signedRequest(delivery: ClaimedDelivery, at: Date): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify(webhookPayload(delivery.event, delivery.customerExternalId));
   return {
     body,

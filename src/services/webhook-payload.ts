@@ -7,7 +7,7 @@ import { hasAccess, usageSummary } from "../domain/checks.ts";
 import { revivedEntitlement, type EventType, type LoggedEntitlement, type LoggedEvent } from "../events/logged-event.ts";
 
 /** The `type` a receiver sees for each kind of event. */
-export const WEBHOOK_EVENT_TYPES: Record<EventType, string> = {
+const WEBHOOK_EVENT_TYPES: Record<EventType, string> = {
   ENTITLEMENTS_CHANGED: "entitlements.changed",
   USAGE_THRESHOLD_REACHED: "usage.threshold_reached",
 };

@@ -8,10 +8,10 @@ import { AddressRefused, checkWebhookUrl, type AddressPolicy } from "../net/publ
 import type { ProjectScope } from "./scope.ts";
 
 /** Every event type: what an endpoint receives unless it names some. */
-export const ALL_EVENT_TYPES: readonly EventType[] = ["ENTITLEMENTS_CHANGED", "USAGE_THRESHOLD_REACHED"];
+const ALL_EVENT_TYPES: readonly EventType[] = ["ENTITLEMENTS_CHANGED", "USAGE_THRESHOLD_REACHED"];
 
 /** A Standard Webhooks signing secret: `whsec_` and the base64 of 32 random bytes. */
-export const generateSigningSecret = () => `whsec_${randomBytes(32).toString("base64")}`;
+const generateSigningSecret = () => `whsec_${randomBytes(32).toString("base64")}`;
 
 export interface CreatedEndpoint {
   endpoint: WebhookEndpoint;

@@ -135,10 +135,15 @@ async function project() {
     waitUntil(
       async () => {
         const list = await deliveryList(endpointId);
-        return list.length === count && list.every((delivery) => statuses.includes(delivery.status)) && list;
+        return list.length === count && list.every((delivery) => statuses.includes(delivery.status)) ? list : undefined;
       },
       { timeoutMs: 10_000, intervalMs: 25, what: `${count} deliveries of ${endpointId} in ${statuses.join("/")}` },
     );
+  /** The endpoint's one delivery, once it has been attempted. */
+  const attempted = (endpointId: string) =>
+    waitUntil(async () => (await deliveryList(endpointId)).find((delivery) => delivery.attempts >= 1), {
+      what: `an attempt of ${endpointId}'s delivery`,
+    });
   return {
     projectId,
     key,
@@ -151,6 +156,7 @@ async function project() {
     deliveries,
     deliveryList,
     settled,
+    attempted,
   };
 }
 
@@ -255,28 +261,17 @@ describe("delivering", () => {
     worker({ timeoutMs: 300, retryScheduleMs: [60_000] });
 
     await p.logEvents([p.entitlementsChanged(1)]);
-    const [timedOut] = await p.settled(endpoints.silent.id, 1, ["PENDING"]).then(() =>
-      waitUntil(async () => {
-        const list = await p.deliveryList(endpoints.silent.id);
-        return list[0]?.attempts === 1 && list;
-      }),
-    );
+    const timedOut = await p.attempted(endpoints.silent.id);
     expect(timedOut).toMatchObject({ status: "PENDING", attempts: 1, lastResponseStatus: null, lastError: "timed out after 300 ms" });
-    expect(new Date(timedOut!.nextAttemptAt).getTime()).toBeGreaterThan(Date.now() + 50_000);
+    expect(new Date(timedOut.nextAttemptAt).getTime()).toBeGreaterThan(Date.now() + 50_000);
 
-    const [redirected] = await waitUntil(async () => {
-      const list = await p.deliveryList(endpoints.redirecting.id);
-      return list[0]?.attempts === 1 && list;
-    });
+    const redirected = await p.attempted(endpoints.redirecting.id);
     expect(redirected).toMatchObject({ status: "PENDING", lastResponseStatus: 302, lastError: "redirect (HTTP 302) not followed" });
     expect(elsewhere.received).toHaveLength(0);
 
     const [floodedOk] = await p.settled(endpoints.hugeOk.id, 1, ["SUCCEEDED"]);
     expect(floodedOk).toMatchObject({ attempts: 1, lastResponseStatus: 200, lastError: null });
-    const [floodedError] = await waitUntil(async () => {
-      const list = await p.deliveryList(endpoints.hugeError.id);
-      return list[0]?.attempts === 1 && list;
-    });
+    const floodedError = await p.attempted(endpoints.hugeError.id);
     expect(floodedError).toMatchObject({ status: "PENDING", lastResponseStatus: 500, lastError: "HTTP 500" });
     // The worker hung up long before the receivers ran out of body to send.
     await waitUntil(() => streamClosed, { what: "the huge answer's connection closed" });
@@ -435,10 +430,7 @@ describe("the address guard", () => {
     await p.logEvents([p.entitlementsChanged(1)]);
 
     for (const endpoint of [literal, rebinding]) {
-      const [refused] = await waitUntil(async () => {
-        const list = await p.deliveryList(endpoint.id);
-        return list[0]?.attempts === 1 && list;
-      });
+      const refused = await p.attempted(endpoint.id);
       expect(refused).toMatchObject({
         status: "PENDING",
         lastResponseStatus: null,
