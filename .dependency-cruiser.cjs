@@ -14,9 +14,9 @@ module.exports = {
     },
     {
       name: "no-request-below-services",
-      comment: "Events, the cache, the loaders and the database layer never know a request, the schema or the plugins.",
+      comment: "Events, the cache, the loaders, the database layer and outbound HTTP never know a request, the schema or the plugins.",
       severity: "error",
-      from: { path: "^src/(events|cache|loaders|db)/" },
+      from: { path: "^src/(events|cache|loaders|db|net)/" },
       to: { path: "^src/(context\\.ts|schema/|plugins/|services/|workers/|yoga\\.ts|server\\.ts)" },
     },
     {

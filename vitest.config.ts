@@ -30,7 +30,14 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["test/domain/**/*.test.ts", "test/events/**/*.test.ts", "test/cache/**/*.test.ts", ...PURE_ELSEWHERE],
+          include: [
+            "test/domain/**/*.test.ts",
+            "test/events/**/*.test.ts",
+            "test/cache/**/*.test.ts",
+            "test/services/**/*.test.ts",
+            "test/net/**/*.test.ts",
+            ...PURE_ELSEWHERE,
+          ],
         },
       },
       {

@@ -4,10 +4,24 @@ import { z } from "zod";
 import type { QueryLimits } from "./plugins/query-limits.ts";
 import { defaultCacheCapacity } from "./cache/capacity.ts";
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./limits/rate-limits.ts";
+import type { WebhookSettings } from "./services/webhook-deliveries.ts";
 
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** `5s,5m,30m,2h`: durations with a unit each (ms, s, m, h), in milliseconds. */
+const durationList = z
+  .string()
+  .regex(/^\s*\d+(ms|s|m|h)\s*(,\s*\d+(ms|s|m|h)\s*)*$/, "must be durations such as 500ms,5s,5m,2h, separated by commas")
+  .transform((value) =>
+    value.split(",").map((item) => {
+      const [, amount, unit] = /^(\d+)(ms|s|m|h)$/.exec(item.trim()) as unknown as [string, string, keyof typeof DURATION_UNITS_MS];
+      return Number(amount) * DURATION_UNITS_MS[unit];
+    }),
+  );
 
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -49,6 +63,12 @@ const environmentSchema = z.object({
   RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.requests.points),
   RATE_LIMIT_USAGE: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.usage.points),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(DEFAULT_RATE_LIMITS.requests.windowSeconds),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(50).max(300_000).default(10_000),
+  WEBHOOK_RETRY_SCHEDULE: durationList.prefault("5s,5m,30m,2h,5h,10h,10h"),
+  WEBHOOK_ALLOW_PRIVATE_URLS: booleanFlag.default(false),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+  WEBHOOK_LEASE_MS: z.coerce.number().int().min(100).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   NODE_ENV: z.string().default("development"),
 });
@@ -91,6 +111,8 @@ export type Config = {
   introspection: boolean;
   /** GraphiQL on a browser's GET /graphql (default: on unless NODE_ENV=production). */
   graphiql: boolean;
+  /** Webhook deliveries (docs/rules.md §6): every instance runs the delivery worker. */
+  webhooks: WebhookSettings;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   production: boolean;
 };
@@ -145,6 +167,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     },
     introspection: env.GRAPHQL_INTROSPECTION ?? !production,
     graphiql: env.GRAPHIQL ?? !production,
+    webhooks: {
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE,
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS,
+      pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      // Long enough for an attempt to end by its own timeout before another instance may take it over.
+      leaseMs: env.WEBHOOK_LEASE_MS ?? env.WEBHOOK_TIMEOUT_MS + 30_000,
+    },
     logLevel: env.LOG_LEVEL,
     production,
   };

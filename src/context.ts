@@ -7,6 +7,7 @@ import type { EventBus } from "./events/bus.ts";
 import type { EventFeed } from "./events/feed.ts";
 import type { EntitlementCache } from "./cache/entitlement-cache.ts";
 import type { ProjectScope } from "./services/scope.ts";
+import type { AddressPolicy } from "./net/public-address.ts";
 import { unauthenticated } from "./errors.ts";
 
 export interface Context {
@@ -17,6 +18,8 @@ export interface Context {
   readonly log: Logger;
   readonly loaders: Loaders;
   readonly customerTokenSecret: string;
+  /** Where webhook endpoints may point (WEBHOOK_ALLOW_PRIVATE_URLS), checked when one is registered. */
+  readonly webhookAddresses: AddressPolicy;
   /** Notes between instances, and logged events for this instance's subscribers (shared by every request). */
   readonly events: EventBus;
   /** The event log as subscribers follow it. */
@@ -33,6 +36,7 @@ export function createContext(input: {
   requestId: string;
   log: Logger;
   customerTokenSecret: string;
+  webhookAddresses: AddressPolicy;
   events: EventBus;
   feed: EventFeed;
   cache: EntitlementCache;

@@ -4,7 +4,7 @@ import { pino } from "pino";
 export type Logger = pino.Logger;
 
 /** Fields that may hold a credential, redacted wherever they are logged, up to three objects down (`req.headers.authorization`). */
-const CREDENTIAL_FIELDS = ["authorization", "apiKey", "secret", "token", "x-api-key"];
+const CREDENTIAL_FIELDS = ["authorization", "apiKey", "secret", "signingSecret", "token", "x-api-key", "webhook-signature"];
 const REDACTED_PATHS = CREDENTIAL_FIELDS.flatMap((field) => {
   const key = /^[A-Za-z_]\w*$/.test(field) ? field : `["${field}"]`;
   const below = key.startsWith("[") ? key : `.${key}`;

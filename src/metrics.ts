@@ -1,7 +1,7 @@
 // The counters an operator (and the benchmark) reads at /metrics, in Prometheus's format:
 // the process's own (memory, event loop), SQL statements sent, and whatever other modules
 // register on the same registry.
-import { collectDefaultMetrics, Counter, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -18,4 +18,32 @@ export function createMetrics({ statementCount }: { statementCount: () => number
     },
   });
   return { registry };
+}
+
+export type WebhookMetrics = ReturnType<typeof createWebhookMetrics>;
+
+/** The webhook delivery worker's counters, on `registry`; the queue's depth is read at each scrape. */
+export function createWebhookMetrics(registry: Registry, queueDepth: () => Promise<number>) {
+  new Gauge({
+    name: "entitlements_webhook_queue_depth",
+    help: "Webhook deliveries still PENDING (every project's), read at each scrape.",
+    registers: [registry],
+    async collect() {
+      this.set(await queueDepth());
+    },
+  });
+  return {
+    attempts: new Counter({
+      name: "entitlements_webhook_attempts_total",
+      help: "Webhook delivery attempts by what they left the delivery in: SUCCEEDED, PENDING (to be retried) or FAILED (schedule spent).",
+      labelNames: ["status"] as const,
+      registers: [registry],
+    }),
+    attemptSeconds: new Histogram({
+      name: "entitlements_webhook_attempt_duration_seconds",
+      help: "How long a webhook attempt took, from resolving the host to the answer (or the failure).",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
 }

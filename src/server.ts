@@ -17,12 +17,17 @@ import { connectRedisRelay } from "./events/redis-relay.ts";
 import { startTransitionScheduler } from "./workers/transition-scan.ts";
 import { startRetention } from "./workers/retention.ts";
 import { startEventJobRunner } from "./workers/event-jobs.ts";
+import { startWebhookDelivery } from "./workers/webhook-delivery.ts";
+import { pendingDeliveries } from "./db/webhook-deliveries.ts";
+import { createMetrics, createWebhookMetrics } from "./metrics.ts";
 import { connectRateStore, createRateLimiter } from "./limits/rate-limits.ts";
 
 export interface RunningServer {
   url: string;
   database: Database;
   server: Server;
+  /** Looks for due webhook deliveries now (call it once events are logged) rather than at the next poll. */
+  wakeWebhookDelivery(): void;
   /** Stops accepting, lets in-flight requests finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -60,7 +65,11 @@ export async function startServer(
   const events = createEventBus({ relay });
   // Rate budgets hold across instances through Redis; while it is away, each instance counts alone.
   const rateStore = config.redisUrl ? connectRateStore(config.redisUrl) : undefined;
+  // One registry for the app's /metrics and the workers' counters.
+  const metrics = createMetrics({ statementCount: database.statementCount });
   const app = createApp({
+    metrics,
+    webhookAddresses: { allowPrivate: config.webhooks.allowPrivateUrls },
     database,
     log,
     isReady,
@@ -106,6 +115,14 @@ export async function startServer(
     usageRetentionDays: config.usageRetentionDays,
     eventRetentionDays: config.eventRetentionDays,
   });
+  const webhookDelivery = startWebhookDelivery({
+    prisma: database.prisma,
+    log,
+    settings: config.webhooks,
+    metrics: createWebhookMetrics(metrics.registry, () => pendingDeliveries(database.prisma)),
+  });
+  // Events logged here or on another instance (a Redis note) may have queued deliveries: attempt them now.
+  events.onLogged(() => webhookDelivery.wake());
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -120,12 +137,13 @@ export async function startServer(
       await scheduler.stop();
       await jobs.stop();
       await retention.stop();
+      await webhookDelivery.stop();
       await events.close();
       rateStore?.disconnect();
       await database.close();
       log.info("stopped");
     })());
-  return { url, database, server, close };
+  return { url, database, server, close, wakeWebhookDelivery: webhookDelivery.wake };
 }
 
 async function main() {

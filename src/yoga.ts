@@ -14,6 +14,7 @@ import { createContext, type Context } from "./context.ts";
 import { graphiqlOptions, renderGraphiQLOffline } from "./graphiql.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
+import type { AddressPolicy } from "./net/public-address.ts";
 import type { Readiness } from "./db/readiness.ts";
 import { createErrorMapper, deferToResult, useErrorCodes, useRequestErrorMasking } from "./plugins/errors.ts";
 import { useHealthEndpoints } from "./plugins/health.ts";
@@ -55,6 +56,8 @@ export interface AppOptions {
   /** Default: a cache of this app's own, made with `cacheSettings`, its counters on `metrics`. */
   cache?: EntitlementCache;
   cacheSettings?: Partial<Omit<CacheOptions, "registry">>;
+  /** Where webhook endpoints may point; default: public addresses only. */
+  webhookAddresses?: AddressPolicy;
 }
 
 /** graphql-ws connection parameters such as `{ authorization: "Bearer …" }`, as headers. */
@@ -77,6 +80,7 @@ export function createApp({
   rateLimiter = createRateLimiter(DEFAULT_RATE_LIMITS),
   metrics = createMetrics({ statementCount: database.statementCount }),
   cacheSettings,
+  webhookAddresses = { allowPrivate: false },
   cache = createEntitlementCache({
     ...cacheSettings,
     maxCustomers: cacheSettings?.maxCustomers ?? defaultCacheCapacity(),
@@ -126,7 +130,17 @@ export function createApp({
       } catch (error) {
         throw mapError(error, requestId); // the database away while checking the key: SERVICE_UNAVAILABLE with this id
       }
-      return createContext({ prisma: database.prisma, caller, requestId, log, customerTokenSecret, events, feed, cache });
+      return createContext({
+        prisma: database.prisma,
+        caller,
+        requestId,
+        log,
+        customerTokenSecret,
+        webhookAddresses,
+        events,
+        feed,
+        cache,
+      });
     },
     plugins: [
       useRequestId(),

@@ -12,7 +12,7 @@ import type { EventType, LoggedEvent, NewEvent } from "../events/logged-event.ts
 
 type Client = PrismaClient | Prisma.TransactionClient;
 
-interface EventRow {
+export interface EventRow {
   id: bigint;
   projectId: string;
   customerId: string;
@@ -22,7 +22,7 @@ interface EventRow {
   occurredAt: Date;
 }
 
-const asLoggedEvent = (row: EventRow): LoggedEvent =>
+export const asLoggedEvent = (row: EventRow): LoggedEvent =>
   ({
     id: row.id.toString(),
     projectId: row.projectId,

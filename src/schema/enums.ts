@@ -21,3 +21,10 @@ export const SubscriptionStatusEnum = builder.enumType("SubscriptionStatus", {
   description: "A subscription's status at the evaluation instant.",
   values: ["SCHEDULED", "TRIALING", "ACTIVE", "NON_RENEWING", "CANCELED", "EXPIRED"] as const,
 });
+
+export const EventTypeEnum = builder.enumType("EventType", {
+  values: {
+    ENTITLEMENTS_CHANGED: { description: "What a customer may use changed (an EntitlementsChangedEvent)." },
+    USAGE_THRESHOLD_REACHED: { description: "A customer's usage reached one of a feature's alertThresholds (a UsageThresholdEvent)." },
+  } as const,
+});

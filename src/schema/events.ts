@@ -24,14 +24,6 @@ const ChangeCauseEnum = builder.enumType("ChangeCause", {
   } as const,
 });
 
-// The kinds of logged event (what webhook endpoints subscribe to).
-builder.enumType("EventType", {
-  values: {
-    ENTITLEMENTS_CHANGED: { description: "What a customer may use changed (an EntitlementsChangedEvent)." },
-    USAGE_THRESHOLD_REACHED: { description: "A customer's usage reached one of a feature's alertThresholds (a UsageThresholdEvent)." },
-  } as const,
-});
-
 const customerOf = (event: { customerId: string }, context: Context) => loadedCustomer(context.loaders, event.customerId);
 
 const EntitlementsChangedEventType = builder.objectRef<EntitlementsChangedEvent>("EntitlementsChangedEvent").implement({

@@ -13,6 +13,7 @@ import "./entitlement.ts";
 import "./usage.ts";
 import "./customer-token.ts";
 import "./events.ts";
+import "./webhook.ts";
 
 builder.queryType({});
 builder.mutationType({});

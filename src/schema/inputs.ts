@@ -53,7 +53,9 @@ export type NodeTypeName =
   | "SubscriptionAddon"
   | "SubscriptionOverride"
   | "Grant"
-  | "ApiKey";
+  | "ApiKey"
+  | "WebhookEndpoint"
+  | "WebhookDelivery";
 
 /** A global ID of the given type, decoded to the stored id. */
 export const globalId = (type: NodeTypeName) =>

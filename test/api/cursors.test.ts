@@ -16,6 +16,7 @@ beforeAll(async () => {
   const plan = await s.plan({ key: "team", entitlements: { seats: { usageLimit: 5 } } });
   await s.customer("acme");
   await s.subscription("acme", { planId: plan.id });
+  ok(await t.gql(`mutation { createWebhookEndpoint(input: { url: "https://93.184.215.14/hooks" }) { signingSecret } }`));
 });
 afterAll(() => t.close());
 
@@ -28,6 +29,8 @@ const CONNECTIONS: Record<string, (args: string) => string> = {
   "Customer.grants": (args) => `{ customer(externalId: "acme") { grants(${args}) { totalCount } } }`,
   "Plan.subscriptions": (args) => `{ plan(key: "team") { subscriptions(${args}) { totalCount } } }`,
   "Feature.plans": (args) => `{ feature(key: "seats") { plans(${args}) { totalCount } } }`,
+  "Query.webhookEndpoints": (args) => `{ webhookEndpoints(${args}) { totalCount } }`,
+  "WebhookEndpoint.deliveries": (args) => `{ webhookEndpoints(first: 1) { edges { node { deliveries(${args}) { totalCount } } } } }`,
 };
 
 const base64 = (text: string) => Buffer.from(text).toString("base64");

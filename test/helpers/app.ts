@@ -37,11 +37,16 @@ export interface TestApp {
   events: EventBus;
   /** Runs the app's durable event jobs (a catalog edit's fan-out); `idle()` waits for the jobs under way. */
   jobs: EventJobRunner;
+  /** The database's URL on PostgreSQL runs (another instance opens a pool of its own with it); undefined on PGlite. */
+  postgresUrl: string | undefined;
   close(): Promise<void>;
 }
 
 /** Options the app takes from configuration in production (limits, introspection, GraphiQL). */
-type ConfiguredOptions = Pick<AppOptions, "cacheSettings" | "limits" | "introspection" | "graphiql" | "batchLimit" | "rateLimiter">;
+type ConfiguredOptions = Pick<
+  AppOptions,
+  "cacheSettings" | "limits" | "introspection" | "graphiql" | "batchLimit" | "rateLimiter" | "webhookAddresses"
+>;
 
 export async function createTestApp({
   sqlCounter,
@@ -63,6 +68,7 @@ export async function createTestApp({
   events ??= createEventBus();
   let database: Database;
   let dropDatabase = async () => {};
+  let postgresUrl: string | undefined;
   const options = { wrapAdapter: sqlCounter?.wrap };
   if (databaseKind === "postgres") {
     let url = inject("postgresUrl");
@@ -78,6 +84,7 @@ export async function createTestApp({
       dropDatabase = own.drop;
     }
     database = openDatabase({ kind: "postgres", url, poolSize: 5 }, options);
+    postgresUrl = url;
   } else {
     database = openDatabase({ kind: "pglite", instance: await migratedPGlite() }, options);
   }
@@ -104,6 +111,7 @@ export async function createTestApp({
     database,
     adminKey: first.key,
     projectId: first.projectId,
+    postgresUrl,
     newProject,
     async gql(query, variables, options = {}) {
       const key = options.key === undefined ? first.key : options.key;

@@ -13,23 +13,6 @@ const contractCheck = fileURLToPath(new URL("../../../shared/tools/contract-chec
  * A departure not listed here fails the test, and so does one listed that is gone.
  */
 const PENDING_DEPARTURES: string[] = [
-  // Durable change events: signed webhooks
-  "TYPE_REMOVED: WebhookEndpointStatus was removed.",
-  "TYPE_REMOVED: WebhookDeliveryStatus was removed.",
-  "TYPE_REMOVED: WebhookEndpoint was removed.",
-  "TYPE_REMOVED: WebhookDelivery was removed.",
-  "TYPE_REMOVED: CreatedWebhookEndpoint was removed.",
-  "TYPE_REMOVED: WebhookEndpointEdge was removed.",
-  "TYPE_REMOVED: WebhookEndpointConnection was removed.",
-  "TYPE_REMOVED: WebhookDeliveryEdge was removed.",
-  "TYPE_REMOVED: WebhookDeliveryConnection was removed.",
-  "TYPE_REMOVED: CreateWebhookEndpointInput was removed.",
-  "TYPE_REMOVED: UpdateWebhookEndpointInput was removed.",
-  "FIELD_REMOVED: Query.webhookEndpoints was removed.",
-  "FIELD_REMOVED: Mutation.createWebhookEndpoint was removed.",
-  "FIELD_REMOVED: Mutation.updateWebhookEndpoint was removed.",
-  "FIELD_REMOVED: Mutation.rotateWebhookSecret was removed.",
-  "FIELD_REMOVED: Mutation.retryWebhookDelivery was removed.",
   // Credits: one-off and top-up amounts that burn down across usage periods
   "TYPE_REMOVED: GrantKind was removed.",
   "TYPE_REMOVED: CreditBalance was removed.",

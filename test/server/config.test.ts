@@ -32,3 +32,31 @@ describe("configuration of what a request may ask", () => {
     expect(() => loadConfig({ GRAPHIQL: "maybe" })).toThrow(/GRAPHIQL/);
   });
 });
+
+describe("configuration of webhook deliveries", () => {
+  it("defaults to a 10 s timeout, the 5s…10h schedule and the address guard on", () => {
+    const hour = 3_600_000;
+    expect(loadConfig({}).webhooks).toEqual({
+      timeoutMs: 10_000,
+      retryScheduleMs: [5000, 300_000, 1_800_000, 2 * hour, 5 * hour, 10 * hour, 10 * hour],
+      allowPrivateUrls: false,
+      pollIntervalMs: 500,
+      concurrency: 8,
+      leaseMs: 40_000,
+    });
+  });
+
+  it("reads a schedule of durations with units, and refuses one without", () => {
+    expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE: "500ms, 1s,5s,5m,2h" }).webhooks.retryScheduleMs).toEqual([
+      500, 1000, 5000, 300_000, 7_200_000,
+    ]);
+    for (const schedule of ["5", "5s,,5m", "5d", "-5s", "5s;5m"]) {
+      expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: schedule }), schedule).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
+    }
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: "true", WEBHOOK_TIMEOUT_MS: "250" }).webhooks).toMatchObject({
+      allowPrivateUrls: true,
+      timeoutMs: 250,
+      leaseMs: 30_250,
+    });
+  });
+});

@@ -41,8 +41,9 @@ beforeAll(async () => {
       ENTITLEMENT_CACHE: "false",
       RATE_LIMIT_REQUESTS: "0",
       RATE_LIMIT_USAGE: "0",
-      // The scheduled-transition scan's statements would land in the requests' counts.
+      // The scheduled-transition scan's and the webhook worker's statements would land in the requests' counts.
       TRANSITION_SCAN_INTERVAL_MS: "60000",
+      WEBHOOK_POLL_INTERVAL_MS: "60000",
     }),
     createLogger("silent"),
     { wrapAdapter: counter.wrap },
