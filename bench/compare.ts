@@ -3,7 +3,9 @@
 // across days.
 import { projectRoot } from "../test/helpers/process.ts";
 import { closedLoop, warmUp, type Endpoint } from "./load.ts";
+import { measureIngest, type IngestWorkload } from "./ingest.ts";
 import { log } from "./log.ts";
+import { consumeUnderContention } from "./measures.ts";
 import { createCustomer, expectShape, gqlBody, post, Q2 } from "./queries.ts";
 import { median, ratio } from "./statistics.ts";
 import { buildServer, checkOutRevision, startServer, type ServerRunOptions } from "./targets.ts";
@@ -20,6 +22,8 @@ export interface CompareOptions {
   auth: Record<string, string>;
   /** S1's delivery latency on a server, for a customer no other run has watched. */
   delivery: (serverUrl: string, customer: string) => Promise<{ p50: number; p99: number }>;
+  /** Q4's consumed feature and Q5's records. */
+  writes: { meteredFeature: string; ingest: IngestWorkload };
 }
 
 const MEASURES = [
@@ -29,11 +33,15 @@ const MEASURES = [
   ["q2rps16", "Q2 rps@16"],
   ["s1p50", "S1 p50 ms (lower is better)"],
   ["s1p99", "S1 p99 ms (lower is better)"],
+  ["q4rps16", "Q4 consume rps@16"],
+  ["q5batch", "Q5 recordUsages records/s"],
+  ["q5single", "Q5 recordUsage rps@16"],
 ] as const;
 type Measure = (typeof MEASURES)[number][0];
 
 /**
- * Requests/s of Q3 (1 and 16 connections), Q1 and Q2 (16), and S1's delivery latency, for
+ * Requests/s of Q3 (1 and 16 connections), Q1 and Q2 (16), S1's delivery latency, and the writes
+ * (Q4's consumes, Q5's records in batches and one at a time), for
  * `revision`'s server and the working tree's; prints the medians and their ratios, and
  * returns them for the BENCH line.
  */
@@ -46,6 +54,7 @@ export async function compareWithRevision({
   workload: { q1Bodies, q3Bodies },
   auth,
   delivery,
+  writes,
 }: CompareOptions) {
   log(`compare: building ${revision} in a worktree, and the working tree`);
   const base = checkOutRevision(revision);
@@ -106,6 +115,17 @@ export async function compareWithRevision({
       runs[variant]!.s1p50.push(s1.p50);
       runs[variant]!.s1p99.push(s1.p99);
       return `S1 p50/p99 ${s1.p50}/${s1.p99} ms`;
+    });
+    // Writes last: they add usage records, which the reads above should not meet in some rounds only.
+    await inRounds("Q4, Q5", async (serverUrl, round, variant) => {
+      const api: Endpoint = { baseUrl: serverUrl, path: "/graphql", headers: auth };
+      const { load: q4 } = await consumeUnderContention(api, writes.meteredFeature, seconds, `q4-${round}-${variant}`);
+      const q5 = await measureIngest(api, writes.ingest, seconds);
+      if (q4.failures > 0) throw new Error(`compare: ${q4.failures} failed consumes`);
+      runs[variant]!.q4rps16.push(q4.rps);
+      runs[variant]!.q5batch.push(q5.batchRecordsPerS);
+      runs[variant]!.q5single.push(q5.singleRps16);
+      return `Q4 ${q4.rps} rps@16; Q5 ${q5.batchRecordsPerS} records/s in batches, ${q5.singleRps16} rps@16 one at a time`;
     });
     const [before, after] = runs;
     const result: Record<string, { base: number; ours: number; ratio: number; roundRatios: number[] }> = {};

@@ -68,8 +68,10 @@ export async function consumeUnderContention(
   api: Endpoint,
   featureKey: string,
   seconds: number,
+  /** Names the contended customers: each run of --compare has its own. */
+  prefix = "q4",
 ): Promise<{ load: LoadResult; overLimit: number }> {
-  const contended = Array.from({ length: 10 }, (_, i) => `q4-${i}`);
+  const contended = Array.from({ length: 10 }, (_, i) => `${prefix}-${i}`);
   for (const c of contended) {
     expectShape(
       "Q4 setup",

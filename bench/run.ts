@@ -17,6 +17,7 @@ import { createCustomer, expectShape, gqlBody, post, Q2 } from "./queries.ts";
 import { cacheLookups, heapUsedMegabytes, residentMegabytes } from "./server-metrics.ts";
 import { ratio } from "./statistics.ts";
 import { buildServer, startFloor, startServer } from "./targets.ts";
+import { webhookDeliveryLatency } from "./webhook-latency.ts";
 import { workloadFor } from "./workload.ts";
 
 const { values: args } = parseArgs({
@@ -27,7 +28,7 @@ const { values: args } = parseArgs({
     keep: { type: "boolean", default: false },
     /** Writes a V8 CPU profile of the server into this directory (open it in Chrome's DevTools). */
     "cpu-prof": { type: "string" },
-    /** Measures only these (q1, q2, q3, q4, s1, q5, q6), e.g. to profile one; the BENCH line then lacks the others. */
+    /** Measures only these (q1, q2, q3, q4, s1, s2, q5, q6), e.g. to profile one; the BENCH line then lacks the others. */
     only: { type: "string" },
     /** Length of each load run (default 3 with --quick, else 10) and S1's subscribers (default 1000): the smoke test shrinks them. */
     seconds: { type: "string" },
@@ -36,7 +37,7 @@ const { values: args } = parseArgs({
     subscribers: { type: "string" },
     /** Q6's heavy customer's usage records (default 1,000,000 with --quick, else 2,000,000): the smoke test shrinks them. */
     "heavy-records": { type: "string" },
-    /** Instead of the measures: this revision's server against the working tree's, Q1, Q3 and S1 in alternate runs on the same data. */
+    /** Instead of the measures: this revision's server against the working tree's, Q1, Q2, Q3, S1, Q4 and Q5 in alternate runs on the same data. */
     compare: { type: "string" },
     /** Rounds of --compare (each runs both servers once); default 4. */
     rounds: { type: "string" },
@@ -50,8 +51,10 @@ const subscribers = Number(args.subscribers ?? 1000);
 const heavyRecords = Number(args["heavy-records"] ?? (quick ? 1_000_000 : 2_000_000));
 /** Changes S1 sends (and times) after its warm-up. */
 const s1Changes = quick ? 10 : 30;
+/** Changes S2 makes, each timed to its webhook (the smoke test shrinks them with --seconds 1). */
+const s2Events = seconds < 2 ? 50 : 1000;
 const serverOptions = { heapMb: Number(args["heap-mb"] ?? process.env.HEAP_LIMIT_MB ?? 256), cpuProfDir: args["cpu-prof"] };
-const MEASURES = ["q1", "q2", "q3", "q4", "s1", "q5", "q6"] as const;
+const MEASURES = ["q1", "q2", "q3", "q4", "s1", "s2", "q5", "q6"] as const;
 const only = new Set(args.only?.split(",").map((name) => name.trim().toLowerCase()) ?? MEASURES);
 for (const name of only)
   if (!(MEASURES as readonly string[]).includes(name))
@@ -87,6 +90,7 @@ async function main() {
         workload,
         auth,
         delivery: fanOut,
+        writes: { meteredFeature, ingest: ingestWorkload(index) },
       });
       process.stdout.write(`BENCH ${JSON.stringify({ db: dbKind, scale, quick, sizes: index.sizes, compare })}\n`);
       return;
@@ -206,6 +210,14 @@ async function main() {
       report.s1 = { subscribers, ...s1, p99ms: s1.p99 };
       rssAfter.s1 = await residentMegabytes(server.url);
       notes.push(`S1: ${s1.deliveries} deliveries to ${subscribers} subscribers, p50 ${s1.p50} ms, p99 ${s1.p99} ms.`);
+    }
+    if (measures("s2")) {
+      const s2 = await webhookDeliveryLatency(api, { featureKey: meteredFeature, events: s2Events });
+      report.s2 = s2;
+      rssAfter.s2 = await residentMegabytes(server.url);
+      notes.push(
+        `S2: ${s2.delivered} of ${s2.events} changes reached a webhook receiver (${s2.deliveries} deliveries), commit to delivery p50 ${s2.p50ms} ms, p99 ${s2.p99ms} ms.`,
+      );
     }
     if (measures("q5")) {
       const q5 = await measureIngest(api, ingest, seconds);

@@ -47,6 +47,8 @@ export async function startServer(
       LOG_LEVEL: "info",
       RATE_LIMIT_REQUESTS: "1000000000",
       RATE_LIMIT_USAGE: "1000000000",
+      // S2's receiver listens on loopback.
+      WEBHOOK_ALLOW_PRIVATE_URLS: "true",
     },
     ready: SERVER_LISTENING,
     nodeArgs: [

@@ -184,7 +184,8 @@ describe("the usage aggregates' migration on a database that already holds usage
     expect(AGGREGATES).toBeDefined();
     await applyMigrations(database, before());
     const { customers, feature } = await recordsBeforeTheMigration(database);
-    expect((await applyMigrations(database)).applied).toEqual([AGGREGATES]);
+    // The aggregates' migration, and whatever came after it.
+    expect((await applyMigrations(database)).applied).toEqual(migrationNames.filter((name) => name >= String(AGGREGATES)));
     const periods = [
       [null, null],
       ["2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"],
