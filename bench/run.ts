@@ -52,7 +52,7 @@ const heavyRecords = Number(args["heavy-records"] ?? (quick ? 1_000_000 : 2_000_
 /** Changes S1 sends (and times) after its warm-up. */
 const s1Changes = quick ? 10 : 30;
 /** Changes S2 makes, each timed to its webhook (the smoke test shrinks them with --seconds 1). */
-const s2Events = seconds < 2 ? 50 : 1000;
+const s2Events = seconds < 2 ? 20 : 1000;
 const serverOptions = { heapMb: Number(args["heap-mb"] ?? process.env.HEAP_LIMIT_MB ?? 256), cpuProfDir: args["cpu-prof"] };
 const MEASURES = ["q1", "q2", "q3", "q4", "s1", "s2", "q5", "q6"] as const;
 const only = new Set(args.only?.split(",").map((name) => name.trim().toLowerCase()) ?? MEASURES);

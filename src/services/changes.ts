@@ -3,6 +3,7 @@
 // log, written in the write's own transaction, so that a committed change always has its event.
 // Usage writes, the most frequent by far, evaluate only what a record can flip or reach.
 import { LRUCache } from "lru-cache";
+import { createEntitlementCache } from "../cache/entitlement-cache.ts";
 import { changedFeatureKeys, usageCanFlipAccess, usageFlippedAccess } from "../domain/changes.ts";
 import type { Entitlement } from "../domain/entitlements.ts";
 import { thresholdPeriodStart, thresholdsReached, usageCanReachThreshold } from "../domain/thresholds.ts";
@@ -100,12 +101,19 @@ export async function withChangeEvents<T>(
   const result = await invalidatingWrite(scope, { customerIds: ids }, () =>
     scope.prisma.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('customer:' || id, 0)) FROM unnest(${ids}::text[]) AS id`;
-      // Before, and after at the instant the write is done: a write may take effect "now" (a cancellation).
-      const observeAll = (loaders: Loaders, at: Date) => Promise.all(ids.map((customerId) => observeCustomer(loaders, customerId, at)));
-      const before = await observeAll(loadersIn(tx, scope.projectId), new Date());
+      // Before, and after at the instant the write is done: a write may take effect "now" (a
+      // cancellation). Both looks share the catalog, which a customer's write leaves as it is;
+      // the customers' rows and usage are read afresh for the second.
+      const looks = createEntitlementCache({ maxCustomers: ids.length });
+      const observeAll = (at: Date) => {
+        const loaders = createLoaders(tx as unknown as PrismaClient, scope.projectId, looks);
+        return Promise.all(ids.map((customerId) => observeCustomer(loaders, customerId, at)));
+      };
+      const before = await observeAll(new Date());
       const result = await write(tx);
+      looks.invalidate({ projectId: scope.projectId, customerIds: ids, usageOf: ids });
       const at = new Date();
-      const after = await observeAll(loadersIn(tx, scope.projectId), at);
+      const after = await observeAll(at);
       const events = (
         await Promise.all(
           ids.map((customerId, index) =>

@@ -30,9 +30,12 @@ async function tableHashes(): Promise<Record<string, string>> {
     `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations' ORDER BY 1`,
   );
   const union = tables
-    .map(
-      ({ name }) =>
-        `SELECT '${name}' AS name, count(*)::text || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS hash FROM "${name}" x`,
+    .map(({ name }) =>
+      // The event log only grows (by a sequence): its count and last id show an append, without
+      // hashing every event of the run's shared database twice per case.
+      name === "LoggedEvent"
+        ? `SELECT '${name}' AS name, count(*)::text || ':' || coalesce(max(x.id)::text, '') AS hash FROM "${name}" x`
+        : `SELECT '${name}' AS name, count(*)::text || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS hash FROM "${name}" x`,
     )
     .join(" UNION ALL ");
   const rows = await t.database.prisma.$queryRawUnsafe<{ name: string; hash: string }[]>(union);

@@ -6,7 +6,7 @@ import { decodeGlobalID } from "@pothos/plugin-relay";
 import { Registry } from "prom-client";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { appendEvents } from "../../src/db/event-log.ts";
+import { appendEvents, readEvents } from "../../src/db/event-log.ts";
 import { claimDueDeliveries } from "../../src/db/webhook-deliveries.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import type { NewEvent } from "../../src/events/logged-event.ts";
@@ -210,15 +210,26 @@ describe("delivering", () => {
     expect(scraped).toMatch(/entitlements_webhook_queue_depth \d+/);
   });
 
-  it("delivers all of 100 events logged while the receiver was down, once it is up", async () => {
+  it("delivers all of 100 changes made while the receiver was down, once it is up", async () => {
     const p = await project();
     const down = await startReceiver();
     const { port } = down;
     await down.close();
     const endpoint = await p.createEndpoint(`http://127.0.0.1:${port}/hooks`);
-    worker({ retryScheduleMs: Array(50).fill(100) });
+    worker({ retryScheduleMs: Array(300).fill(100) }); // half a minute of retries: longer than the 100 changes take
 
-    const events = await p.logEvents(Array.from({ length: 100 }, (_, n) => p.entitlementsChanged(n)));
+    // 100 real changes, each logged by its mutation: grants raising acme's limit one at a time.
+    ok(await p.gql(`mutation { createFeature(input: { key: "calls", name: "Calls", type: METERED }) { id } }`));
+    for (let n = 1; n <= 100; n++) {
+      ok(
+        await p.gql(
+          `mutation ($n: Float!) { createGrant(input: { customer: { externalId: "acme" }, featureKey: "calls", usageLimit: $n }) { id } }`,
+          { n },
+        ),
+      );
+    }
+    const events = await readEvents(t.database.prisma, p.projectId, null, {}, 1000);
+    expect(events).toHaveLength(100);
     await waitUntil(async () => (await p.deliveryList(endpoint.id)).some((delivery) => delivery.lastError === "connection refused"), {
       what: "a refused attempt",
     });
@@ -229,6 +240,9 @@ describe("delivering", () => {
     expect(delivered.every((delivery) => delivery.status === "SUCCEEDED" && delivery.lastResponseStatus === 204)).toBe(true);
     expect(hook.ids()).toEqual(new Set(events.map((event) => event.id)));
     expect(hook.received.every((request) => request.verified)).toBe(true);
+    // The last one carries the limit as its change left it: 1 + 2 + … + 100.
+    const last = hook.received.find((request) => request.headers["webhook-id"] === events.at(-1)!.id)!;
+    expect(JSON.parse(last.body).data.entitlements).toMatchObject([{ featureKey: "calls", usageLimit: 5050 }]);
   });
 
   it("counts a timeout, a redirect and an error status as failed attempts, saying which; follows no redirect; reads little of a huge answer", async () => {

@@ -3,7 +3,8 @@
 // - a subscriber on A hears every event B logs while Redis is away, late and in order;
 // - a subscriber that reconnects with `after` gets exactly what it missed, then live events;
 // - an instance killed (SIGKILL) right after a catalog edit reaching 2,000 customers leaves
-//   its fan-out to the others, which log one event per customer and none twice.
+//   its fan-out to the others, which log one event per customer and none twice, and deliver
+//   each to a subscriber and to a webhook receiver.
 import { randomUUID } from "node:crypto";
 import { createClient } from "graphql-ws";
 import pg from "pg";
@@ -14,6 +15,7 @@ import { graphql, startServerProcess, type ServerProcess } from "../helpers/proc
 import { seed, type Gql } from "../helpers/seed.ts";
 import { subscribeSse, type SseSubscription } from "../helpers/sse.ts";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
+import { answerWith, startReceiver } from "../helpers/webhook-receiver.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
 const key = "ent_durable-events-test-key-0123456789abcdef";
@@ -43,6 +45,7 @@ beforeAll(async () => {
     LOG_LEVEL: "info",
     EVENT_POLL_INTERVAL_MS: "300",
     EVENT_JOB_LEASE_MS: "3000",
+    WEBHOOK_ALLOW_PRIVATE_URLS: "true", // the test's receiver is on loopback
   };
   [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
   sql = new pg.Client({ connectionString: database.url });
@@ -177,6 +180,13 @@ describe("durable events across instances", () => {
     const after = (await latestId()) ?? "0";
     const watcher = await subscribeSse(fetch, `${a.url}/graphql`, key, EVENTS, { after: await latestId() });
     open.push(watcher);
+    const hook = await startReceiver(answerWith(204));
+    open.push(hook);
+    const registered = await throughB(
+      `mutation ($u: String!) { createWebhookEndpoint(input: { url: $u, eventTypes: [ENTITLEMENTS_CHANGED] }) { signingSecret } }`,
+      { u: hook.url },
+    );
+    hook.secret = registered.data.createWebhookEndpoint.signingSecret;
 
     const doomed = await startServerProcess(env);
     const edit = await graphql(
@@ -206,5 +216,10 @@ describe("durable events across instances", () => {
     expect(new Set(heard.map((event) => event.customer.externalId)).size).toBe(2000);
     expect(increasing(heard.map((event) => event.id))).toBe(true);
     await expect(watcher.next(700)).rejects.toThrow(/no event within/);
-  }, 120_000);
+    // And the webhook receiver got each of them, signed, whichever instance delivered it.
+    const logged = (await sql.query(`SELECT l.id::text AS id FROM "LoggedEvent" l WHERE l.id > $1`, [after])).rows.map((row) => row.id);
+    await waitUntil(() => hook.ids().size >= 2000, { what: "2,000 webhooks", timeoutMs: 60_000, intervalMs: 250 });
+    expect(hook.ids()).toEqual(new Set(logged));
+    expect(hook.received.every((request) => request.verified)).toBe(true);
+  }, 180_000);
 });
