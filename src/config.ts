@@ -124,6 +124,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     throw new Error(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const env = parsed.data;
+  // A lease shorter than an attempt would let a second instance take a delivery still being attempted.
+  if (env.WEBHOOK_LEASE_MS !== undefined && env.WEBHOOK_LEASE_MS <= env.WEBHOOK_TIMEOUT_MS) {
+    throw new Error(`Invalid configuration:\n  WEBHOOK_LEASE_MS: must be longer than WEBHOOK_TIMEOUT_MS (${env.WEBHOOK_TIMEOUT_MS})`);
+  }
   const production = env.NODE_ENV === "production";
   const limits: Partial<QueryLimits> = {
     maxDepth: env.GRAPHQL_MAX_DEPTH,

@@ -139,7 +139,12 @@ export async function purgeEvents(client: Client, before: Date, batch = 5000): P
   }
 }
 
+/** The largest id the log's bigint column holds. */
+const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
+
 /** A client-given event id, or null when it is not one. */
 export function parseEventId(value: string): bigint | null {
-  return /^[1-9][0-9]{0,18}$/.test(value) ? BigInt(value) : null;
+  if (!/^[1-9][0-9]{0,18}$/.test(value)) return null;
+  const id = BigInt(value);
+  return id <= MAX_EVENT_ID ? id : null;
 }

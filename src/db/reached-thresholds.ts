@@ -23,6 +23,8 @@ export async function rememberReachedThresholds(tx: Prisma.TransactionClient, ke
     INSERT INTO "ReachedThreshold" ("customerId", "featureId", "threshold", "periodStart")
     SELECT r."customerId", r."featureId", r."threshold", r."periodStart"
     FROM jsonb_to_recordset(${rows}::jsonb) AS r("customerId" uuid, "featureId" uuid, "threshold" float8, "periodStart" timestamptz)
+    -- In key order: two writers reaching the same thresholds wait on each other in one order, never in a cycle.
+    ORDER BY 1, 2, 3, 4
     ON CONFLICT DO NOTHING
     RETURNING "customerId", "featureId", "threshold", "periodStart"`;
   const fresh = new Set(inserted.map(keyOf));

@@ -14,11 +14,15 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { eventsAfter, latestEventId, readEvents, type EventFilter } from "../db/event-log.ts";
 import type { Logger } from "../logger.ts";
+import { invalidOperation } from "../errors.ts";
 import type { EventBus } from "./bus.ts";
 import type { LoggedEvent } from "./logged-event.ts";
 
 /** Events read from the log at once, per project. */
 const PAGE = 500;
+
+/** Live events one subscriber may have waiting, unread, before it is ended (it resumes with `after`). */
+const MAX_HEARD = 10_000;
 
 interface WatchInput extends EventFilter {
   projectId: string;
@@ -110,16 +114,22 @@ export function createEventFeed({
     (!filter.featureKeys || event.featureKeys.some((key) => filter.featureKeys?.includes(key)));
 
   async function watch({ projectId, after = null, ...filter }: WatchInput): Promise<AsyncIterableIterator<LoggedEvent>> {
-    let last = after ?? (await latestEventId(prisma, projectId));
+    const latest = await latestEventId(prisma, projectId);
+    let last = after ?? latest;
     const wanted = matches(filter);
     // Listening first: what is logged from here on is either read from the log below or heard here.
     const heard: LoggedEvent[] = [];
+    let fellBehind = false;
     const waiting: { wake: (() => void) | null } = { wake: null };
     const stopListening = bus.listen(projectId, filter.customerId ?? null, (event) => {
-      heard.push(event);
+      if (!wanted(event)) return;
+      // A subscriber that does not read keeps no unbounded backlog here: it is ended, to resume from the log.
+      if (heard.length >= MAX_HEARD) fellBehind = true;
+      else heard.push(event);
       waiting.wake?.();
     });
-    const unfollow = follow(projectId, last);
+    // A project not followed yet is followed from the latest id: what came before is this subscriber's to read from the log.
+    const unfollow = follow(projectId, latest);
     let replaying = true;
     let read: LoggedEvent[] = [];
     let ended = false;
@@ -141,8 +151,13 @@ export function createEventFeed({
         }
         const live = heard.shift();
         if (live) {
-          if (BigInt(live.id) > last && wanted(live)) return live;
+          if (BigInt(live.id) > last) return live;
           continue;
+        }
+        if (fellBehind) {
+          throw invalidOperation(
+            `This subscriber fell more than ${MAX_HEARD} events behind; subscribe again with after: "${last}" to read on from the log`,
+          );
         }
         await new Promise<void>((resolve) => {
           waiting.wake = resolve;

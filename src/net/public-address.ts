@@ -30,8 +30,12 @@ export class AddressRefused extends Error {}
 
 /** Null when the address is public unicast, else the name of the range it is in (loopback, private…). */
 export function nonPublicRange(address: string): string | null {
-  const range = ipaddr.parse(address).range();
-  return range === "unicast" ? null : range;
+  const parsed = ipaddr.parse(address);
+  const range = parsed.range();
+  if (range !== "unicast") return range;
+  // ipaddr.js calls the deprecated IPv4-compatible form (::a.b.c.d, ::/96) unicast; it names an IPv4 address.
+  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return "ipv4Compatible";
+  return null;
 }
 
 /** The URL as parsed, if it is one a webhook may be registered with (refusals say why). */

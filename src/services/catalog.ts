@@ -156,10 +156,13 @@ export async function createFeature(
 }
 
 export async function updateFeature(scope: ProjectScope, input: FeatureInput & { id: string }): Promise<Feature> {
-  const before = await ownedFeature(scope, input.id, "input.id");
+  const found = await ownedFeature(scope, input.id, "input.id");
   const levels = normalisedLevels(input.levels);
-  const alertThresholds = checkedThresholds(before.type, input.alertThresholds);
+  const alertThresholds = checkedThresholds(found.type, input.alertThresholds);
   return catalogWrite(scope, async (tx) => {
+    // The feature as this edit changes it: concurrent edits of it queue here.
+    await lockCatalogEntry(tx, `feature:${found.id}`);
+    const before = await tx.feature.findUniqueOrThrow({ where: { id: found.id } });
     const saved = await tx.feature.update({
       where: { id: input.id },
       data: {
@@ -174,7 +177,8 @@ export async function updateFeature(scope: ProjectScope, input: FeatureInput & {
     });
     // Levels rank a customer's staticValues (docs/rules.md §4): those it reorders are told (§6).
     if (JSON.stringify(featureLevels(before)) !== JSON.stringify(featureLevels(saved))) {
-      return { result: saved, job: { kind: "feature", projectId: scope.projectId, before: JSON.parse(JSON.stringify(before)) } };
+      const asJson = (feature: Feature) => JSON.parse(JSON.stringify(feature));
+      return { result: saved, job: { kind: "feature", projectId: scope.projectId, before: asJson(before), after: asJson(saved) } };
     }
     return { result: saved };
   });
@@ -245,14 +249,14 @@ export async function archivePlan(scope: ProjectScope, id: string): Promise<Plan
   return plainCatalogWrite(scope, (tx) => tx.plan.update({ where: { id }, data: { status: "ARCHIVED" } }));
 }
 
-/** The job that tells the plan's customers what an edit of its entitlement for the feature changed. */
-const planChangeJob = (scope: ProjectScope, planId: string, featureId: string, before: EntitlementValue | null): EventJobInput => ({
-  kind: "plan-entitlement",
-  projectId: scope.projectId,
-  planId,
-  featureId,
-  before,
-});
+/** The job that tells the plan's customers what an edit of its entitlement for the feature changed (from `before` to `after`). */
+const planChangeJob = (
+  scope: ProjectScope,
+  planId: string,
+  featureId: string,
+  before: EntitlementValue | null,
+  after: EntitlementValue | null,
+): EventJobInput => ({ kind: "plan-entitlement", projectId: scope.projectId, planId, featureId, before, after });
 
 /** Creates or replaces what the plan gives for the feature. */
 export async function setPlanEntitlement(
@@ -262,31 +266,42 @@ export async function setPlanEntitlement(
   const plan = await ownedPlan(scope, input.planId, "input.planId");
   const feature = await featureByKey(scope, input.featureKey, "input.featureKey");
   const where = { planId_featureId: { planId: plan.id, featureId: feature.id } };
-  const existing = await scope.prisma.planEntitlement.findUnique({ where });
-  const inForce = existing && !existing.removedAt ? existing : null;
-  requireUsableFeature(feature, inForce !== null, "added to a plan", "input.featureKey");
-  const value = requireCompleteValue(feature, pickValue(input));
-  return catalogWrite(scope, async (tx) => ({
-    result: await tx.planEntitlement.upsert({
+  return catalogWrite(scope, async (tx) => {
+    const inForce = await planEntitlementInForce(tx, plan.id, feature.id);
+    requireUsableFeature(feature, inForce !== null, "added to a plan", "input.featureKey");
+    const value = requireCompleteValue(feature, pickValue(input));
+    const saved = await tx.planEntitlement.upsert({
       where,
       create: { planId: plan.id, featureId: feature.id, ...value },
       update: { ...value, removedAt: null },
-    }),
-    job: planChangeJob(scope, plan.id, feature.id, inForce ? storedValue(inForce) : null),
-  }));
+    });
+    return { result: saved, job: planChangeJob(scope, plan.id, feature.id, inForce && storedValue(inForce), storedValue(saved)) };
+  });
 }
 
 /** Removes what the plan gives for the feature; returns the plan. */
 export async function removePlanEntitlement(scope: ProjectScope, input: { planId: string; featureKey: string }): Promise<Plan> {
   const plan = await ownedPlan(scope, input.planId, "planId");
   const feature = await featureByKey(scope, input.featureKey, "featureKey");
-  const existing = await scope.prisma.planEntitlement.findFirst({ where: { planId: plan.id, featureId: feature.id, ...notRemovedWhere } });
-  if (!existing) throw notFound(`Plan "${plan.key}" has no entitlement for feature`, "featureKey", feature.key);
-  await catalogWrite(scope, async (tx) => ({
-    result: await tx.planEntitlement.update({ where: { id: existing.id }, data: { removedAt: new Date() } }),
-    job: planChangeJob(scope, plan.id, feature.id, storedValue(existing)),
-  }));
+  await catalogWrite(scope, async (tx) => {
+    const existing = await planEntitlementInForce(tx, plan.id, feature.id);
+    if (!existing) throw notFound(`Plan "${plan.key}" has no entitlement for feature`, "featureKey", feature.key);
+    return {
+      result: await tx.planEntitlement.update({ where: { id: existing.id }, data: { removedAt: new Date() } }),
+      job: planChangeJob(scope, plan.id, feature.id, storedValue(existing), null),
+    };
+  });
   return plan;
+}
+
+/** Serialises the edits of one catalog entry until the transaction ends: each reads the value the previous one left. */
+const lockCatalogEntry = (tx: Transaction, key: string) => tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+
+/** What the plan gives for the feature now (null: nothing in force), read under the entry's lock. */
+async function planEntitlementInForce(tx: Transaction, planId: string, featureId: string) {
+  await lockCatalogEntry(tx, `plan-entitlement:${planId}:${featureId}`);
+  const existing = await tx.planEntitlement.findUnique({ where: { planId_featureId: { planId, featureId } } });
+  return existing && !existing.removedAt ? existing : null;
 }
 
 /** The value fields of an input, and nothing else of it. */

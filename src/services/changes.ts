@@ -81,6 +81,17 @@ export const thresholdsStoodAt = (tx: Transaction, customerId: string, observati
     at,
   );
 
+/**
+ * Locks these customers' entitlements for the rest of the transaction, in one order: whoever
+ * observes a customer to log what changed (an edit, a job's page) does it alone, so that the
+ * state an event carries is never older than an event logged before it.
+ */
+export async function lockCustomers(tx: Transaction, customerIds: readonly string[]): Promise<void> {
+  const ids = [...new Set(customerIds)].sort();
+  if (ids.length === 0) return;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('customer:' || id, 0)) FROM unnest(${ids}::text[]) AS id ORDER BY id`;
+}
+
 /** Appends a transaction's events; the caller tells the feed once the transaction has committed. */
 export const logEvents = (tx: Transaction, projectId: string, events: readonly NewEvent[]) => appendEvents(tx, projectId, events);
 
@@ -100,7 +111,7 @@ export async function withChangeEvents<T>(
   let logged = 0;
   const result = await invalidatingWrite(scope, { customerIds: ids }, () =>
     scope.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('customer:' || id, 0)) FROM unnest(${ids}::text[]) AS id`;
+      await lockCustomers(tx, ids);
       // Before, and after at the instant the write is done: a write may take effect "now" (a
       // cancellation). Both looks share the catalog, which a customer's write leaves as it is;
       // the customers' rows and usage are read afresh for the second.
@@ -265,9 +276,10 @@ export async function usageEvents(
       flipped.set(customerId, [...(flipped.get(customerId) ?? []), entitlement.feature.key]);
     }
   });
+  const loaders = loadersIn(tx, scope.projectId); // one catalog read for every flipped customer
   const changes = await Promise.all(
     [...flipped].map(async ([customerId, keys]) =>
-      changeEvent(customerId, "USAGE_CHANGED", keys.sort(), await observeCustomer(loadersIn(tx, scope.projectId), customerId, at), at),
+      changeEvent(customerId, "USAGE_CHANGED", keys.sort(), await observeCustomer(loaders, customerId, at), at),
     ),
   );
   const thresholds = await thresholdEvents(
@@ -277,3 +289,22 @@ export async function usageEvents(
   );
   return [...changes, ...thresholds];
 }
+
+/**
+ * Watched pairs a usage write locks (in its transaction, before its insert), so that its read
+ * of their usage is exact: two writers crossing a limit together cannot both see it uncrossed.
+ * Beyond this many, a batch locks nothing (a lock per pair would crowd PostgreSQL's lock
+ * table), and a flip or threshold two concurrent batches cross together is announced by the
+ * next write that finds it (docs/rules.md §6).
+ */
+const MAX_LOCKED_WATCHES = 64;
+
+/** Takes the watched pairs' usage locks, in one order (the key consumeEntitlement takes too). */
+export async function lockWatchedUsage(tx: Transaction, watches: readonly UsageWatch[]): Promise<void> {
+  if (watches.length === 0 || watches.length > MAX_LOCKED_WATCHES) return;
+  const keys = [...new Set(watches.map(({ customerId, entitlement }) => usageLockKey(customerId, entitlement.feature.id)))].sort();
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(${keys}::text[]) AS key ORDER BY key`;
+}
+
+/** The lock one (customer, feature)'s usage writers take when what they write is watched. */
+export const usageLockKey = (customerId: string, featureId: string) => `${customerId}:${featureId}`;

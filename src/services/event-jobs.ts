@@ -10,15 +10,22 @@ import type { Feature, Prisma } from "../generated/prisma/client.ts";
 import type { NewEvent } from "../events/logged-event.ts";
 import { notEndedByWhere, notRemovedWhere, onPlanWhere } from "../db/rules-in-sql.ts";
 import { featureInfo } from "../loaders/customer-state.ts";
-import { eventsBetween, loadersIn, type Transaction } from "./changes.ts";
+import { eventsBetween, loadersIn, lockCustomers, type Transaction } from "./changes.ts";
 import { observeCustomer } from "./entitlements.ts";
 import { announceTransitions, findTransitions } from "./transitions.ts";
 import type { CustomerState } from "../domain/entitlements.ts";
 
 /** The jobs there are, and what each needs to know. */
 export type EventJobInput =
-  | { kind: "plan-entitlement"; projectId: string; planId: string; featureId: string; before: EntitlementValue | null }
-  | { kind: "feature"; projectId: string; before: Jsonable<Feature> }
+  | {
+      kind: "plan-entitlement";
+      projectId: string;
+      planId: string;
+      featureId: string;
+      before: EntitlementValue | null;
+      after: EntitlementValue | null;
+    }
+  | { kind: "feature"; projectId: string; before: Jsonable<Feature>; after: Jsonable<Feature> }
   | { kind: "transitions"; from: string; to: string };
 
 type Jsonable<T> = { [Key in keyof T]: T[Key] extends Date ? string : T[Key] extends Date | null ? string | null : T[Key] };
@@ -53,7 +60,8 @@ export async function nextJobPage(
 ): Promise<JobPage | null> {
   if (input.kind === "transitions") return announceTransitions(tx, await findTransitions(tx, input), cursor, pageSize);
   const { projectId } = input;
-  const { where, previous } = input.kind === "plan-entitlement" ? await planEntitlementEdit(tx, input) : featureEdit(input);
+  // Each customer is compared across this edit alone (its before and after), whatever edits came since.
+  const { where, previous, next } = input.kind === "plan-entitlement" ? await planEntitlementEdit(tx, input) : featureEdit(input);
   const page = await tx.customer.findMany({
     where: { projectId, ...where, ...(cursor ? { id: { gt: cursor } } : {}) },
     select: { id: true },
@@ -61,6 +69,10 @@ export async function nextJobPage(
     take: pageSize,
   });
   if (page.length === 0) return null;
+  await lockCustomers(
+    tx,
+    page.map(({ id }) => id),
+  );
   const loaders = loadersIn(tx, projectId);
   const at = new Date();
   const events = (
@@ -69,7 +81,7 @@ export async function nextJobPage(
         const { state } = await loaders.customerState.load(customerId);
         const [before, after] = await Promise.all([
           observeCustomer(loaders, customerId, at, { state: previous(state) }),
-          observeCustomer(loaders, customerId, at, { state }),
+          observeCustomer(loaders, customerId, at, { state: next(state) }),
         ]);
         return eventsBetween(tx, customerId, "CATALOG_CHANGED", before, after, at);
       }),
@@ -78,18 +90,22 @@ export async function nextJobPage(
   return { events: new Map([[projectId, events]]), cursor: page.at(-1)?.id as string };
 }
 
-/** A plan entitlement's edit: every customer on the plan (now or scheduled, as a plan or an add-on), with the old value. */
+/** A plan entitlement's edit: every customer on the plan (now or scheduled, as a plan or an add-on), with the old and the new value. */
 async function planEntitlementEdit(tx: Transaction, input: Extract<EventJobInput, { kind: "plan-entitlement" }>) {
-  const { planId, featureId, before } = input;
-  // A removed entitlement may leave the feature out of the loaded state: the old value needs it.
+  const { planId, featureId, before, after } = input;
+  // A removed entitlement may leave the feature out of the loaded state: the values need it.
   const featureRow = await tx.feature.findUniqueOrThrow({ where: { id: featureId } });
+  const withValue =
+    (value: EntitlementValue | null) =>
+    (state: CustomerState): CustomerState => {
+      const others = state.planEntitlements.filter((row) => row.planId !== planId || row.featureId !== featureId);
+      const rows: PlanEntitlementRow[] = value ? [...others, { planId, featureId, value }] : others;
+      return { ...state, features: new Map([...state.features, [featureId, featureInfo(featureRow)]]), planEntitlements: rows };
+    };
   return {
     where: { subscriptions: { some: onPlanWhere(planId, new Date(), { addons: true }) } } satisfies Prisma.CustomerWhereInput,
-    previous: (state: CustomerState): CustomerState => {
-      const others = state.planEntitlements.filter((row) => row.planId !== planId || row.featureId !== featureId);
-      const previous: PlanEntitlementRow[] = before ? [...others, { planId, featureId, value: before }] : others;
-      return { ...state, features: new Map([...state.features, [featureId, featureInfo(featureRow)]]), planEntitlements: previous };
-    },
+    previous: withValue(before),
+    next: withValue(after),
   };
 }
 
@@ -120,9 +136,9 @@ function featureEdit(input: Extract<EventJobInput, { kind: "feature" }>) {
       { grants: { some: { featureId } } },
     ],
   };
-  const old = featureInfo({ ...before, createdAt: new Date(before.createdAt), updatedAt: new Date(before.updatedAt) } as Feature);
-  return {
-    where,
-    previous: (state: CustomerState): CustomerState => ({ ...state, features: new Map([...state.features, [featureId, old]]) }),
+  const withFeature = (row: Jsonable<Feature>) => {
+    const info = featureInfo({ ...row, createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt) } as Feature);
+    return (state: CustomerState): CustomerState => ({ ...state, features: new Map([...state.features, [featureId, info]]) });
   };
+  return { where, previous: withFeature(before), next: withFeature(input.after) };
 }

@@ -6,7 +6,7 @@
 import { changedFeatureKeys } from "../domain/changes.ts";
 import { boundariesToAnnounce, featuresFedBy, type ScanWindow } from "../domain/transitions.ts";
 import type { NewEvent } from "../events/logged-event.ts";
-import { changeEvent, loadersIn, thresholdsStoodAt, type Transaction } from "./changes.ts";
+import { changeEvent, loadersIn, lockCustomers, thresholdsStoodAt, type Transaction } from "./changes.ts";
 import { observeCustomer } from "./entitlements.ts";
 
 /** The customers a scan found boundaries for, with the sources behind them. */
@@ -94,6 +94,10 @@ export async function announceTransitions(
 ): Promise<{ events: Map<string, NewEvent[]>; cursor: string } | null> {
   const page = transitioned.filter((entry) => cursor === null || entry.customerId > cursor).slice(0, pageSize);
   if (page.length === 0) return null;
+  await lockCustomers(
+    tx,
+    page.map((entry) => entry.customerId),
+  );
   const events = new Map<string, NewEvent[]>();
   const byProject = new Map<string, Transitioned[]>();
   for (const entry of page) byProject.set(entry.projectId, [...(byProject.get(entry.projectId) ?? []), entry]);

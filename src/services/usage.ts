@@ -6,7 +6,7 @@ import type { Feature, Prisma, PrismaClient, UsageRecord } from "../generated/pr
 import { usageKeyOf, sumUsage } from "../loaders/usage.ts";
 import { alreadyExists, invalidInput } from "../errors.ts";
 import { featureByKey } from "./catalog.ts";
-import { logEvents, usageEvents, usageWatches } from "./changes.ts";
+import { lockWatchedUsage, logEvents, usageEvents, usageLockKey, usageWatches } from "./changes.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { readEntitlement, type EvaluatedEntitlement } from "./entitlements.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
@@ -166,6 +166,7 @@ async function record(scope: ProjectScope, inputs: readonly UsageInput[], fieldO
   let logged = 0;
   const recorded = await invalidatingWrite(scope, { usageOf: customerIds }, () =>
     scope.prisma.$transaction(async (tx) => {
+      await lockWatchedUsage(tx, watches);
       const recorded = await store(tx);
       const events = await usageEvents(tx, scope, watches, recorded.inserted, at);
       logged = (await logEvents(tx, scope.projectId, events)).length;
@@ -219,7 +220,7 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
   const outcome = await invalidatingWrite(scope, { usageOf: [target.customerId] }, () =>
     scope.prisma.$transaction(async (tx) => {
       // One consumer at a time per (customer, feature): the check and the write see the same usage.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${target.customerId}:${target.featureId}`}, 0))`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${usageLockKey(target.customerId, target.featureId)}, 0))`;
       const previous = key ? (await recordsForKeys(tx, projectId, [key])).get(key) : undefined;
       if (previous) return retried(previous);
       const entitlement = evaluated?.entitlement ?? null;

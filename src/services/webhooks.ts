@@ -3,7 +3,7 @@
 // again. Deliveries themselves are made by the delivery worker (webhook-deliveries.ts).
 import { randomBytes } from "node:crypto";
 import type { EventType, WebhookDelivery, WebhookEndpoint, WebhookEndpointStatus } from "../generated/prisma/client.ts";
-import { invalidInput, notFound } from "../errors.ts";
+import { invalidInput, invalidOperation, notFound } from "../errors.ts";
 import { AddressRefused, checkWebhookUrl, type AddressPolicy } from "../net/public-address.ts";
 import type { ProjectScope } from "./scope.ts";
 
@@ -90,14 +90,18 @@ export async function rotateWebhookSecret(scope: ProjectScope, id: string): Prom
 }
 
 /**
- * Queues a delivery again (typically a FAILED one): due now, its attempts counted afresh. A
- * lease held on it is dropped, so an attempt under way records nothing and the next one counts.
+ * Queues a delivery again (typically a FAILED one): due now, its attempts counted afresh. One
+ * being attempted right now (its lease held) is left to that attempt: one instance at a time.
  */
 export async function retryWebhookDelivery(scope: ProjectScope, id: string): Promise<WebhookDelivery> {
+  const owned = { id, endpoint: { projectId: scope.projectId } };
   const { count } = await scope.prisma.webhookDelivery.updateMany({
-    where: { id, endpoint: { projectId: scope.projectId } },
+    where: { ...owned, OR: [{ leasedUntil: null }, { leasedUntil: { lt: new Date() } }] },
     data: { status: "PENDING", attempts: 0, nextAttemptAt: new Date(), leasedBy: null, leasedUntil: null },
   });
-  if (count === 0) throw notFound("Webhook delivery", "id");
+  if (count === 0) {
+    if ((await scope.prisma.webhookDelivery.count({ where: owned })) === 0) throw notFound("Webhook delivery", "id");
+    throw invalidOperation("This delivery is being attempted right now; retry it once the attempt has ended", "id");
+  }
   return scope.prisma.webhookDelivery.findUniqueOrThrow({ where: { id } });
 }

@@ -50,8 +50,14 @@ export function startEventJobRunner({ prisma, events, log, leaseMs, pollInterval
     const [job] = await prisma.$queryRaw<ClaimedJob[]>`
       UPDATE "EventJob" SET "leasedBy" = ${instance}, "leasedUntil" = now() + ${leaseMs} * interval '1 millisecond', "attempts" = "attempts" + 1
       WHERE "id" = (
-        SELECT "id" FROM "EventJob" WHERE "leasedUntil" IS NULL OR "leasedUntil" < now()
-        ORDER BY "createdAt", "id" LIMIT 1 FOR UPDATE SKIP LOCKED
+        -- A project's jobs run one at a time, oldest first: its edits are announced in their order.
+        SELECT j."id" FROM "EventJob" j
+        WHERE (j."leasedUntil" IS NULL OR j."leasedUntil" < now())
+          AND NOT EXISTS (
+            SELECT 1 FROM "EventJob" o
+            WHERE o."projectId" IS NOT DISTINCT FROM j."projectId" AND (o."createdAt", o."id") < (j."createdAt", j."id")
+          )
+        ORDER BY j."createdAt", j."id" LIMIT 1 FOR UPDATE SKIP LOCKED
       )
       RETURNING "id", "input", "cursor"`;
     return job ?? null;

@@ -1,13 +1,14 @@
 // Scheduled transitions (docs/rules.md §6): every `intervalMs`, one instance claims the next
 // window of time (a compare-and-set on a cursor row, so each window is claimed once across
-// instances) and, in the same transaction, queues it as a durable job: the job runner
-// (src/workers/event-jobs.ts) then logs what the window's boundaries changed. An instance
+// instances) and, in the same transaction, queues it as a durable job if it holds any
+// boundary: the job runner (src/workers/event-jobs.ts) then logs what they changed. An instance
 // dying mid-scan leaves the job to another instance, so every transition is announced.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
 import { nextScanWindow, type ScanWindow } from "../domain/transitions.ts";
 import type { EventBus } from "../events/bus.ts";
 import { queueEventJob } from "../services/event-jobs.ts";
+import { findTransitions } from "../services/transitions.ts";
 
 export interface TransitionScannerOptions {
   prisma: PrismaClient;
@@ -20,7 +21,12 @@ export interface TransitionScannerOptions {
 }
 
 /** Moves the cursor from where it was to `now` and queues the window; the window, or null if there was none to take. */
-async function claimWindow(prisma: PrismaClient, name: string, now: Date, maxCatchUpMs: number): Promise<ScanWindow | null> {
+async function claimWindow(
+  prisma: PrismaClient,
+  name: string,
+  now: Date,
+  maxCatchUpMs: number,
+): Promise<(ScanWindow & { queued: boolean }) | null> {
   const cursor = await prisma.schedulerCursor.findUnique({ where: { name } });
   if (!cursor) {
     // The first scan ever starts now: nothing before it was promised to anyone.
@@ -35,8 +41,11 @@ async function claimWindow(prisma: PrismaClient, name: string, now: Date, maxCat
       data: { processedUntil: window.to },
     });
     if (count !== 1) return null; // another instance took it
-    await queueEventJob(tx, { kind: "transitions", from: window.from.toISOString(), to: window.to.toISOString() });
-    return window;
+    // Most windows hold no boundary: those queue nothing (the job would find what this finds).
+    const span = { from: window.from.toISOString(), to: window.to.toISOString() };
+    if ((await findTransitions(tx, span)).length === 0) return { ...window, queued: false };
+    await queueEventJob(tx, { kind: "transitions", ...span });
+    return { ...window, queued: true };
   });
 }
 
@@ -54,8 +63,8 @@ export function createTransitionScanner({
   return {
     async scan(now = new Date()) {
       const window = await claimWindow(prisma, cursorName, now, maxCatchUpMs);
-      if (window) events.jobQueued();
-      return window;
+      if (window?.queued) events.jobQueued();
+      return window && { from: window.from, to: window.to };
     },
   };
 }

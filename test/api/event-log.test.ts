@@ -8,6 +8,7 @@ import { seed, type Seed } from "../helpers/seed.ts";
 import { subscribeSse, type SseSubscription } from "../helpers/sse.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { latestEventId, readEvents } from "../../src/db/event-log.ts";
+import { storedValue } from "../../src/loaders/customer-state.ts";
 import { purgeExpiredEvents } from "../../src/services/retention.ts";
 
 let t: TestApp;
@@ -68,8 +69,10 @@ describe("entitlementEvents", () => {
   });
 
   it("refuses an `after` that is not an event id, or one the log does not hold", async () => {
-    const malformed = await t.gql(EVENTS, { after: "not-an-id" });
-    expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: "VALIDATION_ERROR", field: "after" });
+    for (const after of ["not-an-id", "0", "-1", "1.5", "9223372036854775808", "99999999999999999999"]) {
+      const malformed = await t.gql(EVENTS, { after });
+      expect(malformed.errors?.[0]?.extensions, after).toMatchObject({ code: "VALIDATION_ERROR", field: "after" });
+    }
     const unknown = await t.gql(EVENTS, { after: "987654321987" });
     expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: "INVALID_OPERATION", field: "after" });
     // Another project's event is not this project's.
@@ -134,6 +137,31 @@ describe("resuming a subscription", () => {
 });
 
 describe("durable jobs", () => {
+  it("edits of one plan entitlement in a row are announced each as its own change, in order, even before their jobs run", async () => {
+    const plan = await s.plan({ key: "stepping", entitlements: { exports: { usageLimit: 2 } } });
+    await s.customer("stepper");
+    await s.subscription("stepper", { planId: plan.id });
+    const start = await latest();
+    const set = (usageLimit: number) =>
+      t.gql(`mutation ($p: ID!, $n: Float!) { setPlanEntitlement(input: { planId: $p, featureKey: "exports", usageLimit: $n }) { id } }`, {
+        p: plan.id,
+        n: usageLimit,
+      });
+    // Back to back, and a revert: each job compares its own before and after, whatever came since.
+    await Promise.all([set(5), set(7), set(2)].map(async (edit) => ok(await edit)));
+    await waitUntil(async () => (await t.database.prisma.eventJob.count({ where: { projectId: t.projectId } })) === 0, {
+      what: "the three jobs to be done",
+    });
+    const events = ok(await t.gql(EVENTS, { after: start, c: { externalId: "stepper" } })).entitlementEvents.edges.map(
+      (edge: any) => edge.node.entitlements.find((entitlement: any) => entitlement.featureKey === "exports").usageLimit,
+    );
+    // Whatever order the three landed in, each event says where its own edit left the limit, and the last is where it is now.
+    expect(events).toHaveLength(3);
+    const now = ok(await t.gql(`{ customer(externalId: "stepper") { entitlement(featureKey: "exports") { usageLimit } } }`));
+    expect(events.at(-1)).toBe(now.customer.entitlement.usageLimit);
+    expect(new Set(events).size).toBe(3);
+  });
+
   it("a job whose instance died after its first page is taken over from there: the rest logged, nothing twice", async () => {
     const plan = await s.plan({ key: "takeover", entitlements: { exports: { usageLimit: 1 } } });
     const customers = ["job-a", "job-b", "job-c"];
@@ -150,12 +178,21 @@ describe("durable jobs", () => {
     const start = await latest();
     // What a dead instance leaves: the catalog edit, its job past the first customer (whose
     // event that page logged), and a lease that runs out in a moment.
-    await t.database.prisma.planEntitlement.create({ data: { planId, featureId: feature.id } });
+    const row = await t.database.prisma.planEntitlement.create({ data: { planId, featureId: feature.id } });
     await t.database.prisma.eventJob.create({
       data: {
         kind: "plan-entitlement",
         projectId: t.projectId,
-        input: { kind: "plan-entitlement", projectId: t.projectId, planId, featureId: feature.id, before: null },
+        input: JSON.parse(
+          JSON.stringify({
+            kind: "plan-entitlement",
+            projectId: t.projectId,
+            planId,
+            featureId: feature.id,
+            before: null,
+            after: storedValue(row),
+          }),
+        ),
         cursor: rows[0]!.id,
         leasedBy: "a-dead-instance",
         leasedUntil: new Date(Date.now() + 300),

@@ -8,6 +8,7 @@ import { seed, type Seed } from "../helpers/seed.ts";
 import { subscribeSse, type SseSubscription } from "../helpers/sse.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { createEventBus } from "../../src/events/bus.ts";
+import { storedValue } from "../../src/loaders/customer-state.ts";
 import { nextJobPage, type JobPage } from "../../src/services/event-jobs.ts";
 
 // The app's bus, on a target that counts its listeners: a subscriber is registered once its
@@ -172,8 +173,15 @@ describe("entitlementsChanged over SSE", () => {
     const feature = await t.database.prisma.feature.findUniqueOrThrow({
       where: { projectId_key: { projectId: t.projectId, key: "exports" } },
     });
-    await t.database.prisma.planEntitlement.create({ data: { planId: rawPlan, featureId: feature.id, usageLimit: 3 } });
-    const job = { kind: "plan-entitlement", projectId: t.projectId, planId: rawPlan, featureId: feature.id, before: null } as const;
+    const row = await t.database.prisma.planEntitlement.create({ data: { planId: rawPlan, featureId: feature.id, usageLimit: 3 } });
+    const job = {
+      kind: "plan-entitlement",
+      projectId: t.projectId,
+      planId: rawPlan,
+      featureId: feature.id,
+      before: null,
+      after: storedValue(row),
+    } as const;
     const pages: number[] = [];
     let cursor: string | null = null;
     for (;;) {

@@ -14,6 +14,8 @@ const counter = new SqlCounter();
 let t: TestApp;
 /** Customers' externalIds by their stored ids, as events carry them. */
 const externalIdOf = new Map<string, string>();
+/** The plan every customer here is on (hard: 10, hard2: 5, …). */
+let teamPlanId: string;
 /** SQL statements one usage record's insert sends by itself. */
 let insertAlone: number;
 
@@ -31,6 +33,7 @@ beforeAll(async () => {
       off: { isEnabled: false, usageLimit: 10 },
     },
   });
+  teamPlanId = plan.id;
   for (const customer of ["c1", "c2", "c3", "quiet"]) {
     await s.customer(customer);
     // Started ten days ago: a record of twenty days ago falls in an earlier (monthly) period.
@@ -119,6 +122,18 @@ describe("usage writes and change events", () => {
     expect(cancelled).toEqual([]);
   });
 
+  it("concurrent records crossing a hard limit together announce the flip once", async () => {
+    const s = seed(t);
+    await s.customer("racer");
+    await s.subscription("racer", { planId: teamPlanId, startsAt: new Date(Date.now() - 86_400_000) });
+    externalIdOf.set(
+      (await t.database.prisma.customer.findFirstOrThrow({ where: { projectId: t.projectId, externalId: "racer" } })).id,
+      "racer",
+    );
+    const told = await toldDuring(() => Promise.all(Array.from({ length: 20 }, () => t.gql(RECORD, { input: usage("racer", "hard", 1) }))));
+    expect(told).toEqual([{ customer: "racer", cause: "USAGE_CHANGED", changedFeatureKeys: ["hard"] }]);
+  });
+
   const twentyDaysAgo = new Date(Date.now() - 20 * 86_400_000);
   const unobservable: [string, ReturnType<typeof usage>][] = [
     ["an unlimited feature", usage("quiet", "unlimited", 1e9)],
@@ -142,13 +157,13 @@ describe("usage writes and change events", () => {
     expect(told).toEqual([]);
   });
 
-  it("a record below a hard limit tells nothing and reads only the usage it changed, once, after its insert, in its transaction", async () => {
+  it("a record below a hard limit tells nothing and reads only the usage it changed, once, after its insert, in its transaction, under its lock", async () => {
     // What a transaction itself costs in statements, as this adapter counts them (its event would be logged in it).
     const transactionAlone = (await statementsOf(() => t.database.prisma.$transaction((tx) => tx.$executeRaw`SELECT 1`))) - 1;
     const told = await toldDuring(async () => {
       // Twice 0.5, in the same period: 1 of 10 used.
       expect(await statementsOf(async () => ok(await t.gql(RECORD, { input: usage("quiet", "hard", 0.5) })))).toBe(
-        insertAlone + 1 + transactionAlone,
+        insertAlone + 1 + 1 + transactionAlone, // the sum, and the (customer, feature) lock that makes it exact
       );
     });
     expect(told).toEqual([]);

@@ -27,6 +27,8 @@ describe("nonPublicRange", () => {
     ["fd12:3456::1", "uniqueLocal"],
     ["ff02::1", "multicast"],
     ["::ffff:127.0.0.1", "ipv4Mapped"],
+    ["::7f00:1", "ipv4Compatible"],
+    ["::a00:1", "ipv4Compatible"],
     ["::ffff:8.8.8.8", "ipv4Mapped"],
     ["2001:db8::1", "reserved"],
   ])("%s → %s", (address, range) => {

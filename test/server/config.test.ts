@@ -59,4 +59,20 @@ describe("configuration of webhook deliveries", () => {
       leaseMs: 30_250,
     });
   });
+
+  it("refuses a lease no longer than an attempt may take (a second instance would take a delivery still under way)", () => {
+    expect(() => loadConfig({ WEBHOOK_TIMEOUT_MS: "5000", WEBHOOK_LEASE_MS: "5000" })).toThrow(/WEBHOOK_LEASE_MS/);
+    expect(loadConfig({ WEBHOOK_TIMEOUT_MS: "5000", WEBHOOK_LEASE_MS: "5001" }).webhooks.leaseMs).toBe(5001);
+  });
+});
+
+describe("configuration of the event log", () => {
+  it("keeps events 30 days, polls the log every second and leases jobs for 30 s unless told otherwise", () => {
+    expect(loadConfig({})).toMatchObject({ eventRetentionDays: 30, eventPollIntervalMs: 1000, eventJobLeaseMs: 30_000 });
+    expect(loadConfig({ EVENT_RETENTION_DAYS: "7", EVENT_JOB_LEASE_MS: "3000" })).toMatchObject({
+      eventRetentionDays: 7,
+      eventJobLeaseMs: 3000,
+    });
+    expect(() => loadConfig({ EVENT_RETENTION_DAYS: "0" })).toThrow(/EVENT_RETENTION_DAYS/);
+  });
 });

@@ -44,6 +44,7 @@ beforeAll(async () => {
       // The scheduled-transition scan's and the webhook worker's statements would land in the requests' counts.
       TRANSITION_SCAN_INTERVAL_MS: "60000",
       WEBHOOK_POLL_INTERVAL_MS: "60000",
+      EVENT_POLL_INTERVAL_MS: "60000", // nor the event-job runner's
     }),
     createLogger("silent"),
     { wrapAdapter: counter.wrap },
