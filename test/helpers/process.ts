@@ -50,7 +50,12 @@ export async function startNodeProcess(
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     const timer =
-      timeoutMs === undefined ? undefined : setTimeout(() => reject(new Error(`${script} did not start in time:\n${output}`)), timeoutMs);
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill("SIGKILL"); // not left running behind the failed test
+            reject(new Error(`${script} did not start in time:\n${output}`));
+          }, timeoutMs);
     const look = () => {
       const found = ready.exec(output);
       if (found) {
