@@ -43,7 +43,7 @@ const changedFrom = async <T>(from: T, read: () => Promise<T>, what: string) =>
         const now = await read();
         return now !== from ? { now } : null;
       },
-      { timeoutMs: 2000, what },
+      { timeoutMs: 5000, what }, // a note through Redis, on a machine the whole suite shares
     )
   ).now;
 
