@@ -15,7 +15,7 @@ import { createLoaders, type Loaders } from "../loaders/index.ts";
 import { sumUsage, usageKeyOf } from "../loaders/usage.ts";
 import type { Prisma, PrismaClient, UsageRecord } from "../generated/prisma/client.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
-import { observeCustomer, readEntitlements, type Observation } from "./entitlements.ts";
+import { loggedEntitlements, observeCustomer, readEntitlements, type Observation } from "./entitlements.ts";
 import { requireLoggedEvent } from "./event-log.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
 
@@ -56,7 +56,7 @@ export const changeEvent = (customerId: string, cause: ChangeCause, keys: string
   type: "ENTITLEMENTS_CHANGED",
   featureKeys: keys,
   occurredAt: occurredAt.toISOString(),
-  data: { cause, changedFeatureKeys: keys, entitlements: after.entitlements },
+  data: { cause, changedFeatureKeys: keys, entitlements: loggedEntitlements(after) },
 });
 
 /** The customer's events for a change from `before` to `after`: what differs, and thresholds now reached. */
@@ -77,7 +77,7 @@ export async function eventsBetween(
 export const thresholdsStoodAt = (tx: Transaction, customerId: string, observation: Observation, at: Date) =>
   thresholdEvents(
     tx,
-    observation.aggregates.map((entitlement, index) => ({ customerId, entitlement, used: observation.entitlements[index]?.used ?? 0 })),
+    observation.entitlements.map(({ entitlement, used }) => ({ customerId, entitlement, used })),
     at,
   );
 
@@ -91,9 +91,6 @@ export async function lockCustomers(tx: Transaction, customerIds: readonly strin
   if (ids.length === 0) return;
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('customer:' || id, 0)) FROM unnest(${ids}::text[]) AS id ORDER BY id`;
 }
-
-/** Appends a transaction's events; the caller tells the feed once the transaction has committed. */
-export const logEvents = (tx: Transaction, projectId: string, events: readonly NewEvent[]) => appendEvents(tx, projectId, events);
 
 /**
  * Runs a write that concerns a few known customers in one transaction with its events: the
@@ -132,7 +129,7 @@ export async function withChangeEvents<T>(
           ),
         )
       ).flat();
-      logged = (await logEvents(tx, scope.projectId, events)).length;
+      logged = (await appendEvents(tx, scope.projectId, events)).length;
       return result;
     }),
   );

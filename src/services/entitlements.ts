@@ -81,27 +81,28 @@ export async function readEntitlement(loaders: Loaders, customerId: string, feat
 /** A customer's entitlements at an instant with their usage: what subscribers compare, and what an event carries. */
 export interface Observation {
   snapshot: EntitlementSnapshot;
-  /** As an event logs them, usage included. */
-  entitlements: LoggedEntitlement[];
-  /** The same entitlements as the engine gave them, in the same order. */
-  aggregates: Entitlement[];
+  /** The entitlements as the engine gave them, each with its usage then. */
+  entitlements: { entitlement: Entitlement; used: number }[];
 }
 
 /** Observes the customer at `at`, usage included (loaded in one go). */
 export async function observeCustomer(loaders: Loaders, customerId: string, at: Date, options: ReadOptions = {}): Promise<Observation> {
-  const entitlements = await readEntitlements(loaders, customerId, at, options);
-  await loadUsage(loaders, entitlements);
-  const used = await Promise.all(entitlements.map((entry) => entry.used()));
-  const usedOf = new Map(entitlements.map((entry, index) => [entry.entitlement, used[index] ?? 0]));
+  const evaluated = await readEntitlements(loaders, customerId, at, options);
+  await loadUsage(loaders, evaluated);
+  const entitlements = await Promise.all(evaluated.map(async (entry) => ({ entitlement: entry.entitlement, used: await entry.used() })));
+  const usedOf = new Map(entitlements.map(({ entitlement, used }) => [entitlement, used]));
   return {
     snapshot: snapshotOf(
-      entitlements.map((entry) => entry.entitlement),
+      entitlements.map(({ entitlement }) => entitlement),
       (entitlement) => usedOf.get(entitlement) ?? 0,
     ),
-    entitlements: entitlements.map((entry, index) => loggedEntitlement(entry.entitlement, used[index] ?? 0)),
-    aggregates: entitlements.map((entry) => entry.entitlement),
+    entitlements,
   };
 }
+
+/** What an event logs of an observation (made only for the events logged, not for every look). */
+export const loggedEntitlements = (observation: Observation): LoggedEntitlement[] =>
+  observation.entitlements.map(({ entitlement, used }) => loggedEntitlement(entitlement, used));
 
 /**
  * The entitlements a logged event carries, as the entitlement engine gives them (usage as it

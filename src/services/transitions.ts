@@ -110,7 +110,10 @@ export async function announceTransitions(
           observeCustomer(loaders, entry.customerId, entry.window.from, { state }),
           observeCustomer(loaders, entry.customerId, entry.window.to, { state }),
         ]);
-        const explained = featuresFedBy([...before.aggregates, ...after.aggregates], entry);
+        const explained = featuresFedBy(
+          [...before.entitlements, ...after.entitlements].map(({ entitlement }) => entitlement),
+          entry,
+        );
         const keys = changedFeatureKeys(before.snapshot, after.snapshot).filter((key) => explained.has(key));
         const thresholds = await thresholdsStoodAt(tx, entry.customerId, after, entry.at);
         return [...(keys.length > 0 ? [changeEvent(entry.customerId, "SCHEDULED_TRANSITION", keys, after, entry.at)] : []), ...thresholds];

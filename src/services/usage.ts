@@ -1,12 +1,13 @@
 // Usage records: recorded whatever the limit (idempotent by key), one or up to 1,000 in one
 // atomic call, or consumed against a hard limit in one atomic step per (customer, feature).
 import { check, type CheckReason } from "../domain/checks.ts";
+import { appendEvents } from "../db/event-log.ts";
 import { insertUsageRecords, type NewUsageRecord } from "../db/usage-records.ts";
 import type { Feature, Prisma, PrismaClient, UsageRecord } from "../generated/prisma/client.ts";
 import { usageKeyOf, sumUsage } from "../loaders/usage.ts";
 import { alreadyExists, invalidInput } from "../errors.ts";
 import { featureByKey } from "./catalog.ts";
-import { lockWatchedUsage, logEvents, usageEvents, usageLockKey, usageWatches } from "./changes.ts";
+import { lockWatchedUsage, usageEvents, usageLockKey, usageWatches } from "./changes.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { readEntitlement, type EvaluatedEntitlement } from "./entitlements.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
@@ -169,7 +170,7 @@ async function record(scope: ProjectScope, inputs: readonly UsageInput[], fieldO
       await lockWatchedUsage(tx, watches);
       const recorded = await store(tx);
       const events = await usageEvents(tx, scope, watches, recorded.inserted, at);
-      logged = (await logEvents(tx, scope.projectId, events)).length;
+      logged = (await appendEvents(tx, scope.projectId, events)).length;
       return recorded;
     }),
   );
@@ -234,7 +235,7 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
         // The lock makes the usage now exactly what was read plus this record.
         const watches = entitlement ? await usageWatches(scope.loaders, [record], now) : [];
         const events = await usageEvents(tx, scope, watches, [record], now, [used + quantity]);
-        logged = (await logEvents(tx, projectId, events)).length;
+        logged = (await appendEvents(tx, projectId, events)).length;
         return { ...decision, record, inserted: [record] };
       }
       // A recordUsage (which takes no lock) wrote the key since the look above: its record answers.
