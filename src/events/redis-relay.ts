@@ -20,7 +20,7 @@ interface Envelope {
 }
 
 export interface RedisRelay extends EventRelay {
-  /** Resolves once the subscription is in place; while Redis is away, when it returns. */
+  /** Resolves once the subscription is in place and sends can go out; while Redis is away, when it returns. */
   ready: Promise<void>;
   /** Sends dropped because Redis was away. */
   readonly dropped: number;
@@ -78,10 +78,19 @@ export function connectRedisRelay({ url, log, channel = CHANGES_CHANNEL }: { url
       log.warn({ err: error }, "ignored a malformed message from Redis");
     }
   });
-  const ready = subscriber.subscribe(channel).then(
-    () => undefined,
-    (error: Error) => wentAway(error),
-  );
+  // Ready means both ways work: a send made before the publisher connects would be dropped,
+  // and another instance would then keep serving what this one's write made stale.
+  const publisherReady = new Promise<void>((resolve) => {
+    if (publisher.status === "ready") resolve();
+    else publisher.once("ready", () => resolve());
+  });
+  const ready = Promise.all([
+    subscriber.subscribe(channel).then(
+      () => undefined,
+      (error: Error) => wentAway(error),
+    ),
+    publisherReady,
+  ]).then(() => undefined);
 
   return {
     ready,
