@@ -1,5 +1,6 @@
 // The per-request context: who is asking, and the scope the services work in for them.
 import type { PrismaClient } from "./generated/prisma/client.ts";
+import type { RawTransactions } from "./db/raw-transaction.ts";
 import type { Caller } from "./auth/api-keys.ts";
 import { createLoaders, type Loaders } from "./loaders/index.ts";
 import type { Logger } from "./logger.ts";
@@ -32,6 +33,7 @@ export interface Context {
 
 export function createContext(input: {
   prisma: PrismaClient;
+  rawTransaction: RawTransactions;
   caller: Caller | null;
   requestId: string;
   log: Logger;
@@ -41,9 +43,11 @@ export function createContext(input: {
   feed: EventFeed;
   cache: EntitlementCache;
 }): Context {
-  const { prisma, caller, cache, events, log } = input;
+  const { prisma, rawTransaction, caller, cache, events, log } = input;
   const loaders = createLoaders(prisma, caller?.projectId ?? null, cache);
-  const scope = caller ? { prisma, projectId: caller.projectId, loaders, cache, events, log, visibleCustomerId: caller.customerId } : null;
+  const scope = caller
+    ? { prisma, rawTransaction, projectId: caller.projectId, loaders, cache, events, log, visibleCustomerId: caller.customerId }
+    : null;
   return { ...input, loaders, scope };
 }
 

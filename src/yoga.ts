@@ -132,6 +132,7 @@ export function createApp({
       }
       return createContext({
         prisma: database.prisma,
+        rawTransaction: database.rawTransaction,
         caller,
         requestId,
         log,

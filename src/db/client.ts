@@ -6,6 +6,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import { adapterTransactions, prismaTransactions, type RawTransactions } from "./raw-transaction.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import type { Config } from "../config.ts";
 import { observeStatements } from "./statement-counter.ts";
@@ -24,6 +25,8 @@ export interface Database {
    * its advisory lock and its statements must share a connection.
    */
   withMigrationAdapter<T>(use: (factory: SqlMigrationAwareDriverAdapterFactory) => Promise<T>): Promise<T>;
+  /** Transactions of raw SQL alone, cheaper than `prisma.$transaction` (src/db/raw-transaction.ts). */
+  rawTransaction: RawTransactions;
   /** SQL statements the client has sent since the database was opened. */
   statementCount(): number;
   close(): Promise<void>;
@@ -85,10 +88,12 @@ export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) =
     pool.on("error", () => {});
     const adapterFactory = new PrismaPg(pool);
     const prisma = new PrismaClient({ adapter: clientAdapter(adapterFactory) });
+    const raw = adapterTransactions(() => clientAdapter(adapterFactory).connect());
     return {
       kind: "postgres",
       prisma,
       adapterFactory,
+      rawTransaction: raw.run,
       statementCount,
       async withMigrationAdapter(use) {
         const session = new pg.Pool({ connectionString: target.url, max: 1, connectionTimeoutMillis: timeoutMs });
@@ -100,6 +105,7 @@ export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) =
       },
       async close() {
         await prisma.$disconnect();
+        await raw.dispose();
         await pool.end();
       },
     };
@@ -116,6 +122,7 @@ export function openDatabase(target: DatabaseTarget, { wrapAdapter = (factory) =
     kind: "pglite",
     prisma,
     adapterFactory,
+    rawTransaction: prismaTransactions(prisma),
     statementCount,
     withMigrationAdapter: (use) => use(adapterFactory),
     async close() {

@@ -27,7 +27,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   for (let depth = 0; current && depth < 5; depth++) {
     const candidate = current as PrismaLikeError & { message?: string; cause?: unknown };
     if (candidate.code && UNAVAILABLE_CODES.has(candidate.code)) return true;
-    const kind = candidate.meta?.driverAdapterError?.cause?.kind;
+    // The driver adapter's own error (a raw transaction's, src/db/raw-transaction.ts) carries the kind as its cause.
+    const kind = candidate.meta?.driverAdapterError?.cause?.kind ?? (candidate as { kind?: string }).kind;
     if (kind && UNAVAILABLE_ADAPTER_KINDS.has(kind)) return true;
     if (typeof candidate.message === "string" && UNAVAILABLE_MESSAGE.test(candidate.message)) return true;
     current = candidate.cause;

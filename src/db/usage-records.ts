@@ -18,6 +18,7 @@
 import { randomBytes } from "node:crypto";
 import { BUCKET_WIDTHS } from "../domain/usage-buckets.ts";
 import { Prisma, type PrismaClient, type UsageRecord } from "../generated/prisma/client.ts";
+import type { RawSql } from "./raw-transaction.ts";
 
 export interface NewUsageRecord {
   projectId: string;
@@ -106,10 +107,7 @@ export function usageInsertStatement(records: readonly NewUsageRecord[]): { stat
  * actually inserted, in input order. The caller removes keys repeated within `records`
  * beforehand.
  */
-export async function insertUsageRecords(
-  client: PrismaClient | Prisma.TransactionClient,
-  records: readonly NewUsageRecord[],
-): Promise<UsageRecord[]> {
+export async function insertUsageRecords(client: RawSql, records: readonly NewUsageRecord[]): Promise<UsageRecord[]> {
   if (records.length === 0) return [];
   const { statement, ids } = usageInsertStatement(records);
   const inserted = await client.$queryRaw<UsageRecord[]>(statement);

@@ -2,11 +2,12 @@
 // per-request loader (through the cache) and inside consume's transaction. It reads the usage
 // aggregates (src/db/usage-records.ts), so its cost does not grow with the records.
 import DataLoader from "dataloader";
-import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Entitlement } from "../domain/entitlements.ts";
 import type { EntitlementCache, UsageKey } from "../cache/entitlement-cache.ts";
 import { splitPeriod, type BucketWidth, type Span } from "../domain/usage-buckets.ts";
 import { USAGE_RETENTION_CURSOR } from "../db/usage-records.ts";
+import type { RawSql } from "../db/raw-transaction.ts";
 
 export type { UsageKey };
 
@@ -58,7 +59,7 @@ export const FEW_RECORDS = 16;
  * (`fewRecords` 0 always reads the aggregates: the tests use it.)
  */
 export async function sumUsage(
-  client: PrismaClient | Prisma.TransactionClient,
+  client: RawSql,
   keys: readonly UsageKey[],
   { fewRecords = FEW_RECORDS }: { fewRecords?: number } = {},
 ): Promise<number[]> {

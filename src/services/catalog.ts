@@ -9,7 +9,6 @@ import {
   type FeatureLevel,
 } from "../domain/entitlement-value.ts";
 import { refusingDuplicates } from "../db/errors.ts";
-import { notRemovedWhere } from "../db/rules-in-sql.ts";
 import type { Feature, Plan, PlanEntitlement, Prisma } from "../generated/prisma/client.ts";
 import { storedValue } from "../loaders/customer-state.ts";
 import { alreadyExists, invalidOperation, notFound, validationFailed, type FieldProblem } from "../errors.ts";

@@ -8,6 +8,7 @@ import { changedFeatureKeys, usageCanFlipAccess, usageFlippedAccess } from "../d
 import type { Entitlement } from "../domain/entitlements.ts";
 import { thresholdPeriodStart, thresholdsReached, usageCanReachThreshold } from "../domain/thresholds.ts";
 import { appendEvents } from "../db/event-log.ts";
+import type { RawSql } from "../db/raw-transaction.ts";
 import { rememberReachedThresholds } from "../db/reached-thresholds.ts";
 import type { ChangeCause, NewEvent } from "../events/logged-event.ts";
 import type { EventFeed } from "../events/feed.ts";
@@ -153,15 +154,19 @@ const knownReached = new LRUCache<string, true>({ max: 100_000 });
 const reachedKey = (customerId: string, featureId: string, threshold: number, periodStart: Date) =>
   `${customerId}|${featureId}|${threshold}|${periodStart.getTime()}`;
 
-/** The usage-threshold events for thresholds these usages stand at, each once per period (one statement, or none). */
-async function thresholdEvents(tx: Transaction, candidates: readonly ThresholdCandidate[], at: Date): Promise<NewEvent[]> {
-  const reached = candidates.flatMap((candidate) =>
+/** The thresholds these usages stand at that this instance does not know to be remembered for their period. */
+const notYetKnownReached = (candidates: readonly ThresholdCandidate[]) =>
+  candidates.flatMap((candidate) =>
     thresholdsReached(candidate.entitlement, candidate.used).flatMap((threshold) => {
       const periodStart = thresholdPeriodStart(candidate.entitlement);
       const key = reachedKey(candidate.customerId, candidate.entitlement.feature.id, threshold, periodStart);
       return knownReached.has(key) ? [] : [{ ...candidate, threshold, periodStart, key }];
     }),
   );
+
+/** The usage-threshold events for thresholds these usages stand at, each once per period (one statement, or none). */
+async function thresholdEvents(tx: Transaction, candidates: readonly ThresholdCandidate[], at: Date): Promise<NewEvent[]> {
+  const reached = notYetKnownReached(candidates);
   if (reached.length === 0) return [];
   const fresh = new Set(
     (
@@ -236,19 +241,23 @@ export async function usageWatches(
 }
 
 /**
- * The events of a usage write, in its transaction, after its records are in: for each watched
- * (customer, entitlement) the new records counted in, its usage now (`usedNow`, or read in
- * one statement), a hasAccess it flipped (one USAGE_CHANGED event per customer, carrying all
- * its entitlements as they now stand) and thresholds it reached.
+ * What a usage write's records did to the watched (customer, entitlement) pairs they count
+ * in, read in its transaction after its records are in: each pair's usage now (`usedNow`, or
+ * read in one statement), the customers whose hasAccess they flipped (with those features),
+ * and the pairs with their usage, for thresholds.
  */
-export async function usageEvents(
-  tx: Transaction,
-  scope: ProjectScope,
+export interface UsageOutcome {
+  flipped: Map<string, string[]>;
+  thresholdCandidates: ThresholdCandidate[];
+}
+
+export async function usageOutcome(
+  sql: RawSql,
   watches: readonly UsageWatch[],
   inserted: readonly InsertedUsage[],
   at: Date,
   usedNow?: readonly number[],
-): Promise<NewEvent[]> {
+): Promise<UsageOutcome> {
   const counted = watches
     .map((watch) => {
       const records = inserted.filter(
@@ -260,31 +269,45 @@ export async function usageEvents(
       return { ...watch, added: records.reduce((sum, record) => sum + record.quantity, 0), any: records.length > 0 };
     })
     .filter(({ any }) => any);
-  if (counted.length === 0) return [];
+  const flipped = new Map<string, string[]>();
+  if (counted.length === 0) return { flipped, thresholdCandidates: [] };
   const used =
     usedNow ??
     (await sumUsage(
-      tx,
+      sql,
       counted.map(({ customerId, entitlement }) => usageKeyOf(customerId, entitlement)),
     ));
-  const flipped = new Map<string, string[]>();
   counted.forEach(({ customerId, entitlement, added }, index) => {
     if (usageCanFlipAccess(entitlement, at) && usageFlippedAccess(entitlement, used[index] ?? 0, added)) {
       flipped.set(customerId, [...(flipped.get(customerId) ?? []), entitlement.feature.key]);
     }
   });
+  return {
+    flipped,
+    thresholdCandidates: counted.map(({ customerId, entitlement }, index) => ({ customerId, entitlement, used: used[index] ?? 0 })),
+  };
+}
+
+/**
+ * Whether the outcome certainly logs nothing: no access flipped, and every threshold it stands
+ * at known to be remembered already. (An unknown one may still turn out remembered.)
+ */
+export const logsNothing = (outcome: UsageOutcome) =>
+  outcome.flipped.size === 0 && notYetKnownReached(outcome.thresholdCandidates).length === 0;
+
+/**
+ * The events of a usage write's outcome, in its transaction: one USAGE_CHANGED event per
+ * customer whose access it flipped, carrying all its entitlements as they now stand, and the
+ * thresholds it reached.
+ */
+export async function usageEvents(tx: Transaction, scope: ProjectScope, outcome: UsageOutcome, at: Date): Promise<NewEvent[]> {
   const loaders = loadersIn(tx, scope.projectId); // one catalog read for every flipped customer
   const changes = await Promise.all(
-    [...flipped].map(async ([customerId, keys]) =>
+    [...outcome.flipped].map(async ([customerId, keys]) =>
       changeEvent(customerId, "USAGE_CHANGED", keys.sort(), await observeCustomer(loaders, customerId, at), at),
     ),
   );
-  const thresholds = await thresholdEvents(
-    tx,
-    counted.map(({ customerId, entitlement }, index) => ({ customerId, entitlement, used: used[index] ?? 0 })),
-    at,
-  );
-  return [...changes, ...thresholds];
+  return [...changes, ...(await thresholdEvents(tx, outcome.thresholdCandidates, at))];
 }
 
 /**
@@ -297,7 +320,7 @@ export async function usageEvents(
 const MAX_LOCKED_WATCHES = 64;
 
 /** Takes the watched pairs' usage locks, in one order (the key consumeEntitlement takes too). */
-export async function lockWatchedUsage(tx: Transaction, watches: readonly UsageWatch[]): Promise<void> {
+export async function lockWatchedUsage(tx: RawSql, watches: readonly UsageWatch[]): Promise<void> {
   if (watches.length === 0 || watches.length > MAX_LOCKED_WATCHES) return;
   const keys = [...new Set(watches.map(({ customerId, entitlement }) => usageLockKey(customerId, entitlement.feature.id)))].sort();
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(${keys}::text[]) AS key ORDER BY key`;

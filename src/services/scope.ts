@@ -2,6 +2,7 @@
 // A request's context provides one (src/context.ts), and so does a job (jobScope); nothing
 // here knows of GraphQL.
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { RawTransactions } from "../db/raw-transaction.ts";
 import type { EntitlementCache, Invalidation } from "../cache/entitlement-cache.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Loaders } from "../loaders/index.ts";
@@ -10,6 +11,8 @@ import { ApiError, ErrorCode } from "../errors.ts";
 
 export interface ProjectScope {
   readonly prisma: PrismaClient;
+  /** Transactions of raw SQL, for hot writes that need no more (src/db/raw-transaction.ts). */
+  readonly rawTransaction: RawTransactions;
   readonly projectId: string;
   /** Lookups by key, batched; a request's own, or a job's. */
   readonly loaders: Loaders;

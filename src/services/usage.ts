@@ -2,12 +2,13 @@
 // atomic call, or consumed against a hard limit in one atomic step per (customer, feature).
 import { check, type CheckReason } from "../domain/checks.ts";
 import { appendEvents } from "../db/event-log.ts";
+import type { RawSql } from "../db/raw-transaction.ts";
 import { insertUsageRecords, type NewUsageRecord } from "../db/usage-records.ts";
-import type { Feature, Prisma, PrismaClient, UsageRecord } from "../generated/prisma/client.ts";
+import type { Feature, UsageRecord } from "../generated/prisma/client.ts";
 import { usageKeyOf, sumUsage } from "../loaders/usage.ts";
 import { alreadyExists, invalidInput } from "../errors.ts";
 import { featureByKey } from "./catalog.ts";
-import { lockWatchedUsage, usageEvents, usageLockKey, usageWatches } from "./changes.ts";
+import { lockWatchedUsage, logsNothing, usageEvents, usageLockKey, usageOutcome, usageWatches } from "./changes.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { readEntitlement, type EvaluatedEntitlement } from "./entitlements.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
@@ -72,9 +73,10 @@ async function resolveTargets(
 }
 
 /** The records idempotency keys already wrote in this project, by key. */
-async function recordsForKeys(client: PrismaClient | Prisma.TransactionClient, projectId: string, keys: readonly string[]) {
+async function recordsForKeys(client: RawSql, projectId: string, keys: readonly string[]) {
   if (keys.length === 0) return new Map<string, UsageRecord>();
-  const found = await client.usageRecord.findMany({ where: { projectId, idempotencyKey: { in: [...keys] } } });
+  const found = await client.$queryRaw<UsageRecord[]>`
+    SELECT * FROM "UsageRecord" WHERE "projectId" = ${projectId}::uuid AND "idempotencyKey" = ANY(${[...keys]}::text[])`;
   return new Map(found.map((record) => [record.idempotencyKey ?? "", record]));
 }
 
@@ -88,6 +90,9 @@ function asRetryOf<R extends UsageTarget & { idempotencyKey: string | null }>(fi
   }
   return first;
 }
+
+/** Thrown to undo a raw transaction whose write turns out to log events. */
+class LogsEvents extends Error {}
 
 interface RecordedUsage {
   /** One per input, in input order; a repeated idempotency key answers with its first record. */
@@ -136,7 +141,7 @@ async function record(scope: ProjectScope, inputs: readonly UsageInput[], fieldO
     timestamp: inputs[index]?.timestamp ?? new Date(now),
     idempotencyKey: key,
   }));
-  const store = async (client: PrismaClient | Prisma.TransactionClient) => {
+  const store = async (client: RawSql) => {
     const inserted = await insertUsageRecords(client, rows);
     const insertedKeys = new Set(inserted.map((row) => row.idempotencyKey));
     // Keys an earlier (or concurrent, now committed) call wrote: their records answer, if theirs.
@@ -165,15 +170,30 @@ async function record(scope: ProjectScope, inputs: readonly UsageInput[], fieldO
   const alone = firstUse.size === 0 || rows.length === 1;
   if (watches.length === 0 && alone) return invalidatingWrite(scope, { usageOf: customerIds }, () => store(scope.prisma));
   let logged = 0;
-  const recorded = await invalidatingWrite(scope, { usageOf: customerIds }, () =>
-    scope.prisma.$transaction(async (tx) => {
+  const recorded = await invalidatingWrite(scope, { usageOf: customerIds }, async () => {
+    // Most watched writes log nothing: a transaction of raw statements finds that out and
+    // commits. One that flips access or may reach a threshold is undone, and done again
+    // where its events can be made (they read the customer through Prisma).
+    const quiet = await scope
+      .rawTransaction(async (sql) => {
+        await lockWatchedUsage(sql, watches);
+        const recorded = await store(sql);
+        if (!logsNothing(await usageOutcome(sql, watches, recorded.inserted, at))) throw new LogsEvents();
+        return recorded;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof LogsEvents) return null;
+        throw error;
+      });
+    if (quiet) return quiet;
+    return scope.prisma.$transaction(async (tx) => {
       await lockWatchedUsage(tx, watches);
       const recorded = await store(tx);
-      const events = await usageEvents(tx, scope, watches, recorded.inserted, at);
-      logged = (await appendEvents(tx, scope.projectId, events)).length;
+      const outcome = await usageOutcome(tx, watches, recorded.inserted, at);
+      logged = (await appendEvents(tx, scope.projectId, await usageEvents(tx, scope, outcome, at))).length;
       return recorded;
-    }),
-  );
+    });
+  });
   if (logged > 0) scope.events.logged(scope.projectId);
   return recorded;
 }
@@ -234,8 +254,8 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
       if (record) {
         // The lock makes the usage now exactly what was read plus this record.
         const watches = entitlement ? await usageWatches(scope.loaders, [record], now) : [];
-        const events = await usageEvents(tx, scope, watches, [record], now, [used + quantity]);
-        logged = (await appendEvents(tx, projectId, events)).length;
+        const outcome = await usageOutcome(tx, watches, [record], now, [used + quantity]);
+        logged = (await appendEvents(tx, projectId, await usageEvents(tx, scope, outcome, now))).length;
         return { ...decision, record, inserted: [record] };
       }
       // A recordUsage (which takes no lock) wrote the key since the look above: its record answers.
