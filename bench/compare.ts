@@ -24,6 +24,8 @@ export interface CompareOptions {
   delivery: (serverUrl: string, customer: string) => Promise<{ p50: number; p99: number }>;
   /** Q4's consumed feature and Q5's records. */
   writes: { meteredFeature: string; ingest: IngestWorkload };
+  /** Whether to run the phase holding `measure` (--only: q1, q2 and q3 run together, as do q4 and q5). */
+  includes: (measure: "q1" | "q2" | "q3" | "s1" | "q4" | "q5") => boolean;
 }
 
 const MEASURES = [
@@ -55,6 +57,7 @@ export async function compareWithRevision({
   auth,
   delivery,
   writes,
+  includes,
 }: CompareOptions) {
   log(`compare: building ${revision} in a worktree, and the working tree`);
   const base = checkOutRevision(revision);
@@ -69,6 +72,7 @@ export async function compareWithRevision({
     );
     /** Each round starts each variant's server in turn (alternating who goes first) and runs `measure` on it. */
     const inRounds = async (phase: string, measure: (serverUrl: string, round: number, variant: number) => Promise<string>) => {
+      if (!phase.split(", ").some((name) => includes(name.toLowerCase() as Parameters<typeof includes>[0]))) return;
       for (let round = 0; round < rounds; round++) {
         for (const variant of round % 2 === 0 ? [0, 1] : [1, 0]) {
           const server = await startServer(databaseEnv, serverOptions, variants[variant]!.dir);
@@ -133,6 +137,7 @@ export async function compareWithRevision({
       `\n| measure (median of ${rounds}) | ${revision} | working tree | working tree / ${revision} | each round's ratio |\n|---|---|---|---|---|\n`,
     );
     for (const [measure, label] of MEASURES) {
+      if (before![measure].length === 0) continue; // a phase --only left out
       const baseValue = median(before![measure]);
       const ours = median(after![measure]);
       // A round runs both servers one after the other: its ratio shows how much a median can be trusted.

@@ -91,6 +91,7 @@ async function main() {
         auth,
         delivery: fanOut,
         writes: { meteredFeature, ingest: ingestWorkload(index) },
+        includes: measures,
       });
       process.stdout.write(`BENCH ${JSON.stringify({ db: dbKind, scale, quick, sizes: index.sizes, compare })}\n`);
       return;
