@@ -15,9 +15,11 @@ export type EntitlementView = Pick<
 /** The observable state of a customer's entitlements, by feature key. */
 export type EntitlementSnapshot = ReadonlyMap<string, EntitlementView>;
 
-export function snapshotOf(entitlements: readonly Entitlement[], usedOf: (entitlement: Entitlement) => number): EntitlementSnapshot {
+export function snapshotOf(
+  entitlements: readonly { entitlement: Entitlement; used: number; creditsRemaining: number }[],
+): EntitlementSnapshot {
   return new Map(
-    entitlements.map((entitlement) => [
+    entitlements.map(({ entitlement, used, creditsRemaining }) => [
       entitlement.feature.key,
       {
         isEnabled: entitlement.isEnabled,
@@ -26,7 +28,7 @@ export function snapshotOf(entitlements: readonly Entitlement[], usedOf: (entitl
         isSoftLimit: entitlement.isSoftLimit,
         resetPeriod: entitlement.resetPeriod,
         staticValues: entitlement.staticValues,
-        hasAccess: hasAccess(entitlement, usedOf(entitlement)),
+        hasAccess: hasAccess(entitlement, used, creditsRemaining),
       },
     ]),
   );
@@ -71,6 +73,9 @@ export function usageCanFlipAccess(entitlement: Entitlement, timestamp: Date): b
   );
 }
 
-/** Whether adding `added` to the period's usage, now `usedAfter`, flipped the entitlement's hasAccess. */
-export const usageFlippedAccess = (entitlement: Entitlement, usedAfter: number, added: number): boolean =>
-  hasAccess(entitlement, usedAfter - added) !== hasAccess(entitlement, usedAfter);
+/**
+ * Whether adding `added` to the period's usage, now `usedAfter`, flipped the entitlement's
+ * hasAccess, the credits holding `creditsAfter` now after giving `drawn` to it.
+ */
+export const usageFlippedAccess = (entitlement: Entitlement, usedAfter: number, added: number, creditsAfter = 0, drawn = 0): boolean =>
+  hasAccess(entitlement, usedAfter - added, creditsAfter + drawn) !== hasAccess(entitlement, usedAfter, creditsAfter);

@@ -61,6 +61,12 @@ export function mergeEntitlementValue(base: EntitlementValue | null, input: Enti
 }
 
 /** Why `limit` cannot be a usage limit (whole or fractional: GB, hours), or undefined when it can. */
+/** What is wrong with a CREDIT's amount (docs/rules.md §8): more than 0, at most 1e15. */
+export function creditAmountProblem(amount: number | null | undefined): string | undefined {
+  if (amount === null || amount === undefined) return "is required for a CREDIT grant";
+  return usageLimitProblem(amount) ?? (amount > 0 ? undefined : "must be more than 0");
+}
+
 function usageLimitProblem(limit: number): string | undefined {
   if (!Number.isFinite(limit)) return "must be a finite number";
   if (limit < 0) return "must be at least 0";

@@ -13,6 +13,7 @@ import { phaseAt, type Phase } from "./phases.ts";
 import { periodAt, type Period } from "./periods.ts";
 import { subscriptionEntitles, type SubscriptionTimes } from "./subscription-status.ts";
 import { windowCovers } from "./time.ts";
+import { compareCredits, type Credit } from "./credits.ts";
 
 type SourceType = "PLAN" | "ADDON" | "SUBSCRIPTION" | "GRANT";
 
@@ -49,6 +50,8 @@ export interface GrantRow {
   id: string;
   featureId: string;
   value: EntitlementValue;
+  /** CREDIT grants (docs/rules.md §8): the amount given once; null for an ALLOWANCE. */
+  amount: number | null;
   priority: number;
   effectiveAt: Date;
   expiresAt: Date | null;
@@ -79,6 +82,8 @@ export interface Source extends EntitlementValue {
   activeTo: Date | null;
   /** Where this source's usage periods are aligned. */
   periodAnchor: Date;
+  /** A CREDIT grant's: it adds nothing to the limit, period or softness, only what it holds. */
+  credit: Credit | null;
 }
 
 export interface Entitlement {
@@ -95,6 +100,8 @@ export interface Entitlement {
   sources: Source[];
   /** METERED only. */
   period: Period | null;
+  /** METERED only: the active CREDIT grants, in burn-down order (docs/rules.md §8). */
+  credits: Credit[];
 }
 
 export interface EntitlementFilters {
@@ -133,7 +140,8 @@ function contribution(feature: FeatureInfo, value: EntitlementValue, quantity: n
 function makeSource(
   feature: FeatureInfo,
   value: EntitlementValue,
-  fields: Omit<Source, keyof EntitlementValue | "unitUsageLimit" | "featureId">,
+  fields: Omit<Source, keyof EntitlementValue | "unitUsageLimit" | "featureId" | "credit">,
+  credit: Credit | null = null,
 ): Source {
   return {
     featureId: feature.id,
@@ -146,6 +154,7 @@ function makeSource(
     activeFrom: fields.activeFrom,
     activeTo: fields.activeTo,
     periodAnchor: fields.periodAnchor,
+    credit,
     isEnabled: value.isEnabled,
     usageLimit: contribution(feature, value, fields.quantity),
     unitUsageLimit: value.usageLimit,
@@ -155,6 +164,16 @@ function makeSource(
     staticValue: value.staticValue,
   };
 }
+
+/** What a CREDIT grant is as a source: enabled, adding 0 to the limit, with no say in the period or softness. */
+const CREDIT_VALUE: EntitlementValue = {
+  isEnabled: true,
+  usageLimit: 0,
+  isUnlimited: false,
+  resetPeriod: null,
+  isSoftLimit: false,
+  staticValue: null,
+};
 
 /** A grant is in force from effectiveAt until the first of expiresAt and voidedAt (half-open). */
 export function grantInForce(grant: Pick<GrantRow, "effectiveAt" | "expiresAt" | "voidedAt">, t: Date): boolean {
@@ -224,18 +243,34 @@ function activeSources(state: CustomerState, t: Date): Source[] {
     const end = firstEnd(grant.expiresAt, grant.voidedAt);
     const feature = state.features.get(grant.featureId);
     if (!feature || !grantInForce(grant, t)) continue;
+    const credit =
+      grant.amount === null
+        ? null
+        : {
+            grantId: grant.id,
+            amount: grant.amount,
+            priority: grant.priority,
+            effectiveAt: grant.effectiveAt,
+            expiresAt: grant.expiresAt,
+            voidedAt: grant.voidedAt,
+          };
     sources.push(
-      makeSource(feature, grant.value, {
-        type: "GRANT",
-        entity: { type: "Grant", id: grant.id },
-        entityName: null,
-        subscriptionId: null,
-        quantity: 1,
-        priority: grant.priority,
-        activeFrom: grant.effectiveAt,
-        activeTo: end,
-        periodAnchor: grant.effectiveAt,
-      }),
+      makeSource(
+        feature,
+        credit ? CREDIT_VALUE : grant.value,
+        {
+          type: "GRANT",
+          entity: { type: "Grant", id: grant.id },
+          entityName: null,
+          subscriptionId: null,
+          quantity: 1,
+          priority: grant.priority,
+          activeFrom: grant.effectiveAt,
+          activeTo: end,
+          periodAnchor: grant.effectiveAt,
+        },
+        credit,
+      ),
     );
   }
   return sources;
@@ -249,24 +284,31 @@ function rankStaticValues(feature: FeatureInfo, enabled: readonly Source[]): str
   return values.sort((a, b) => levelOf(b) - levelOf(a));
 }
 
+/** An entitlement of credits alone counts all usage since its earliest active credit began (docs/rules.md §8). */
+const creditsOnlyPeriod = (allowances: readonly Source[], credits: readonly Credit[]): Period | null =>
+  allowances.length === 0 && credits.length > 0 ? { start: earliest(credits.map((credit) => credit.effectiveAt)), end: null } : null;
+
 /** One feature's aggregate from its active sources (docs/rules.md §4), or null when it has none. */
 function aggregate(feature: FeatureInfo, sources: readonly Source[], t: Date): Entitlement | null {
   if (sources.length === 0) return null;
   const ordered = [...sources].sort(compareSources);
   const enabled = ordered.filter((source) => source.isEnabled);
   const metered = feature.type === "METERED";
-  const isUnlimited = metered && enabled.some((source) => source.isUnlimited);
-  const best = enabled[0];
+  // Credits count for isEnabled and the active window; the rest comes from the allowances.
+  const allowances = enabled.filter((source) => source.credit === null);
+  const credits = metered ? enabled.flatMap((source) => (source.credit ? [source.credit] : [])).sort(compareCredits) : [];
+  const isUnlimited = metered && allowances.some((source) => source.isUnlimited);
+  const best = allowances[0];
   const resetPeriod = metered ? (best?.resetPeriod ?? null) : null;
   // Periods align with the subscription behind the best enabled source; a grant-only
   // entitlement aligns with its best grant.
-  const anchor = (enabled.find((source) => source.subscriptionId !== null) ?? best)?.periodAnchor;
+  const anchor = (allowances.find((source) => source.subscriptionId !== null) ?? best)?.periodAnchor;
   return {
     feature,
     isEnabled: enabled.length > 0,
     usageLimit: metered && !isUnlimited && enabled.length > 0 ? enabled.reduce((sum, source) => sum + (source.usageLimit ?? 0), 0) : null,
     isUnlimited,
-    isSoftLimit: metered && enabled.some((source) => source.isSoftLimit),
+    isSoftLimit: metered && allowances.some((source) => source.isSoftLimit),
     resetPeriod,
     staticValues: feature.type === "STATIC" ? rankStaticValues(feature, enabled) : [],
     activeFrom: enabled.length > 0 ? earliest(enabled.map((source) => source.activeFrom)) : null,
@@ -275,7 +317,8 @@ function aggregate(feature: FeatureInfo, sources: readonly Source[], t: Date): E
         ? enabled.map((source) => source.activeTo as Date).reduce((a, b) => (b.getTime() > a.getTime() ? b : a))
         : null,
     sources: ordered,
-    period: metered && resetPeriod && anchor ? periodAt(anchor, resetPeriod, t) : null,
+    period: metered && resetPeriod && anchor ? periodAt(anchor, resetPeriod, t) : creditsOnlyPeriod(allowances, credits),
+    credits,
   };
 }
 

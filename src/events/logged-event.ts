@@ -1,16 +1,19 @@
 // What the event log holds (docs/rules.md §6): every event as it was delivered, with the
 // customer's entitlements as they were just after the change. JSON all the way: an event
 // crosses instances, the database and webhooks in this form.
+import type { CreditBalance } from "../domain/credits.ts";
 import type { Entitlement } from "../domain/entitlements.ts";
 
 export type ChangeCause = "CATALOG_CHANGED" | "SUBSCRIPTION_CHANGED" | "GRANT_CHANGED" | "USAGE_CHANGED" | "SCHEDULED_TRANSITION";
 
 export type EventType = "ENTITLEMENTS_CHANGED" | "USAGE_THRESHOLD_REACHED";
 
-/** An entitlement as logged: the aggregate, its dates as ISO strings, and its usage then. */
+/** An entitlement as logged: the aggregate, its dates as ISO strings, and its usage and credits then. */
 export interface LoggedEntitlement {
   entitlement: Jsonified<Entitlement>;
   used: number;
+  /** Absent from events logged before credits existed. */
+  credits?: Jsonified<CreditBalance>[];
 }
 
 interface EntitlementsChangedData {
@@ -70,12 +73,22 @@ export function revivedEntitlement(logged: Jsonified<Entitlement>): Entitlement 
       activeFrom: new Date(source.activeFrom),
       activeTo: date(source.activeTo),
       periodAnchor: new Date(source.periodAnchor),
+      credit: source.credit ? revivedCredit(source.credit) : null,
     })),
+    credits: (logged.credits ?? []).map(revivedCredit),
   };
 }
 
+function revivedCredit<T extends Jsonified<Entitlement["credits"][number]>>(credit: T) {
+  return { ...credit, effectiveAt: new Date(credit.effectiveAt), expiresAt: date(credit.expiresAt), voidedAt: date(credit.voidedAt) };
+}
+
+/** The credit balances an entitlement was logged with. */
+export const revivedCredits = (logged: LoggedEntitlement): CreditBalance[] => (logged.credits ?? []).map(revivedCredit);
+
 /** An entitlement in the form it is logged in. */
-export const loggedEntitlement = (entitlement: Entitlement, used: number): LoggedEntitlement => ({
+export const loggedEntitlement = (entitlement: Entitlement, used: number, credits: readonly CreditBalance[] = []): LoggedEntitlement => ({
   entitlement: JSON.parse(JSON.stringify(entitlement)) as Jsonified<Entitlement>,
   used,
+  credits: JSON.parse(JSON.stringify(credits)) as Jsonified<CreditBalance>[],
 });

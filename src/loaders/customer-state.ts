@@ -3,7 +3,7 @@
 // and the project's catalog. A fixed number of statements whatever the number of customers,
 // none when the cache has them.
 import DataLoader from "dataloader";
-import type { CustomerSubscription, Feature, PrismaClient } from "../generated/prisma/client.ts";
+import type { CustomerSubscription, Feature, Grant, PrismaClient } from "../generated/prisma/client.ts";
 import {
   createEntitlementsMemo,
   type CustomerState,
@@ -22,6 +22,7 @@ export interface LoadedCustomerState {
   /** The stored rows behind the state, for the GraphQL types that expose them. */
   featureRows: ReadonlyMap<string, Feature>;
   subscriptionRows: ReadonlyMap<string, CustomerSubscription>;
+  grantRows: ReadonlyMap<string, Grant>;
 }
 
 /** The value fields of a stored plan entitlement or grant. */
@@ -107,6 +108,7 @@ function customerStateOf(rows: CustomerRows, catalog: Catalog): LoadedCustomerSt
   return {
     featureRows: catalog.featuresById,
     subscriptionRows: new Map(rows.subscriptions.map((s) => [s.id, s])),
+    grantRows: new Map(rows.grants.map((g) => [g.id, g])),
     state,
     entitlementsAt: createEntitlementsMemo(state),
   };

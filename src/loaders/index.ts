@@ -4,6 +4,7 @@ import DataLoader from "dataloader";
 import type { Customer, Feature, PlanEntitlement, PrismaClient, SubscriptionPhase } from "../generated/prisma/client.ts";
 import { createCustomerStateLoader, loadCatalog } from "./customer-state.ts";
 import { createUsageLoader, usageSumsThroughCache } from "./usage.ts";
+import { drawnBefore } from "../db/credit-draws.ts";
 import {
   createEntitlementCache,
   type CustomerKey,
@@ -37,7 +38,9 @@ export interface Loaders {
   heldUsage(keys: readonly UsageKey[]): (number | undefined)[];
   /** Usage sums for keys a caller has gathered itself, in their order: the cache's, the rest in one statement. */
   usageSums(keys: readonly UsageKey[]): Promise<number[]>;
-  /** Forgets the usage sums this request has answered, for a request that changed usage itself and reads it again. */
+  /** What records before `at` drew from a CREDIT grant (docs/rules.md §8). */
+  creditDrawn: DataLoader<{ grantId: string; at: Date }, number, string>;
+  /** Forgets the usage sums (and credit draws) this request has answered, for a request that changed usage itself and reads it again. */
   forgetUsage(): void;
 }
 
@@ -53,6 +56,7 @@ export function createLoaders(prisma: PrismaClient, projectId: string | null, ca
 class ProjectLoaders implements Loaders {
   #customerState?: Loaders["customerState"];
   #usage?: Loaders["usage"];
+  #creditDrawn?: Loaders["creditDrawn"];
   /** The cache's usage sums of each customer as this request first found them: one answer per key within a request. */
   readonly #pinnedUsage: PinnedUsage = new Map();
   #featureByKey?: Loaders["featureByKey"];
@@ -87,9 +91,16 @@ class ProjectLoaders implements Loaders {
   heldUsage(keys: readonly UsageKey[]) {
     return this.projectId ? this.cache.heldUsage(this.projectId, keys, this.#pinnedUsage) : keys.map(() => undefined);
   }
+  get creditDrawn() {
+    this.#creditDrawn ??= new DataLoader((keys) => drawnBefore(this.prisma, keys), {
+      cacheKeyFn: ({ grantId, at }) => `${grantId}|${at.getTime()}`,
+    });
+    return this.#creditDrawn;
+  }
   forgetUsage() {
     this.#pinnedUsage.clear();
     this.#usage?.clearAll();
+    this.#creditDrawn?.clearAll();
   }
   // The cached catalog's own maps, read, not copied (a copy per request was a fifth of a check's garbage).
   get featureByKey() {

@@ -14,7 +14,9 @@ import type { Source } from "../domain/entitlements.ts";
 import { hasAccess, usageSummary } from "../domain/checks.ts";
 import { checkEntitlement, entitlementOf, type EntitlementCheck } from "../services/checks.ts";
 import { loadedCustomer } from "../services/customers.ts";
-import { loadUsage, readEntitlements, type EvaluatedEntitlement } from "../services/entitlements.ts";
+import { loadUsage, readEntitlements, sumRemaining, usageOf, type EvaluatedEntitlement } from "../services/entitlements.ts";
+import type { CreditBalance } from "../domain/credits.ts";
+import { GrantNode } from "./grant.ts";
 import { selectsAnyOf } from "./selection.ts";
 import type { FeatureType } from "../domain/entitlement-value.ts";
 
@@ -70,24 +72,62 @@ const EntitlementSourceType = builder.objectRef<{ customerId: string; source: So
   }),
 });
 
-/** `answer(used)`, at once when the usage is loaded (see FIELDS_READING_USAGE), else when it is. */
-const withUsed = <T>(evaluated: EvaluatedEntitlement, answer: (used: number) => T): T | Promise<T> =>
-  evaluated.usedIfLoaded === undefined ? evaluated.used().then(answer) : answer(evaluated.usedIfLoaded);
+/** `answer(used, credits)`, at once when the usage is loaded (see FIELDS_READING_USAGE), else when it is. */
+const withUsage = <T>(evaluated: EvaluatedEntitlement, answer: (used: number, credits: CreditBalance[]) => T): T | Promise<T> =>
+  evaluated.usedIfLoaded === undefined || evaluated.creditsIfLoaded === undefined
+    ? usageOf(evaluated).then(({ used, credits }) => answer(used, credits))
+    : answer(evaluated.usedIfLoaded, evaluated.creditsIfLoaded);
+
+const summaryOf = (evaluated: EvaluatedEntitlement) =>
+  withUsage(evaluated, (used, credits) => usageSummary(evaluated.entitlement, used, sumRemaining(credits)));
 
 /** The fields of CustomerEntitlement that read its usage. */
 const FIELDS_READING_USAGE: ReadonlySet<string> = new Set(["hasAccess", "usage"]);
 
+const CreditBalanceType = builder.objectRef<{ customerId: string; credit: CreditBalance }>("CreditBalance").implement({
+  description: "One credit grant's balance inside an entitlement, in burn-down order.",
+  fields: (t) => ({
+    grant: t.field({
+      type: GrantNode,
+      resolve: async ({ customerId, credit }, _args, context) => {
+        const row = (await context.loaders.customerState.load(customerId)).grantRows.get(credit.grantId);
+        if (!row) throw new Error(`Grant ${credit.grantId} vanished`);
+        return row;
+      },
+    }),
+    amount: t.float({ resolve: ({ credit }) => credit.amount }),
+    remaining: t.float({ resolve: ({ credit }) => credit.remaining }),
+    effectiveAt: t.field({ type: "DateTime", resolve: ({ credit }) => credit.effectiveAt }),
+    expiresAt: t.field({ type: "DateTime", nullable: true, resolve: ({ credit }) => credit.expiresAt }),
+  }),
+});
+
 /** A METERED entitlement's usage, read from the evaluated entitlement itself. */
 const UsageType = builder.objectRef<EvaluatedEntitlement>("Usage").implement({
   fields: (t) => ({
-    used: t.float({ resolve: (evaluated) => withUsed(evaluated, (used) => used) }),
+    used: t.float({ resolve: (evaluated) => withUsage(evaluated, (used) => used) }),
     remaining: t.float({
       nullable: true,
-      description: "Null when unlimited. May be negative when a soft limit was exceeded.",
-      resolve: (evaluated) => withUsed(evaluated, (used) => usageSummary(evaluated.entitlement, used).remaining),
+      description: "usageLimit - used: null when unlimited; negative when a soft limit was exceeded or credits covered the excess.",
+      resolve: async (evaluated) => (await summaryOf(evaluated)).remaining,
     }),
     periodStart: t.field({ type: "DateTime", nullable: true, resolve: ({ entitlement }) => entitlement.period?.start ?? null }),
     periodEnd: t.field({ type: "DateTime", nullable: true, resolve: ({ entitlement }) => entitlement.period?.end ?? null }),
+    creditsRemaining: t.float({
+      description: "What the credits still hold (sum of `credits.remaining`).",
+      resolve: async (evaluated) => (await summaryOf(evaluated)).creditsRemaining,
+    }),
+    available: t.float({
+      nullable: true,
+      description: "How much more may be used now: max(0, remaining) + creditsRemaining; null when unlimited.",
+      resolve: async (evaluated) => (await summaryOf(evaluated)).available,
+    }),
+    credits: t.field({
+      type: [CreditBalanceType],
+      description: "Active credit grants, in burn-down order.",
+      resolve: (evaluated) =>
+        withUsage(evaluated, (_used, credits) => credits.map((credit) => ({ customerId: evaluated.customerId, credit }))),
+    }),
   }),
 });
 
@@ -110,7 +150,7 @@ export const CustomerEntitlementType = builder.objectRef<EvaluatedEntitlement>("
     isEnabled: t.boolean({ resolve: ({ entitlement }) => entitlement.isEnabled }),
     hasAccess: t.boolean({
       description: "Enabled and, for METERED, unlimited, soft, or used < limit.",
-      resolve: (evaluated) => withUsed(evaluated, (used) => hasAccess(evaluated.entitlement, used)),
+      resolve: (evaluated) => withUsage(evaluated, (used, credits) => hasAccess(evaluated.entitlement, used, sumRemaining(credits))),
     }),
     usageLimit: t.float({
       nullable: true,

@@ -13,6 +13,15 @@ export const FeatureTypeEnum = builder.enumType(FeatureType, {
   name: "FeatureType",
 });
 export const ResetPeriodEnum = builder.enumType(ResetPeriod, { name: "ResetPeriod" });
+export const GrantKindEnum = builder.enumType("GrantKind", {
+  values: {
+    ALLOWANCE: { description: "Adds its value to the customer's entitlement in every usage period while active." },
+    CREDIT: {
+      description:
+        "METERED only: a one-off amount (a credit pack, a top-up, a compensation) consumed by usage beyond the per-period allowance, across periods, until it is used up or ends.",
+    },
+  } as const,
+});
 export const CatalogStatusEnum = builder.enumType(CatalogStatus, { name: "CatalogStatus" });
 export const PlanKindEnum = builder.enumType(PlanKind, { name: "PlanKind" });
 export const ApiKeyScopeEnum = builder.enumType(ApiKeyScope, { name: "ApiKeyScope" });

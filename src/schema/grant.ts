@@ -1,5 +1,7 @@
 // Grants: a value given straight to a customer for one feature (trials, promotions, compensation).
 import { builder } from "./builder.ts";
+import { GrantKindEnum } from "./enums.ts";
+import { creditRemaining } from "../domain/credits.ts";
 import { CustomerNode, CustomerRef } from "./customer.ts";
 import { catalogKey, globalId, priority, text } from "./inputs.ts";
 import { entitlementValueInputFields, entitlementValueOutputFields } from "./entitlement-value.ts";
@@ -8,7 +10,7 @@ import { projectIdOf, scopeOf } from "../context.ts";
 import { grantInForceWhere } from "../db/rules-in-sql.ts";
 import * as grants from "../services/grants.ts";
 
-const GrantNode = builder.prismaNode("Grant", {
+export const GrantNode = builder.prismaNode("Grant", {
   id: { field: "id" },
   authScopes: { read: true },
   findUnique: (id, context) => ({ id, projectId: projectIdOf(context) }),
@@ -22,6 +24,19 @@ const GrantNode = builder.prismaNode("Grant", {
     reason: t.exposeString("reason", { nullable: true }),
     metadata: t.expose("metadata", { type: "JSON", nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
+    kind: t.field({ type: GrantKindEnum, description: "ALLOWANCE (the default) or CREDIT.", resolve: (grant) => grant.kind }),
+    amount: t.exposeFloat("amount", { nullable: true, description: "CREDIT: the amount given once." }),
+    remaining: t.float({
+      nullable: true,
+      description: "CREDIT: what is left of `amount` at `at` (default: now); null for an ALLOWANCE.",
+      args: { at: t.arg({ type: "DateTime" }) },
+      resolve: async (grant, { at }, context) => {
+        if (grant.kind !== "CREDIT" || grant.amount === null) return null;
+        const instant = at ?? new Date();
+        const drawn = await context.loaders.creditDrawn.load({ grantId: grant.id, at: instant });
+        return creditRemaining({ ...grant, grantId: grant.id, amount: grant.amount }, drawn, instant);
+      },
+    }),
   }),
 });
 builder.objectFields(GrantNode, (t) => entitlementValueOutputFields(t, (grant) => grant));
@@ -46,6 +61,8 @@ builder.prismaObjectField(CustomerNode, "grants", (t) =>
 const CreateGrantInput = builder.inputType("CreateGrantInput", {
   fields: (t) => ({
     customer: t.field({ type: CustomerRef, required: true }),
+    kind: t.field({ type: GrantKindEnum, description: "Default ALLOWANCE. A CREDIT takes `amount` instead of usageLimit/isUnlimited." }),
+    amount: t.float({ description: "CREDIT: the amount given, > 0." }),
     featureKey: t.string({ required: true }).validate(catalogKey),
     ...entitlementValueInputFields(t),
     priority: t.int().validate(priority.nullish()),

@@ -18,6 +18,7 @@ import type { Prisma, PrismaClient, UsageRecord } from "../generated/prisma/clie
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { loggedEntitlements, observeCustomer, readEntitlements, type Observation } from "./entitlements.ts";
 import { requireLoggedEvent } from "./event-log.ts";
+import { creditsAround, NO_MOVEMENTS, type CreditMovements } from "./credits.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
 
 export type Transaction = Prisma.TransactionClient;
@@ -256,7 +257,7 @@ export async function usageOutcome(
   watches: readonly UsageWatch[],
   inserted: readonly InsertedUsage[],
   at: Date,
-  usedNow?: readonly number[],
+  { usedNow, credits = NO_MOVEMENTS }: { usedNow?: readonly number[]; credits?: CreditMovements } = {},
 ): Promise<UsageOutcome> {
   // By (customer, feature) first: a batch of 1,000 records for 1,000 watched pairs would
   // otherwise compare every record with every pair, the connection held meanwhile.
@@ -284,7 +285,11 @@ export async function usageOutcome(
       counted.map(({ customerId, entitlement }) => usageKeyOf(customerId, entitlement)),
     ));
   counted.forEach(({ customerId, entitlement, added }, index) => {
-    if (usageCanFlipAccess(entitlement, at) && usageFlippedAccess(entitlement, used[index] ?? 0, added)) {
+    const held = creditsAround(entitlement, credits, at);
+    if (
+      usageCanFlipAccess(entitlement, at) &&
+      usageFlippedAccess(entitlement, used[index] ?? 0, added, held.after, held.before - held.after)
+    ) {
       flipped.set(customerId, [...(flipped.get(customerId) ?? []), entitlement.feature.key]);
     }
   });
@@ -326,9 +331,18 @@ export async function usageEvents(tx: Transaction, scope: ProjectScope, outcome:
 const MAX_LOCKED_WATCHES = 64;
 
 /** Takes the watched pairs' usage locks, in one order (the key consumeEntitlement takes too). */
-export async function lockWatchedUsage(tx: RawSql, watches: readonly UsageWatch[]): Promise<void> {
-  if (watches.length === 0 || watches.length > MAX_LOCKED_WATCHES) return;
-  const keys = [...new Set(watches.map(({ customerId, entitlement }) => usageLockKey(customerId, entitlement.feature.id)))].sort();
+export async function lockWatchedUsage(
+  tx: RawSql,
+  watches: readonly UsageWatch[],
+  drawing: readonly { customerId: string; featureId: string }[] = [],
+): Promise<void> {
+  // Pairs that draw on credits are always locked: without it two writers could draw one credit twice.
+  const watched =
+    watches.length > MAX_LOCKED_WATCHES
+      ? []
+      : watches.map(({ customerId, entitlement }) => ({ customerId, featureId: entitlement.feature.id }));
+  const keys = [...new Set([...watched, ...drawing].map(({ customerId, featureId }) => usageLockKey(customerId, featureId)))].sort();
+  if (keys.length === 0) return;
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(${keys}::text[]) AS key ORDER BY key`;
 }
 

@@ -13,8 +13,8 @@ export async function checkEntitlement(
 ): Promise<EntitlementCheck> {
   const customer = await resolveCustomerRef(scope, input.customer, "customer");
   await featureByKey(scope, input.featureKey, "featureKey");
-  const { evaluated, used } = await readEntitlement(scope.loaders, customer.id, input.featureKey, input.at ?? new Date());
-  return { ...check(evaluated?.entitlement ?? null, used, input.quantity ?? 1), entitlement: evaluated };
+  const { evaluated, used, creditsRemaining } = await readEntitlement(scope.loaders, customer.id, input.featureKey, input.at ?? new Date());
+  return { ...check(evaluated?.entitlement ?? null, used, input.quantity ?? 1, creditsRemaining), entitlement: evaluated };
 }
 
 /** One known feature's entitlement of a customer at `at`; null when no source is active then. */

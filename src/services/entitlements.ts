@@ -4,7 +4,14 @@
 // the loaded rows and the usage of each entitlement's current period.
 import { snapshotOf, type EntitlementSnapshot } from "../domain/changes.ts";
 import { entitlementsAt, type CustomerState, type Entitlement, type EntitlementFilters } from "../domain/entitlements.ts";
-import { loggedEntitlement, revivedEntitlement, type EntitlementsChangedEvent, type LoggedEntitlement } from "../events/logged-event.ts";
+import { creditRemaining, type CreditBalance } from "../domain/credits.ts";
+import {
+  loggedEntitlement,
+  revivedCredits,
+  revivedEntitlement,
+  type EntitlementsChangedEvent,
+  type LoggedEntitlement,
+} from "../events/logged-event.ts";
 import type { Loaders } from "../loaders/index.ts";
 import { usageKeyOf } from "../loaders/usage.ts";
 
@@ -17,11 +24,22 @@ export interface EvaluatedEntitlement {
   used: () => Promise<number>;
   /** The same once loaded (always for a feature that is not METERED), so that it can be read without waiting. */
   usedIfLoaded: number | undefined;
+  /** The active credits with what each holds at `at`, in burn-down order; loaded on first ask, once. */
+  credits: () => Promise<CreditBalance[]>;
+  /** The same once loaded (always for an entitlement without credits). */
+  creditsIfLoaded: CreditBalance[] | undefined;
 }
+
+/** What the credits of `entitlement` held at `at`, from what records before `at` drew from each. */
+export const creditBalances = (entitlement: Entitlement, at: Date, drawn: readonly number[]): CreditBalance[] =>
+  entitlement.credits.map((credit, index) => ({ ...credit, remaining: creditRemaining(credit, drawn[index] ?? 0, at) }));
+
+export const sumRemaining = (credits: readonly CreditBalance[]) => credits.reduce((sum, credit) => sum + credit.remaining, 0);
 
 function evaluated(loaders: Loaders, customerId: string, at: Date, entitlement: Entitlement): EvaluatedEntitlement {
   const metered = entitlement.feature.type === "METERED";
   let used: Promise<number> | undefined;
+  let credits: Promise<CreditBalance[]> | undefined;
   const result: EvaluatedEntitlement = {
     customerId,
     at,
@@ -32,23 +50,41 @@ function evaluated(loaders: Loaders, customerId: string, at: Date, entitlement: 
         result.usedIfLoaded !== undefined
           ? Promise.resolve(result.usedIfLoaded)
           : loaders.usage.load(usageKeyOf(customerId, entitlement)).then((sum) => (result.usedIfLoaded = sum))),
+    creditsIfLoaded: entitlement.credits.length === 0 ? [] : undefined,
+    credits: () =>
+      (credits ??=
+        result.creditsIfLoaded !== undefined
+          ? Promise.resolve(result.creditsIfLoaded)
+          : loaders.creditDrawn.loadMany(entitlement.credits.map((credit) => ({ grantId: credit.grantId, at }))).then((drawn) => {
+              const failed = drawn.find((value) => value instanceof Error);
+              if (failed) throw failed;
+              return (result.creditsIfLoaded = creditBalances(entitlement, at, drawn as number[]));
+            })),
   };
   return result;
 }
 
+/** The entitlement's usage and credits, loaded if need be. */
+export async function usageOf(entry: EvaluatedEntitlement): Promise<{ used: number; credits: CreditBalance[] }> {
+  const [used, credits] = await Promise.all([entry.used(), entry.credits()]);
+  return { used, credits };
+}
+
 /**
  * Loads the usage of all these entitlements at once, for readers about to read each one's:
- * what the cache holds is taken as it is, the rest loaded in one batch. A failure is left to
- * each entitlement's own `used()`, which answers with it.
+ * what the cache holds is taken as it is, the rest loaded in one batch (credits likewise). A
+ * failure is left to each entitlement's own `used()`, which answers with it.
  */
 export async function loadUsage(loaders: Loaders, entitlements: readonly EvaluatedEntitlement[]): Promise<void> {
   const unknown = entitlements.filter((entry) => entry.usedIfLoaded === undefined);
-  if (unknown.length === 0) return;
   const held = loaders.heldUsage(unknown.map((entry) => usageKeyOf(entry.customerId, entry.entitlement)));
   unknown.forEach((entry, index) => {
     entry.usedIfLoaded ??= held[index];
   });
-  await Promise.allSettled(unknown.flatMap((entry) => (entry.usedIfLoaded === undefined ? [entry.used()] : [])));
+  await Promise.allSettled([
+    ...unknown.flatMap((entry) => (entry.usedIfLoaded === undefined ? [entry.used()] : [])),
+    ...entitlements.flatMap((entry) => (entry.creditsIfLoaded === undefined ? [entry.credits()] : [])),
+  ]);
 }
 
 export interface ReadOptions {
@@ -73,28 +109,33 @@ export async function readEntitlements(
 /** One feature's entitlement at `at` (null: no active source) and its usage. */
 export async function readEntitlement(loaders: Loaders, customerId: string, featureKey: string, at: Date) {
   const [found] = await readEntitlements(loaders, customerId, at, { filters: { featureKeys: [featureKey] } });
-  if (!found) return { evaluated: null, used: 0 };
+  if (!found) return { evaluated: null, used: 0, creditsRemaining: 0 };
   await loadUsage(loaders, [found]);
-  return { evaluated: found, used: found.usedIfLoaded ?? (await found.used()) };
+  const { used, credits } = await usageOf(found);
+  return { evaluated: found, used, creditsRemaining: sumRemaining(credits) };
 }
 
 /** A customer's entitlements at an instant with their usage: what subscribers compare, and what an event carries. */
 export interface Observation {
   snapshot: EntitlementSnapshot;
-  /** The entitlements as the engine gave them, each with its usage then. */
-  entitlements: { entitlement: Entitlement; used: number }[];
+  /** The entitlements as the engine gave them, each with its usage and credits then. */
+  entitlements: ObservedEntitlement[];
+}
+
+export interface ObservedEntitlement {
+  entitlement: Entitlement;
+  used: number;
+  credits: CreditBalance[];
 }
 
 /** Observes the customer at `at`, usage included (loaded in one go). */
 export async function observeCustomer(loaders: Loaders, customerId: string, at: Date, options: ReadOptions = {}): Promise<Observation> {
   const evaluated = await readEntitlements(loaders, customerId, at, options);
   await loadUsage(loaders, evaluated);
-  const entitlements = await Promise.all(evaluated.map(async (entry) => ({ entitlement: entry.entitlement, used: await entry.used() })));
-  const usedOf = new Map(entitlements.map(({ entitlement, used }) => [entitlement, used]));
+  const entitlements = await Promise.all(evaluated.map(async (entry) => ({ entitlement: entry.entitlement, ...(await usageOf(entry)) })));
   return {
     snapshot: snapshotOf(
-      entitlements.map(({ entitlement }) => entitlement),
-      (entitlement) => usedOf.get(entitlement) ?? 0,
+      entitlements.map(({ entitlement, used, credits }) => ({ entitlement, used, creditsRemaining: sumRemaining(credits) })),
     ),
     entitlements,
   };
@@ -102,7 +143,7 @@ export async function observeCustomer(loaders: Loaders, customerId: string, at: 
 
 /** What an event logs of an observation (made only for the events logged, not for every look). */
 export const loggedEntitlements = (observation: Observation): LoggedEntitlement[] =>
-  observation.entitlements.map(({ entitlement, used }) => loggedEntitlement(entitlement, used));
+  observation.entitlements.map(({ entitlement, used, credits }) => loggedEntitlement(entitlement, used, credits));
 
 /**
  * The entitlements a logged event carries, as the entitlement engine gives them (usage as it
@@ -113,13 +154,18 @@ export function entitlementsOfEvent(event: EntitlementsChangedEvent): EvaluatedE
   let found = eventEntitlements.get(event);
   if (!found) {
     const at = new Date(event.occurredAt);
-    found = event.data.entitlements.map(({ entitlement, used }) => ({
-      customerId: event.customerId,
-      at,
-      entitlement: revivedEntitlement(entitlement),
-      usedIfLoaded: used,
-      used: () => Promise.resolve(used),
-    }));
+    found = event.data.entitlements.map((logged) => {
+      const credits = revivedCredits(logged);
+      return {
+        customerId: event.customerId,
+        at,
+        entitlement: revivedEntitlement(logged.entitlement),
+        usedIfLoaded: logged.used,
+        used: () => Promise.resolve(logged.used),
+        creditsIfLoaded: credits,
+        credits: () => Promise.resolve(credits),
+      };
+    });
     eventEntitlements.set(event, found);
   }
   return found;

@@ -1,7 +1,7 @@
 // Grants: a value given straight to a customer for one feature (trials, promotions, compensation).
-import type { EntitlementValueInput } from "../domain/entitlement-value.ts";
+import { creditAmountProblem, type EntitlementValueInput } from "../domain/entitlement-value.ts";
 import { isBefore } from "../domain/time.ts";
-import type { Grant, Prisma } from "../generated/prisma/client.ts";
+import type { Feature, Grant, Prisma } from "../generated/prisma/client.ts";
 import { invalidInput, notFound } from "../errors.ts";
 import { featureByKey, pickValue, requireCompleteValue, requireUsableFeature } from "./catalog.ts";
 import { withChangeEvents } from "./changes.ts";
@@ -11,6 +11,10 @@ import type { ProjectScope } from "./scope.ts";
 
 export interface GrantInput extends EntitlementValueInput {
   customer: CustomerRef;
+  /** Default ALLOWANCE. */
+  kind?: "ALLOWANCE" | "CREDIT" | null;
+  /** CREDIT: the amount given, > 0. */
+  amount?: number | null;
   featureKey: string;
   priority?: number | null;
   effectiveAt?: Date | null;
@@ -18,6 +22,36 @@ export interface GrantInput extends EntitlementValueInput {
   reason?: string | null;
   metadata?: Prisma.InputJsonValue | null;
 }
+
+/** The value fields a CREDIT grant does not take: it gives an amount, nothing per period. */
+const NOT_FOR_CREDITS = ["usageLimit", "isUnlimited", "resetPeriod", "isSoftLimit", "staticValue", "isEnabled"] as const;
+
+/** An ALLOWANCE's value, or a CREDIT's amount (docs/rules.md §8), checked against the feature. */
+function grantValue(feature: Feature, input: GrantInput) {
+  if (input.kind !== "CREDIT") {
+    if (input.amount !== null && input.amount !== undefined)
+      throw invalidInput("input.amount", "is only for a CREDIT grant (kind: CREDIT)");
+    return { kind: "ALLOWANCE" as const, ...requireCompleteValue(feature, pickValue(input)) };
+  }
+  if (feature.type !== "METERED") {
+    throw invalidInput("input.kind", `a CREDIT grant is for a METERED feature; ${feature.key} is ${feature.type}`);
+  }
+  const given = NOT_FOR_CREDITS.find((field) => input[field] !== null && input[field] !== undefined);
+  if (given) throw invalidInput(`input.${given}`, "is not for a CREDIT grant, which gives an amount once instead");
+  const problem = creditAmountProblem(input.amount);
+  if (problem) throw invalidInput("input.amount", problem);
+  return { kind: "CREDIT" as const, amount: input.amount as number, ...CREDIT_STORED_VALUE };
+}
+
+/** What a CREDIT grant's value columns hold (the engine reads it as a credit, not as these). */
+const CREDIT_STORED_VALUE = {
+  isEnabled: true,
+  usageLimit: null,
+  isUnlimited: false,
+  resetPeriod: null,
+  isSoftLimit: false,
+  staticValue: null,
+};
 
 export async function createGrant(scope: ProjectScope, input: GrantInput): Promise<Grant> {
   const effectiveAt = input.effectiveAt ?? new Date();
@@ -27,7 +61,7 @@ export async function createGrant(scope: ProjectScope, input: GrantInput): Promi
   const customer = await resolveCustomerRef(scope, input.customer, "input.customer");
   const feature = await featureByKey(scope, input.featureKey, "input.featureKey");
   requireUsableFeature(feature, false, "granted", "input.featureKey");
-  const value = requireCompleteValue(feature, pickValue(input));
+  const value = grantValue(feature, input);
   return withChangeEvents(scope, [customer.id], "GRANT_CHANGED", (tx) =>
     tx.grant.create({
       data: {

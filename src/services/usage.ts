@@ -12,6 +12,7 @@ import { lockWatchedUsage, logsNothing, usageEvents, usageLockKey, usageOutcome,
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { readEntitlement, type EvaluatedEntitlement } from "./entitlements.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
+import { creditsAround, drawCredits, heldCredits, planCredits } from "./credits.ts";
 
 /** How far ahead of now a usage timestamp may be. */
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -163,12 +164,26 @@ async function record(scope: ProjectScope, inputs: readonly UsageInput[], fieldO
   const at = new Date(now);
   // What the records can change that is announced (a hard limit's access, a threshold): none
   // for most writes, and then no events are looked for.
-  const watches = await usageWatches(scope.loaders, rows, at);
+  const [watches, credits] = await Promise.all([usageWatches(scope.loaders, rows, at), planCredits(scope.loaders, rows)]);
   const customerIds = [...new Set(targets.map((target) => target.customerId))];
   // A key refused after the INSERT (another customer's or feature's) must undo the rows it
   // inserted beside it; without keys, or with one row, there is nothing to undo.
   const alone = firstUse.size === 0 || rows.length === 1;
-  if (watches.length === 0 && alone) return invalidatingWrite(scope, { usageOf: customerIds }, () => store(scope.prisma));
+  if (watches.length === 0 && credits.pairs.length === 0 && alone) {
+    return invalidatingWrite(scope, { usageOf: customerIds }, () => store(scope.prisma));
+  }
+  /** The write itself, in a transaction: locked, stored, drawn on credits, and what it did to what is watched. */
+  const write = async (sql: RawSql) => {
+    await lockWatchedUsage(sql, watches, credits.pairs);
+    const recorded = await store(sql);
+    const movements = await drawCredits(
+      sql,
+      credits,
+      recorded.inserted,
+      watches.flatMap(({ entitlement }) => entitlement.credits),
+    );
+    return { recorded, outcome: await usageOutcome(sql, watches, recorded.inserted, at, { credits: movements }) };
+  };
   let logged = 0;
   const recorded = await invalidatingWrite(scope, { usageOf: customerIds }, async () => {
     // Most watched writes log nothing: a transaction of raw statements finds that out and
@@ -176,9 +191,8 @@ async function record(scope: ProjectScope, inputs: readonly UsageInput[], fieldO
     // where its events can be made (they read the customer through Prisma).
     const quiet = await scope
       .rawTransaction(async (sql) => {
-        await lockWatchedUsage(sql, watches);
-        const recorded = await store(sql);
-        if (!logsNothing(await usageOutcome(sql, watches, recorded.inserted, at))) throw new LogsEvents();
+        const { recorded, outcome } = await write(sql);
+        if (!logsNothing(outcome)) throw new LogsEvents();
         return recorded;
       })
       .catch((error: unknown) => {
@@ -187,14 +201,13 @@ async function record(scope: ProjectScope, inputs: readonly UsageInput[], fieldO
       });
     if (quiet) return quiet;
     return scope.prisma.$transaction(async (tx) => {
-      await lockWatchedUsage(tx, watches);
-      const recorded = await store(tx);
-      const outcome = await usageOutcome(tx, watches, recorded.inserted, at);
+      const { recorded, outcome } = await write(tx);
       logged = (await appendEvents(tx, scope.projectId, await usageEvents(tx, scope, outcome, at))).length;
       return recorded;
     });
   });
   if (logged > 0) scope.events.logged(scope.projectId);
+  scope.loaders.forgetUsage();
   return recorded;
 }
 
@@ -246,7 +259,9 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
       if (previous) return retried(previous);
       const entitlement = evaluated?.entitlement ?? null;
       const [used = 0] = entitlement ? await sumUsage(tx, [usageKeyOf(target.customerId, entitlement)]) : [];
-      const decision = check(entitlement, used, quantity);
+      // What the credits hold now, read under the lock: no other writer draws on them meanwhile.
+      const held = entitlement?.credits.length ? creditsAround(entitlement, await heldCredits(tx, entitlement), now).after : 0;
+      const decision = check(entitlement, used, quantity, held);
       if (!decision.allowed) return { ...decision, record: null, inserted: [] };
       const [record] = await insertUsageRecords(tx, [
         { projectId, ...target, quantity, timestamp: now, idempotencyKey: key, consumeReason: decision.reason },
@@ -254,7 +269,9 @@ export async function consumeEntitlement(scope: ProjectScope, input: Omit<UsageI
       if (record) {
         // The lock makes the usage now exactly what was read plus this record.
         const watches = entitlement ? await usageWatches(scope.loaders, [record], now) : [];
-        const outcome = await usageOutcome(tx, watches, [record], now, [used + quantity]);
+        const plan = { pairs: [target], entitlementAt: () => entitlement };
+        const credits = entitlement?.credits.length ? await drawCredits(tx, plan, [record], entitlement.credits) : undefined;
+        const outcome = await usageOutcome(tx, watches, [record], now, { usedNow: [used + quantity], credits });
         logged = (await appendEvents(tx, projectId, await usageEvents(tx, scope, outcome, now))).length;
         return { ...decision, record, inserted: [record] };
       }

@@ -4,7 +4,7 @@
 // customer's externalId in, the JSON value out.
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { hasAccess, usageSummary } from "../domain/checks.ts";
-import { revivedEntitlement, type EventType, type LoggedEntitlement, type LoggedEvent } from "../events/logged-event.ts";
+import { revivedCredits, revivedEntitlement, type EventType, type LoggedEntitlement, type LoggedEvent } from "../events/logged-event.ts";
 
 /** The `type` a receiver sees for each kind of event. */
 const WEBHOOK_EVENT_TYPES: Record<EventType, string> = {
@@ -15,14 +15,17 @@ const WEBHOOK_EVENT_TYPES: Record<EventType, string> = {
 const iso = (date: Date | null) => (date === null ? null : date.toISOString());
 
 /** A CustomerEntitlement as logged, with hasAccess and usage computed as the API computes them. */
-function renderEntitlement({ entitlement: logged, used }: LoggedEntitlement) {
+function renderEntitlement(loggedEntitlement: LoggedEntitlement) {
+  const { entitlement: logged, used } = loggedEntitlement;
   const entitlement = revivedEntitlement(logged);
+  const credits = revivedCredits(loggedEntitlement);
+  const creditsRemaining = credits.reduce((sum, credit) => sum + credit.remaining, 0);
   const metered = entitlement.feature.type === "METERED";
   return {
     featureKey: entitlement.feature.key,
     featureType: entitlement.feature.type,
     isEnabled: entitlement.isEnabled,
-    hasAccess: hasAccess(entitlement, used),
+    hasAccess: hasAccess(entitlement, used, creditsRemaining),
     usageLimit: entitlement.usageLimit,
     isUnlimited: entitlement.isUnlimited,
     isSoftLimit: entitlement.isSoftLimit,
@@ -33,7 +36,14 @@ function renderEntitlement({ entitlement: logged, used }: LoggedEntitlement) {
     activeTo: iso(entitlement.activeTo),
     usage: metered
       ? {
-          ...usageSummary(entitlement, used),
+          ...usageSummary(entitlement, used, creditsRemaining),
+          credits: credits.map((credit) => ({
+            grant: { id: encodeGlobalID("Grant", credit.grantId) },
+            amount: credit.amount,
+            remaining: credit.remaining,
+            effectiveAt: iso(credit.effectiveAt),
+            expiresAt: iso(credit.expiresAt),
+          })),
           periodStart: iso(entitlement.period?.start ?? null),
           periodEnd: iso(entitlement.period?.end ?? null),
         }

@@ -57,6 +57,7 @@ const metered = (overrides: Partial<Entitlement> = {}): Entitlement => ({
   activeTo: null,
   sources: [],
   period: PERIOD,
+  credits: [],
   ...overrides,
 });
 

@@ -67,7 +67,7 @@ function subscription(id: string, planId: string, extra: Partial<SubscriptionRow
   };
 }
 function grant(id: string, featureId: string, value: EntitlementValue, extra: Partial<GrantRow> = {}): GrantRow {
-  return { id, featureId, value, priority: 0, effectiveAt: JAN, expiresAt: null, voidedAt: null, ...extra };
+  return { id, featureId, value, amount: null, priority: 0, effectiveAt: JAN, expiresAt: null, voidedAt: null, ...extra };
 }
 function state(parts: Partial<CustomerState>): CustomerState {
   return {
@@ -329,9 +329,11 @@ describe("usage, access and checks (docs/rules.md §5)", () => {
   });
 
   it("remaining is the limit less the usage (negative past a soft limit), null when unlimited", () => {
-    expect(usageSummary(hard!, 30)).toEqual({ used: 30, remaining: 70 });
-    expect(usageSummary(soft!, 1200)).toEqual({ used: 1200, remaining: -200 });
-    expect(usageSummary(unlimited!, 5)).toEqual({ used: 5, remaining: null });
+    expect(usageSummary(hard!, 30)).toEqual({ used: 30, remaining: 70, creditsRemaining: 0, available: 70 });
+    expect(usageSummary(soft!, 1200)).toEqual({ used: 1200, remaining: -200, creditsRemaining: 0, available: 0 });
+    expect(usageSummary(unlimited!, 5)).toEqual({ used: 5, remaining: null, creditsRemaining: 0, available: null });
+    // Credits add to what is available, not to what remains of the limit.
+    expect(usageSummary(hard!, 130, 50)).toEqual({ used: 130, remaining: -30, creditsRemaining: 50, available: 50 });
   });
 });
 
@@ -350,7 +352,7 @@ describe("big numbers (docs/rules.md §1, Numbers)", () => {
     const e = big({ subscriptions: [onPlan("s1", "tokens", 1000)] });
     expect(e.usageLimit).toBe(5_000_000_000_000);
     expect(e.sources[0]).toMatchObject({ unitUsageLimit: 5e9, quantity: 1000, usageLimit: 5e12 });
-    expect(usageSummary(e, 5e12 - 1)).toEqual({ used: 5e12 - 1, remaining: 1 });
+    expect(usageSummary(e, 5e12 - 1)).toEqual({ used: 5e12 - 1, remaining: 1, creditsRemaining: 0, available: 1 });
     expect(check(e, 5e12 - 1, 1)).toEqual({ allowed: true, reason: "ENTITLED" });
     expect(check(e, 5e12 - 1, 2)).toEqual({ allowed: false, reason: "LIMIT_EXCEEDED" });
     expect(hasAccess(e, 5e12 - 1)).toBe(true);

@@ -68,6 +68,8 @@ export interface SubscriptionSeed {
 
 interface GrantSeed extends EntitlementSeed {
   featureKey: string;
+  kind?: "ALLOWANCE" | "CREDIT";
+  amount?: number;
   priority?: number;
   effectiveAt?: Instant;
   expiresAt?: Instant;

@@ -23,6 +23,7 @@ const entitlement = (overrides: Partial<Entitlement> & { type: "BOOLEAN" | "METE
     activeTo: null,
     sources: [],
     period: null,
+    credits: [],
     ...rest,
   };
 };
@@ -63,7 +64,7 @@ describe("an entitlements.changed body", () => {
         featureKey: "api-calls",
         hasAccess: true,
         usageLimit: 100,
-        usage: { used: 40, remaining: 60, periodStart: "2026-02-01T00:00:00.000Z", periodEnd: "2026-03-01T00:00:00.000Z" },
+        usage: { used: 40, remaining: 60, creditsRemaining: 0, available: 60, credits: [], periodStart: "2026-02-01T00:00:00.000Z", periodEnd: "2026-03-01T00:00:00.000Z" },
       },
     },
     {
@@ -77,7 +78,7 @@ describe("an entitlements.changed body", () => {
         featureKey: "api-calls",
         hasAccess: false,
         usageLimit: 100,
-        usage: { used: 100, remaining: 0, periodStart: "2026-02-01T00:00:00.000Z", periodEnd: "2026-03-01T00:00:00.000Z" },
+        usage: { used: 100, remaining: 0, creditsRemaining: 0, available: 0, credits: [], periodStart: "2026-02-01T00:00:00.000Z", periodEnd: "2026-03-01T00:00:00.000Z" },
       },
     },
     {
@@ -92,7 +93,7 @@ describe("an entitlements.changed body", () => {
         isSoftLimit: true,
         hasAccess: true,
         usageLimit: 100,
-        usage: { used: 130, remaining: -30, periodStart: "2026-02-01T00:00:00.000Z", periodEnd: "2026-03-01T00:00:00.000Z" },
+        usage: { used: 130, remaining: -30, creditsRemaining: 0, available: 0, credits: [], periodStart: "2026-02-01T00:00:00.000Z", periodEnd: "2026-03-01T00:00:00.000Z" },
       },
     },
     {
@@ -108,7 +109,7 @@ describe("an entitlements.changed body", () => {
         resetPeriod: "NEVER",
         hasAccess: true,
         usageLimit: null,
-        usage: { used: 5, remaining: null, periodStart: null, periodEnd: null },
+        usage: { used: 5, remaining: null, creditsRemaining: 0, available: null, credits: [], periodStart: null, periodEnd: null },
       },
     },
     {
