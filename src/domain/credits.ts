@@ -30,7 +30,7 @@ export function compareCredits(a: Credit, b: Credit): number {
 }
 
 /** When the credit stops holding anything: the first of expiresAt and voidedAt. */
-export function creditEnd(credit: Pick<Credit, "expiresAt" | "voidedAt">): Date | null {
+function creditEnd(credit: Pick<Credit, "expiresAt" | "voidedAt">): Date | null {
   const ends = [credit.expiresAt, credit.voidedAt].filter((end): end is Date => end !== null);
   return ends.length === 0 ? null : new Date(Math.min(...ends.map((end) => end.getTime())));
 }

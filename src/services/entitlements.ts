@@ -31,7 +31,7 @@ export interface EvaluatedEntitlement {
 }
 
 /** What the credits of `entitlement` held at `at`, from what records before `at` drew from each. */
-export const creditBalances = (entitlement: Entitlement, at: Date, drawn: readonly number[]): CreditBalance[] =>
+const creditBalances = (entitlement: Entitlement, at: Date, drawn: readonly number[]): CreditBalance[] =>
   entitlement.credits.map((credit, index) => ({ ...credit, remaining: creditRemaining(credit, drawn[index] ?? 0, at) }));
 
 export const sumRemaining = (credits: readonly CreditBalance[]) => credits.reduce((sum, credit) => sum + credit.remaining, 0);
@@ -58,7 +58,8 @@ function evaluated(loaders: Loaders, customerId: string, at: Date, entitlement: 
           : loaders.creditDrawn.loadMany(entitlement.credits.map((credit) => ({ grantId: credit.grantId, at }))).then((drawn) => {
               const failed = drawn.find((value) => value instanceof Error);
               if (failed) throw failed;
-              return (result.creditsIfLoaded = creditBalances(entitlement, at, drawn as number[]));
+              result.creditsIfLoaded = creditBalances(entitlement, at, drawn as number[]);
+              return result.creditsIfLoaded;
             })),
   };
   return result;
@@ -122,7 +123,7 @@ export interface Observation {
   entitlements: ObservedEntitlement[];
 }
 
-export interface ObservedEntitlement {
+interface ObservedEntitlement {
   entitlement: Entitlement;
   used: number;
   credits: CreditBalance[];

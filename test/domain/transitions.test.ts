@@ -63,7 +63,9 @@ describe("featuresFedBy", () => {
       addons: [],
       overrides: [],
     })),
-    grants: [{ id: "g1", featureId: "f-bonus", value: value(), amount: null, priority: 0, effectiveAt: start, expiresAt: null, voidedAt: null }],
+    grants: [
+      { id: "g1", featureId: "f-bonus", value: value(), amount: null, priority: 0, effectiveAt: start, expiresAt: null, voidedAt: null },
+    ],
     planEntitlements: [
       { planId: "pro", featureId: "f-sso", value: value({ usageLimit: null, resetPeriod: null }) },
       { planId: "pro", featureId: "f-calls", value: value() },
