@@ -63,13 +63,18 @@ export async function q2StatementsByPageSize(api: Endpoint): Promise<Record<numb
   return bySize;
 }
 
-/** Consumption at 16 connections on ten customers with a hard limit of 100; `overLimit` counts those whose usage went past it. */
+/**
+ * Consumption at 16 connections on ten customers with a hard limit of 100 (and, with
+ * `credits`, a CREDIT grant of that amount each: past the limit every consume draws on it);
+ * `overLimit` counts those whose usage went past what they were given.
+ */
 export async function consumeUnderContention(
   api: Endpoint,
   featureKey: string,
   seconds: number,
   /** Names the contended customers: each run of --compare has its own. */
   prefix = "q4",
+  credits = 0,
 ): Promise<{ load: LoadResult; overLimit: number }> {
   const contended = Array.from({ length: 10 }, (_, i) => `${prefix}-${i}`);
   for (const c of contended) {
@@ -78,11 +83,12 @@ export async function consumeUnderContention(
       await post(
         urlOf(api),
         gqlBody(
-          `mutation ($c: String!, $f: String!) {
+          `mutation ($c: String!, $f: String!, $credit: Boolean!, $amount: Float) {
       a: createCustomer(input: { externalId: $c }) { id }
       b: createGrant(input: { customer: { externalId: $c }, featureKey: $f, usageLimit: 100 }) { id }
+      c: createGrant(input: { customer: { externalId: $c }, featureKey: $f, kind: CREDIT, amount: $amount }) @include(if: $credit) { id }
     }`,
-          { c, f: featureKey },
+          { c, f: featureKey, credit: credits > 0, amount: credits > 0 ? credits : null },
         ),
         api.headers,
       ),
@@ -103,7 +109,7 @@ export async function consumeUnderContention(
       api.headers,
     );
     const entitlement = check.data?.customer?.entitlement;
-    if (!entitlement || entitlement.usage.used > entitlement.usageLimit) overLimit++;
+    if (!entitlement || entitlement.usage.used > entitlement.usageLimit + credits) overLimit++;
   }
   return { load, overLimit };
 }

@@ -202,7 +202,11 @@ async function main() {
       report.q4 = { rps16: q4.rps, p99ms: q4.p99, overLimit, failures: q4.failures };
       rssAfter.q4 = await residentMegabytes(server.url);
       rows.push(["Q4 consume", "", q4.rps, "", "", "", `-/${q4.p99}`, ""]);
-      notes.push(`Q4 over the limit: ${overLimit}.`);
+      // The same contention with credits to draw on: past the limit, each allowed consume draws.
+      const { load: q4c, overLimit: overCredits } = await consumeUnderContention(api, meteredFeature, seconds, "q4-credits", 1e9);
+      report.q4credits = { rps16: q4c.rps, p99ms: q4c.p99, overLimit: overCredits, failures: q4c.failures };
+      rows.push(["Q4 consume with credits", "", q4c.rps, "", "", "", `-/${q4c.p99}`, ""]);
+      notes.push(`Q4 over the limit: ${overLimit}; with credits, over the limit and the credits: ${overCredits}.`);
     }
     if (measures("s1")) {
       log(`S1: ${subscribers} graphql-ws subscribers`);

@@ -43,10 +43,10 @@ function grantValue(feature: Feature, input: GrantInput) {
   return { kind: "CREDIT" as const, amount: input.amount as number, ...CREDIT_STORED_VALUE };
 }
 
-/** What a CREDIT grant's value columns hold (the engine reads it as a credit, not as these). */
+/** What a CREDIT grant's value columns hold: an allowance of 0, as its source shows (the engine reads it as a credit, not as these). */
 const CREDIT_STORED_VALUE = {
   isEnabled: true,
-  usageLimit: null,
+  usageLimit: 0,
   isUnlimited: false,
   resetPeriod: null,
   isSoftLimit: false,

@@ -2,9 +2,11 @@
 // two past months written as late records, what credits hold at any instant, checks and
 // consume drawing on them under contention, and the events their running out and coming back
 // announce.
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, ok, type TestApp } from "../helpers/app.ts";
 import { seed } from "../helpers/seed.ts";
+import { SqlCounter } from "../helpers/sql-counter.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -49,6 +51,11 @@ describe("credits", () => {
     const five = await credit("example", 500, { priority: 0, effectiveAt: "2026-01-01T00:00:00Z" });
     const two = await credit("example", 200, { priority: 5, effectiveAt: "2026-01-01T00:00:00Z" });
     expect(five).toMatchObject({ kind: "CREDIT", amount: 500 });
+    // A credit's own value fields say it adds nothing per period.
+    const shown = ok(
+      await t.gql(`query ($id: ID!) { node(id: $id) { ... on Grant { usageLimit isUnlimited resetPeriod } } }`, { id: five.id }),
+    );
+    expect(shown.node).toEqual({ usageLimit: 0, isUnlimited: false, resetPeriod: null });
 
     await s.usage("example", { featureKey: "tokens", quantity: 1100, timestamp: "2026-01-15T00:00:00Z" });
     await s.usage("example", { featureKey: "tokens", quantity: 1700, timestamp: "2026-02-15T00:00:00Z" });
@@ -156,6 +163,26 @@ describe("credits", () => {
     expect((await entitlementOf("contended")).usage).toMatchObject({ used: 10, creditsRemaining: 0, available: 0 });
   });
 
+  it("are drawn once by concurrent recordUsage calls: none is drawn below 0, the rest is beyond every limit", async () => {
+    // A soft limit: nothing is announced of it, so only drawing makes its writers take the lock.
+    const s = seed(t);
+    const soft = await s.plan({ key: "soft-zero", entitlements: { tokens: { usageLimit: 0, isSoftLimit: true, resetPeriod: "MONTHLY" } } });
+    await s.customer("racing");
+    await s.subscription("racing", { planId: soft.id });
+    const pack = await credit("racing", 5);
+    // Twenty writers at once, each wanting the whole credit: one gets it.
+    const RECORD = `mutation { recordUsage(input: { customer: { externalId: "racing" }, featureKey: "tokens", quantity: 5 }) { id } }`;
+    await Promise.all(Array.from({ length: 20 }, async () => ok(await t.gql(RECORD))));
+    const drawn = await t.database.prisma.creditDraw.aggregate({
+      where: { grantId: grantRowId(pack.id) },
+      _sum: { amount: true },
+      _count: true,
+    });
+    expect(drawn).toMatchObject({ _sum: { amount: 5 }, _count: 1 });
+    expect(await remaining(pack.id)).toBe(0);
+    expect((await entitlementOf("racing")).usage).toMatchObject({ used: 100, creditsRemaining: 0, available: 0 });
+  });
+
   it("are drawn by recordUsages too, across two credits in one record, and a soft limit says when they are exceeded", async () => {
     const s = seed(t);
     const soft = await s.plan({ key: "soft", entitlements: { tokens: { usageLimit: 10, resetPeriod: "MONTHLY", isSoftLimit: true } } });
@@ -184,3 +211,148 @@ describe("credits", () => {
 function grantRowId(globalId: string): string {
   return Buffer.from(globalId, "base64").toString("utf8").split(":").slice(1).join(":");
 }
+
+describe("credits under random sequences (property)", () => {
+  // Months of 2026 as past periods of a monthly allowance anchored on June 1st: records are
+  // written late, into any of them, in any order, between credits given and voided.
+  const MONTHS = ["2026-06", "2026-07", "2026-08", "2026-09"];
+  const op = fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant("record" as const),
+        quantity: fc.integer({ min: -4, max: 14 }),
+        month: fc.integer({ min: 0, max: 3 }),
+        day: fc.integer({ min: 2, max: 27 }),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant("credit" as const),
+        amount: fc.integer({ min: 1, max: 12 }),
+        priority: fc.integer({ min: 0, max: 2 }),
+        month: fc.integer({ min: 0, max: 3 }),
+        lasts: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant("void" as const), which: fc.nat(), month: fc.integer({ min: 0, max: 3 }) }) },
+  );
+  const instant = (month: number, day = 1) => new Date(`${MONTHS[month] ?? "2026-10"}-${String(day).padStart(2, "0")}T12:00:00Z`);
+  let run = 0;
+  const ALLOWANCE = 4;
+
+  it("draws what the rulebook's burn-down draws, never more than a credit's amount, and every credit's balance agrees", async () => {
+    const s = seed(t);
+    const allowance = await s.plan({ key: "prop", entitlements: { tokens: { usageLimit: ALLOWANCE, resetPeriod: "MONTHLY" } } });
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 4, maxLength: 14 }), async (ops) => {
+        const customer = `prop-${++run}`;
+        await s.customer(customer);
+        await s.subscription(customer, { planId: allowance.id, startsAt: "2026-06-01T00:00:00Z", billingAnchor: "2026-06-01T00:00:00Z" });
+        // The model: each month's usage so far, each credit's window and what it still holds.
+        const used = new Map<number, number>();
+        const credits: {
+          id: string;
+          amount: number;
+          priority: number;
+          from: Date;
+          to: Date | null;
+          voidedAt: Date | null;
+          holds: number;
+        }[] = [];
+        for (const step of ops) {
+          if (step.kind === "credit") {
+            const from = instant(step.month);
+            const to = step.lasts === null ? null : instant(step.month + step.lasts);
+            const made = await credit(customer, step.amount, {
+              priority: step.priority,
+              effectiveAt: from.toISOString(),
+              expiresAt: to?.toISOString(),
+            });
+            credits.push({ id: made.id, amount: step.amount, priority: step.priority, from, to, voidedAt: null, holds: step.amount });
+          } else if (step.kind === "void") {
+            const target = credits[step.which % Math.max(1, credits.length)];
+            if (!target || target.voidedAt) continue;
+            const at = instant(step.month, 15);
+            ok(
+              await t.gql(`mutation ($id: ID!, $at: DateTime) { voidGrant(id: $id, at: $at) { id } }`, {
+                id: target.id,
+                at: at.toISOString(),
+              }),
+            );
+            target.voidedAt = target.to && target.to < at ? target.to : at;
+          } else {
+            const at = instant(step.month, step.day);
+            await s.usage(customer, { featureKey: "tokens", quantity: step.quantity, timestamp: at.toISOString() });
+            const before = used.get(step.month) ?? 0;
+            used.set(step.month, before + step.quantity);
+            if (step.quantity <= 0) continue;
+            let rest = step.quantity - Math.min(step.quantity, Math.max(0, ALLOWANCE - before));
+            const active = credits
+              .filter((c) => c.from <= at && (!c.to || at < c.to) && (!c.voidedAt || at < c.voidedAt))
+              .sort(
+                (a, b) =>
+                  b.priority - a.priority ||
+                  (a.to?.getTime() ?? Number.POSITIVE_INFINITY) - (b.to?.getTime() ?? Number.POSITIVE_INFINITY) ||
+                  a.from.getTime() - b.from.getTime() ||
+                  (grantRowId(a.id) < grantRowId(b.id) ? -1 : 1),
+              );
+            for (const c of active) {
+              const take = Math.min(rest, c.holds);
+              c.holds -= take;
+              rest -= take;
+            }
+          }
+        }
+        const rows = await t.database.prisma.creditDraw.groupBy({
+          by: ["grantId"],
+          where: { grantId: { in: credits.map((c) => grantRowId(c.id)) } },
+          _sum: { amount: true },
+        });
+        const drawn = new Map(rows.map((row) => [row.grantId, row._sum.amount ?? 0]));
+        for (const c of credits) {
+          const fromLedger = drawn.get(grantRowId(c.id)) ?? 0;
+          expect(fromLedger).toBe(c.amount - c.holds);
+          expect(fromLedger).toBeLessThanOrEqual(c.amount);
+          // What it holds at the end of the model's time, unless it has lapsed by then.
+          const end = instant(4);
+          const lapsed = (c.to && c.to <= end) || (c.voidedAt && c.voidedAt <= end);
+          expect(await remaining(c.id, end.toISOString())).toBe(lapsed ? 0 : c.holds);
+        }
+      }),
+      { numRuns: Number(process.env.CREDIT_RUNS ?? 8), seed: Number(process.env.FUZZ_SEED ?? 20261201) },
+    );
+  });
+});
+
+describe("what drawing costs", () => {
+  it("is the same number of statements after 1 record drew on a credit as after 400 did", async () => {
+    const counter = new SqlCounter();
+    const app = await createTestApp({ sqlCounter: counter });
+    try {
+      const s = seed(app);
+      await s.feature({ key: "tokens", type: "METERED" });
+      await s.customer("history");
+      ok(
+        await app.gql(
+          `mutation { createGrant(input: { customer: { externalId: "history" }, featureKey: "tokens", kind: CREDIT, amount: 1000000 }) { id } }`,
+        ),
+      );
+      const RECORD = `mutation { recordUsage(input: { customer: { externalId: "history" }, featureKey: "tokens", quantity: 1 }) { id } }`;
+      const statementsOfRecord = async () => {
+        ok(await app.gql(RECORD)); // warm: the customer and catalog in the cache
+        counter.reset();
+        ok(await app.gql(RECORD));
+        return counter.count;
+      };
+      const first = await statementsOfRecord();
+      const records = Array.from({ length: 400 }, () => ({ customer: { externalId: "history" }, featureKey: "tokens", quantity: 1 }));
+      ok(await app.gql(`mutation ($r: [RecordUsageInput!]!) { recordUsages(records: $r) { recordedCount } }`, { r: records }));
+      expect(await app.database.prisma.creditDraw.count()).toBeGreaterThanOrEqual(402);
+      expect(await statementsOfRecord()).toBe(first);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -46,6 +46,7 @@ it("npm run bench ends with a BENCH line holding every figure", async () => {
     },
     q3: { rps16: expect.any(Number), floorRps16: expect.any(Number), ratio: expect.any(Number), p99ms: expect.any(Number) },
     q4: { rps16: expect.any(Number), overLimit: 0 },
+    q4credits: { rps16: expect.any(Number), overLimit: 0 },
     s1: { p99ms: expect.any(Number) },
     q5: {
       batchRecordsPerS: expect.any(Number),

@@ -1,5 +1,6 @@
 // The burn-down of docs/rules.md §8, table by table: the order credits are drawn in, what a
 // record takes from the allowance and from each credit, what a credit holds at an instant.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { available, burnDown, compareCredits, creditRemaining, planDraws, type Credit } from "../../src/domain/credits.ts";
 
@@ -133,5 +134,51 @@ describe("what a credit holds at an instant", () => {
     [null, true, 4, 5, null],
   ])("available(limit %s, unlimited %s, used %s, credits %s) = %s", (limit, unlimited, used, credits, expected) => {
     expect(available(limit, unlimited, used, credits)).toBe(expected);
+  });
+});
+
+describe("for any records and credits (property)", () => {
+  it("no credit gives more than it holds, and allowance + draws + beyond is each positive record's quantity", () => {
+    const record = fc.record({
+      quantity: fc.integer({ min: -20, max: 40 }),
+      periodKey: fc.constantFrom("jan", "feb", "mar"),
+      usageLimit: fc.option(fc.integer({ min: 0, max: 30 }), { nil: null, freq: 5 }),
+      creditIds: fc.subarray(["a", "b", "c"]),
+    });
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 25 }), { minLength: 3, maxLength: 3 }), (records, amounts) => {
+        const holds = new Map(["a", "b", "c"].map((id, index) => [id, amounts[index] as number]));
+        const { draws, holds: left } = planDraws(records, new Map(), holds);
+        for (const [id, amount] of holds) {
+          const drawn = draws.flat().filter((draw) => draw.grantId === id).reduce((sum, draw) => sum + draw.amount, 0);
+          expect(drawn).toBeLessThanOrEqual(amount);
+          expect(left.get(id)).toBe(amount - drawn);
+          expect(left.get(id)).toBeGreaterThanOrEqual(0);
+        }
+        // Replayed one by one, each record's parts add up to its quantity, and only positive ones draw.
+        const used = new Map<string, number>();
+        const running = new Map(holds);
+        records.forEach((entry, index) => {
+          const before = used.get(entry.periodKey) ?? 0;
+          used.set(entry.periodKey, before + entry.quantity);
+          const mine = draws[index] ?? [];
+          if (entry.quantity <= 0 || entry.usageLimit === null) {
+            expect(mine).toEqual([]);
+            return;
+          }
+          const result = burnDown(
+            entry.quantity,
+            entry.usageLimit - before,
+            entry.creditIds.map((grantId) => ({ grantId, holds: running.get(grantId) ?? 0 })),
+          );
+          expect(result.draws).toEqual(mine);
+          const drawn = mine.reduce((sum, draw) => sum + draw.amount, 0);
+          expect(result.fromAllowance + drawn + result.beyond).toBe(entry.quantity);
+          expect(result.fromAllowance).toBe(Math.min(entry.quantity, Math.max(0, entry.usageLimit - before)));
+          for (const draw of mine) running.set(draw.grantId, (running.get(draw.grantId) ?? 0) - draw.amount);
+        });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

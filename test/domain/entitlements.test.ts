@@ -337,6 +337,65 @@ describe("usage, access and checks (docs/rules.md §5)", () => {
   });
 });
 
+describe("credits in the aggregate and in checks (docs/rules.md §8)", () => {
+  const credit = (id: string, amount: number, extra: Partial<GrantRow> = {}) =>
+    grant(id, "f-calls", metered(null), { amount, effectiveAt: t("2026-02-10T00:00:00Z"), ...extra });
+
+  it("are sources of 0 with no say in the limit, period or softness, listed in burn-down order", () => {
+    const e = byKey(
+      state({
+        subscriptions: [subscription("s1", "basic")],
+        grants: [credit("c1", 50), credit("c2", 20, { priority: 3 }), credit("c3", 10, { expiresAt: t("2026-04-01T00:00:00Z") })],
+      }),
+    )["api-calls"];
+    expect(e).toMatchObject({ usageLimit: 100, isUnlimited: false, isSoftLimit: false, resetPeriod: "MONTHLY" });
+    expect(e.period).toEqual({ start: t("2026-03-01T00:00:00Z"), end: t("2026-04-01T00:00:00Z") });
+    expect(e.sources.filter((source) => source.type === "GRANT").map((source) => source.usageLimit)).toEqual([0, 0, 0]);
+    expect(e.credits.map((c) => c.grantId)).toEqual(["c2", "c3", "c1"]);
+  });
+
+  it("alone make an entitlement of usageLimit 0 with no reset period, counting usage since the earliest credit began", () => {
+    const e = byKey(state({ grants: [credit("c1", 50), credit("c2", 5, { effectiveAt: t("2026-01-20T00:00:00Z") })] }))["api-calls"];
+    expect(e).toMatchObject({ isEnabled: true, usageLimit: 0, resetPeriod: null, activeFrom: t("2026-01-20T00:00:00Z") });
+    expect(e.period).toEqual({ start: t("2026-01-20T00:00:00Z"), end: null });
+    // Access while they hold something.
+    expect(hasAccess(e, 55, 0)).toBe(false);
+    expect(hasAccess(e, 50, 5)).toBe(true);
+  });
+
+  it("count only while in force: voided or expired, they are gone from the entitlement", () => {
+    const gone = byKey(
+      state({
+        subscriptions: [subscription("s1", "basic")],
+        grants: [credit("c1", 50, { voidedAt: t("2026-03-01T00:00:00Z") }), credit("c2", 5, { expiresAt: t("2026-03-10T00:00:00Z") })],
+      }),
+    )["api-calls"];
+    expect(gone.credits).toEqual([]);
+  });
+
+  const hard = byKey(state({ subscriptions: [subscription("s1", "basic")] }))["api-calls"];
+  const soft = byKey(state({ subscriptions: [subscription("s1", "pro")] }))["api-calls"];
+  it.each([
+    [
+      "the limit used up, credits left: access, and what they hold is allowed",
+      hard,
+      100,
+      5,
+      5,
+      { allowed: true, reason: "ENTITLED" },
+      true,
+    ],
+    ["more than the limit and the credits together", hard, 98, 8, 5, { allowed: false, reason: "LIMIT_EXCEEDED" }, true],
+    ["the rest of the limit and all the credits", hard, 98, 7, 5, { allowed: true, reason: "ENTITLED" }, true],
+    ["past the limit by records: the credits still hold all they hold", hard, 130, 5, 5, { allowed: true, reason: "ENTITLED" }, true],
+    ["soft, beyond limit and credits: allowed, and said", soft, 1000, 6, 5, { allowed: true, reason: "SOFT_LIMIT_EXCEEDED" }, true],
+    ["soft, within the credits", soft, 1000, 5, 5, { allowed: true, reason: "ENTITLED" }, true],
+  ] as const)("%s", (_name, entitlement, used, quantity, credits, expected, access) => {
+    expect(check(entitlement!, used, quantity, credits)).toEqual(expected);
+    expect(hasAccess(entitlement!, used, credits)).toBe(access);
+  });
+});
+
 describe("big numbers (docs/rules.md §1, Numbers)", () => {
   const planEntitlements = [
     { planId: "tokens", featureId: "f-calls", value: metered(5e9) },
