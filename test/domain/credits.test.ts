@@ -146,38 +146,45 @@ describe("for any records and credits (property)", () => {
       creditIds: fc.subarray(["a", "b", "c"]),
     });
     fc.assert(
-      fc.property(fc.array(record, { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 25 }), { minLength: 3, maxLength: 3 }), (records, amounts) => {
-        const holds = new Map(["a", "b", "c"].map((id, index) => [id, amounts[index] as number]));
-        const { draws, holds: left } = planDraws(records, new Map(), holds);
-        for (const [id, amount] of holds) {
-          const drawn = draws.flat().filter((draw) => draw.grantId === id).reduce((sum, draw) => sum + draw.amount, 0);
-          expect(drawn).toBeLessThanOrEqual(amount);
-          expect(left.get(id)).toBe(amount - drawn);
-          expect(left.get(id)).toBeGreaterThanOrEqual(0);
-        }
-        // Replayed one by one, each record's parts add up to its quantity, and only positive ones draw.
-        const used = new Map<string, number>();
-        const running = new Map(holds);
-        records.forEach((entry, index) => {
-          const before = used.get(entry.periodKey) ?? 0;
-          used.set(entry.periodKey, before + entry.quantity);
-          const mine = draws[index] ?? [];
-          if (entry.quantity <= 0 || entry.usageLimit === null) {
-            expect(mine).toEqual([]);
-            return;
+      fc.property(
+        fc.array(record, { maxLength: 30 }),
+        fc.array(fc.integer({ min: 0, max: 25 }), { minLength: 3, maxLength: 3 }),
+        (records, amounts) => {
+          const holds = new Map(["a", "b", "c"].map((id, index) => [id, amounts[index] as number]));
+          const { draws, holds: left } = planDraws(records, new Map(), holds);
+          for (const [id, amount] of holds) {
+            const drawn = draws
+              .flat()
+              .filter((draw) => draw.grantId === id)
+              .reduce((sum, draw) => sum + draw.amount, 0);
+            expect(drawn).toBeLessThanOrEqual(amount);
+            expect(left.get(id)).toBe(amount - drawn);
+            expect(left.get(id)).toBeGreaterThanOrEqual(0);
           }
-          const result = burnDown(
-            entry.quantity,
-            entry.usageLimit - before,
-            entry.creditIds.map((grantId) => ({ grantId, holds: running.get(grantId) ?? 0 })),
-          );
-          expect(result.draws).toEqual(mine);
-          const drawn = mine.reduce((sum, draw) => sum + draw.amount, 0);
-          expect(result.fromAllowance + drawn + result.beyond).toBe(entry.quantity);
-          expect(result.fromAllowance).toBe(Math.min(entry.quantity, Math.max(0, entry.usageLimit - before)));
-          for (const draw of mine) running.set(draw.grantId, (running.get(draw.grantId) ?? 0) - draw.amount);
-        });
-      }),
+          // Replayed one by one, each record's parts add up to its quantity, and only positive ones draw.
+          const used = new Map<string, number>();
+          const running = new Map(holds);
+          records.forEach((entry, index) => {
+            const before = used.get(entry.periodKey) ?? 0;
+            used.set(entry.periodKey, before + entry.quantity);
+            const mine = draws[index] ?? [];
+            if (entry.quantity <= 0 || entry.usageLimit === null) {
+              expect(mine).toEqual([]);
+              return;
+            }
+            const result = burnDown(
+              entry.quantity,
+              entry.usageLimit - before,
+              entry.creditIds.map((grantId) => ({ grantId, holds: running.get(grantId) ?? 0 })),
+            );
+            expect(result.draws).toEqual(mine);
+            const drawn = mine.reduce((sum, draw) => sum + draw.amount, 0);
+            expect(result.fromAllowance + drawn + result.beyond).toBe(entry.quantity);
+            expect(result.fromAllowance).toBe(Math.min(entry.quantity, Math.max(0, entry.usageLimit - before)));
+            for (const draw of mine) running.set(draw.grantId, (running.get(draw.grantId) ?? 0) - draw.amount);
+          });
+        },
+      ),
       { numRuns: 300 },
     );
   });
