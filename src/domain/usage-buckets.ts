@@ -31,7 +31,7 @@ export function bucketFloor(width: BucketWidth, ms: number): number {
 }
 
 /** The start of the bucket after the one starting at `start`. */
-function nextBucket(width: BucketWidth, start: number): number {
+export function nextBucket(width: BucketWidth, start: number): number {
   const fixed = FIXED_MS[width];
   if (fixed !== undefined) return start + fixed;
   const date = new Date(start);

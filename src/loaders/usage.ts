@@ -138,3 +138,26 @@ export const usageSumsThroughCache = (
 /** Usage sums by `load`, batched across a request's resolvers. */
 export const createUsageLoader = (load: (keys: readonly UsageKey[]) => Promise<number[]>) =>
   new DataLoader<UsageKey, number, string>(load, { cacheKeyFn: usageKeyString });
+
+/**
+ * The usage of one (customer, feature) in every whole UTC bucket of `width` starting in
+ * [from, to), by bucket start (ms); buckets with no usage are absent. One statement over the
+ * usage aggregates: its cost grows with the buckets, never with the records.
+ */
+export async function bucketSums(
+  client: RawSql,
+  key: { customerId: string; featureId: string },
+  width: BucketWidth,
+  from: number,
+  to: number,
+): Promise<Map<number, number>> {
+  const rows = await client.$queryRaw<{ start_ms: number; used: number }[]>`
+    SELECT (extract(epoch FROM a."bucketStart") * 1000)::float8 AS start_ms, SUM(a."total")::float8 AS used
+    FROM "UsageAggregate" a
+    WHERE a."customerId" = ${key.customerId}::uuid AND a."featureId" = ${key.featureId}::uuid
+      AND a."width" = ${width}::"UsageBucketWidth"
+      AND a."bucketStart" >= 'epoch'::timestamptz + ${from} * interval '1 millisecond'
+      AND a."bucketStart" < 'epoch'::timestamptz + ${to} * interval '1 millisecond'
+    GROUP BY a."bucketStart"`;
+  return new Map(rows.map((row) => [Number(row.start_ms), Number(row.used)]));
+}

@@ -11,6 +11,7 @@ import "./grant.ts";
 import "./api-key.ts";
 import "./entitlement.ts";
 import "./usage.ts";
+import "./usage-series.ts";
 import "./customer-token.ts";
 import "./events.ts";
 import "./webhook.ts";

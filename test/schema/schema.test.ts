@@ -14,8 +14,6 @@ const contractCheck = fileURLToPath(new URL("../../../shared/tools/contract-chec
  */
 const PENDING_DEPARTURES: string[] = [
   // Planning and dashboards: usage history, previews, catalog as code, the audit log
-  "TYPE_REMOVED: UsageWindow was removed.",
-  "TYPE_REMOVED: UsageBucket was removed.",
   "TYPE_REMOVED: ImpactEffect was removed.",
   "TYPE_REMOVED: EntitlementDiff was removed.",
   "TYPE_REMOVED: EntitlementPreview was removed.",
@@ -30,7 +28,6 @@ const PENDING_DEPARTURES: string[] = [
   "TYPE_REMOVED: AuditEntry was removed.",
   "TYPE_REMOVED: AuditEntryEdge was removed.",
   "TYPE_REMOVED: AuditEntryConnection was removed.",
-  "FIELD_REMOVED: Customer.usageSeries was removed.",
   "FIELD_REMOVED: Query.previewPlanChange was removed.",
   "FIELD_REMOVED: Query.previewPlanEntitlementChange was removed.",
   "FIELD_REMOVED: Query.previewPlanEntitlementRemoval was removed.",
