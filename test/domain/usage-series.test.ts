@@ -65,7 +65,7 @@ describe("series windows", () => {
           const windows = seriesWindows(window, from, to) ?? [];
           expect(windows[0]?.start).toBe(from);
           expect(windows.at(-1)?.end).toBe(to);
-          windows.slice(1).forEach((w, index) => expect(w.start).toBe(windows[index]?.end));
+          for (const [index, w] of windows.slice(1).entries()) expect(w.start).toBe(windows[index]?.end);
         },
       ),
     );
