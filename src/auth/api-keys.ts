@@ -12,6 +12,8 @@ export interface Caller {
   /** Effective scopes: ADMIN implies WRITE, WRITE implies READ. A customer token has none. */
   scopes: ReadonlySet<ApiKeyScope>;
   apiKeyId?: string;
+  /** The key's prefix and name, as the audit log names who wrote. */
+  apiKey?: { prefix: string; name: string };
   /** Set for a customer token: the one customer whose entitlements it may read. */
   customerId?: string;
 }
@@ -41,7 +43,12 @@ export async function authenticateApiKey(prisma: PrismaClient, secret: string, c
   const find = () => prisma.apiKey.findUnique({ where: { hash } });
   const key = cache ? await cache.apiKey(hash, find) : await find();
   if (!key || key.revokedAt) return null;
-  return { projectId: key.projectId, apiKeyId: key.id, scopes: effectiveScopes(key.scopes) };
+  return {
+    projectId: key.projectId,
+    apiKeyId: key.id,
+    apiKey: { prefix: key.prefix, name: key.name },
+    scopes: effectiveScopes(key.scopes),
+  };
 }
 
 /** Reads the key from `Authorization: Bearer <key>` or `x-api-key: <key>`. */

@@ -59,3 +59,14 @@ export function planChange(phases: readonly Phase[], change: { planId: string; q
     },
   };
 }
+
+/** The phases after `change` is made, as the write leaves them (the new phase under `newId`). */
+export function phasesAfter(phases: readonly Phase[], change: PlanChange, newId: string): Phase[] {
+  const removed = new Set(change.removePhaseIds);
+  return [
+    ...phases
+      .filter((phase) => !removed.has(phase.id))
+      .map((phase) => (phase.id === change.closePhase?.id ? { ...phase, endsAt: change.closePhase.endsAt } : phase)),
+    { id: newId, ...change.newPhase },
+  ];
+}

@@ -5,6 +5,7 @@ import type { Customer, Feature, PlanEntitlement, PrismaClient, SubscriptionPhas
 import { createCustomerStateLoader, loadCatalog } from "./customer-state.ts";
 import { createUsageLoader, usageSumsThroughCache } from "./usage.ts";
 import { drawnBefore } from "../db/credit-draws.ts";
+import type { PlanEntitlementRow } from "../domain/entitlements.ts";
 import {
   createEntitlementCache,
   type CustomerKey,
@@ -38,6 +39,8 @@ export interface Loaders {
   heldUsage(keys: readonly UsageKey[]): (number | undefined)[];
   /** Usage sums for keys a caller has gathered itself, in their order: the cache's, the rest in one statement. */
   usageSums(keys: readonly UsageKey[]): Promise<number[]>;
+  /** A plan's (or add-on's) entitlements in force, in the entitlement engine's shape: what a previewed plan change brings. */
+  planEntitlementRows(planId: string): Promise<readonly PlanEntitlementRow[]>;
   /** What records before `at` drew from a CREDIT grant (docs/rules.md §8). */
   creditDrawn: DataLoader<{ grantId: string; at: Date }, number, string>;
   /** Forgets the usage sums (and credit draws) this request has answered, for a request that changed usage itself and reads it again. */
@@ -90,6 +93,10 @@ class ProjectLoaders implements Loaders {
   }
   heldUsage(keys: readonly UsageKey[]) {
     return this.projectId ? this.cache.heldUsage(this.projectId, keys, this.#pinnedUsage) : keys.map(() => undefined);
+  }
+  async planEntitlementRows(planId: string) {
+    if (!this.projectId) return [];
+    return (await this.catalog(this.projectId)).engine.entitlementsByPlan.get(planId) ?? [];
   }
   get creditDrawn() {
     this.#creditDrawn ??= new DataLoader((keys) => drawnBefore(this.prisma, keys), {

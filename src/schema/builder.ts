@@ -10,6 +10,7 @@ import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "../context.ts";
 import { loadNodes, nodeTypeOf } from "./nodes.ts";
 import { wellFormedInputPlugin } from "./well-formed.ts";
+import { auditPlugin } from "./audit-plugin.ts";
 import { isRecordNotFound } from "../db/errors.ts";
 import { ApiError, ErrorCode, notFound, permissionDenied, unauthenticated, validationFailed } from "../errors.ts";
 import { PAGE_SIZE_LIMITS } from "../limits/operation-cost.ts";
@@ -42,7 +43,7 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
 }>({
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, wellFormedInputPlugin],
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, wellFormedInputPlugin, auditPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

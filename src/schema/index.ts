@@ -15,6 +15,8 @@ import "./usage-series.ts";
 import "./customer-token.ts";
 import "./events.ts";
 import "./webhook.ts";
+import "./audit.ts";
+import "./previews.ts";
 
 builder.queryType({});
 builder.mutationType({});

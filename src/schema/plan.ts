@@ -89,7 +89,7 @@ const UpdatePlanInput = builder.inputType("UpdatePlanInput", {
   }),
 });
 
-const SetPlanEntitlementInput = builder.inputType("SetPlanEntitlementInput", {
+export const SetPlanEntitlementInput = builder.inputType("SetPlanEntitlementInput", {
   fields: (t) => ({
     planId: t.id({ required: true }).validate(globalId("Plan")),
     featureKey: t.string({ required: true }).validate(catalogKey),

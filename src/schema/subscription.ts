@@ -177,7 +177,7 @@ const CreateSubscriptionInput = builder.inputType("CreateSubscriptionInput", {
   }),
 });
 
-const ChangeSubscriptionPlanInput = builder.inputType("ChangeSubscriptionPlanInput", {
+export const ChangeSubscriptionPlanInput = builder.inputType("ChangeSubscriptionPlanInput", {
   fields: (t) => ({
     subscriptionId: t.id({ required: true }).validate(globalId("CustomerSubscription")),
     planId: t.id({ required: true }).validate(globalId("Plan")),

@@ -6,21 +6,24 @@ import type { ApiKey, ApiKeyScope } from "../generated/prisma/client.ts";
 import { invalidOperation, notFound } from "../errors.ts";
 import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
+import { auditedWrite, auditIn } from "./audit.ts";
 
 export async function createApiKey(
   scope: ProjectScope,
   input: { name: string; scopes: readonly ApiKeyScope[] },
 ): Promise<{ apiKey: ApiKey; secret: string }> {
   const secret = generateApiKeySecret();
-  const apiKey = await scope.prisma.apiKey.create({
-    data: {
-      projectId: scope.projectId,
-      name: input.name,
-      prefix: visiblePrefix(secret),
-      hash: hashApiKey(secret),
-      scopes: [...new Set(input.scopes)],
-    },
-  });
+  const apiKey = await auditedWrite(scope, "ApiKey", (tx) =>
+    tx.apiKey.create({
+      data: {
+        projectId: scope.projectId,
+        name: input.name,
+        prefix: visiblePrefix(secret),
+        hash: hashApiKey(secret),
+        scopes: [...new Set(input.scopes)],
+      },
+    }),
+  );
   return { apiKey, secret };
 }
 
@@ -39,7 +42,9 @@ export async function revokeApiKey(scope: ProjectScope, id: string): Promise<Api
           throw invalidOperation("This is the project's last active ADMIN key", "id");
         }
       }
-      return tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+      const revoked = await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+      await auditIn(tx, { type: "ApiKey", id: revoked.id });
+      return revoked;
     }),
   );
 }

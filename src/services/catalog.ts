@@ -15,6 +15,7 @@ import { alreadyExists, invalidOperation, notFound, validationFailed, type Field
 import { queueEventJob, type EventJobInput } from "./event-jobs.ts";
 import type { Transaction } from "./changes.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
+import { auditWrite, type Audited } from "./audit.ts";
 
 type Json = Prisma.InputJsonValue;
 
@@ -110,11 +111,16 @@ async function ownedFeature(scope: ProjectScope, id: string, field: string): Pro
  * A catalog write in one transaction with the durable fan-out job it may queue (its events
  * are logged by the job runner, after the response, on whichever instance takes the job).
  */
-async function catalogWrite<T>(scope: ProjectScope, write: (tx: Transaction) => Promise<{ result: T; job?: EventJobInput }>): Promise<T> {
+async function catalogWrite<T>(
+  scope: ProjectScope,
+  write: (tx: Transaction) => Promise<{ result: T; job?: EventJobInput }>,
+  audited: Audited<T>,
+): Promise<T> {
   let queued = false;
   const result = await invalidatingWrite(scope, { catalog: true }, () =>
     scope.prisma.$transaction(async (tx) => {
       const { result, job } = await write(tx);
+      await auditWrite(tx, audited, result);
       if (job) {
         await queueEventJob(tx, job);
         queued = true;
@@ -127,29 +133,32 @@ async function catalogWrite<T>(scope: ProjectScope, write: (tx: Transaction) => 
 }
 
 /** A catalog write that changes no customer's entitlements. */
-const plainCatalogWrite = <T>(scope: ProjectScope, write: (tx: Transaction) => Promise<T>) =>
-  catalogWrite(scope, async (tx) => ({ result: await write(tx) }));
+const plainCatalogWrite = <T>(scope: ProjectScope, write: (tx: Transaction) => Promise<T>, audited: Audited<T>) =>
+  catalogWrite(scope, async (tx) => ({ result: await write(tx) }), audited);
 
 export async function createFeature(
   scope: ProjectScope,
   input: FeatureInput & { key: string; name: string; type: Feature["type"] },
 ): Promise<Feature> {
   const create = () =>
-    plainCatalogWrite(scope, (tx) =>
-      tx.feature.create({
-        data: {
-          projectId: scope.projectId,
-          key: input.key,
-          name: input.name,
-          description: input.description ?? null,
-          type: input.type,
-          unitSingular: input.unitSingular ?? null,
-          unitPlural: input.unitPlural ?? null,
-          levels: normalisedLevels(input.levels) ?? [],
-          alertThresholds: checkedThresholds(input.type, input.alertThresholds) ?? [],
-          metadata: input.metadata ?? undefined,
-        },
-      }),
+    plainCatalogWrite(
+      scope,
+      (tx) =>
+        tx.feature.create({
+          data: {
+            projectId: scope.projectId,
+            key: input.key,
+            name: input.name,
+            description: input.description ?? null,
+            type: input.type,
+            unitSingular: input.unitSingular ?? null,
+            unitPlural: input.unitPlural ?? null,
+            levels: normalisedLevels(input.levels) ?? [],
+            alertThresholds: checkedThresholds(input.type, input.alertThresholds) ?? [],
+            metadata: input.metadata ?? undefined,
+          },
+        }),
+      "Feature",
     );
   return refusingDuplicates(create, () => alreadyExists("feature", "input.key", input.key));
 }
@@ -158,35 +167,39 @@ export async function updateFeature(scope: ProjectScope, input: FeatureInput & {
   const found = await ownedFeature(scope, input.id, "input.id");
   const levels = normalisedLevels(input.levels);
   const alertThresholds = checkedThresholds(found.type, input.alertThresholds);
-  return catalogWrite(scope, async (tx) => {
-    // The feature as this edit changes it: concurrent edits of it queue here.
-    await lockCatalogEntry(tx, `feature:${found.id}`);
-    const before = await tx.feature.findUniqueOrThrow({ where: { id: found.id } });
-    const saved = await tx.feature.update({
-      where: { id: input.id },
-      data: {
-        name: input.name ?? undefined,
-        description: input.description,
-        unitSingular: input.unitSingular,
-        unitPlural: input.unitPlural,
-        levels,
-        alertThresholds,
-        metadata: input.metadata ?? undefined,
-      },
-    });
-    // Levels rank a customer's staticValues (docs/rules.md §4): those it reorders are told (§6).
-    if (JSON.stringify(featureLevels(before)) !== JSON.stringify(featureLevels(saved))) {
-      const asJson = (feature: Feature) => JSON.parse(JSON.stringify(feature));
-      return { result: saved, job: { kind: "feature", projectId: scope.projectId, before: asJson(before), after: asJson(saved) } };
-    }
-    return { result: saved };
-  });
+  return catalogWrite(
+    scope,
+    async (tx) => {
+      // The feature as this edit changes it: concurrent edits of it queue here.
+      await lockCatalogEntry(tx, `feature:${found.id}`);
+      const before = await tx.feature.findUniqueOrThrow({ where: { id: found.id } });
+      const saved = await tx.feature.update({
+        where: { id: input.id },
+        data: {
+          name: input.name ?? undefined,
+          description: input.description,
+          unitSingular: input.unitSingular,
+          unitPlural: input.unitPlural,
+          levels,
+          alertThresholds,
+          metadata: input.metadata ?? undefined,
+        },
+      });
+      // Levels rank a customer's staticValues (docs/rules.md §4): those it reorders are told (§6).
+      if (JSON.stringify(featureLevels(before)) !== JSON.stringify(featureLevels(saved))) {
+        const asJson = (feature: Feature) => JSON.parse(JSON.stringify(feature));
+        return { result: saved, job: { kind: "feature", projectId: scope.projectId, before: asJson(before), after: asJson(saved) } };
+      }
+      return { result: saved };
+    },
+    "Feature",
+  );
 }
 
 /** Stops the feature being added anywhere new; what already uses it keeps working. */
 export async function archiveFeature(scope: ProjectScope, id: string): Promise<Feature> {
   await ownedFeature(scope, id, "id");
-  return plainCatalogWrite(scope, (tx) => tx.feature.update({ where: { id }, data: { status: "ARCHIVED" } }));
+  return plainCatalogWrite(scope, (tx) => tx.feature.update({ where: { id }, data: { status: "ARCHIVED" } }), "Feature");
 }
 
 /** The plan with this id in the scope's project, or NOT_FOUND naming `field`. */
@@ -217,35 +230,41 @@ export async function createPlan(
   input: PlanInput & { key: string; name: string; kind?: Plan["kind"] | null },
 ): Promise<Plan> {
   const create = () =>
-    plainCatalogWrite(scope, (tx) =>
-      tx.plan.create({
-        data: {
-          projectId: scope.projectId,
-          key: input.key,
-          name: input.name,
-          description: input.description ?? null,
-          kind: input.kind ?? "PLAN",
-          metadata: input.metadata ?? undefined,
-        },
-      }),
+    plainCatalogWrite(
+      scope,
+      (tx) =>
+        tx.plan.create({
+          data: {
+            projectId: scope.projectId,
+            key: input.key,
+            name: input.name,
+            description: input.description ?? null,
+            kind: input.kind ?? "PLAN",
+            metadata: input.metadata ?? undefined,
+          },
+        }),
+      "Plan",
     );
   return refusingDuplicates(create, () => alreadyExists("plan", "input.key", input.key));
 }
 
 export async function updatePlan(scope: ProjectScope, input: PlanInput & { id: string }): Promise<Plan> {
   await ownedPlan(scope, input.id, "input.id");
-  return plainCatalogWrite(scope, (tx) =>
-    tx.plan.update({
-      where: { id: input.id },
-      data: { name: input.name ?? undefined, description: input.description, metadata: input.metadata ?? undefined },
-    }),
+  return plainCatalogWrite(
+    scope,
+    (tx) =>
+      tx.plan.update({
+        where: { id: input.id },
+        data: { name: input.name ?? undefined, description: input.description, metadata: input.metadata ?? undefined },
+      }),
+    "Plan",
   );
 }
 
 /** Stops the plan being subscribed to or added anew; existing subscriptions keep it. */
 export async function archivePlan(scope: ProjectScope, id: string): Promise<Plan> {
   await ownedPlan(scope, id, "id");
-  return plainCatalogWrite(scope, (tx) => tx.plan.update({ where: { id }, data: { status: "ARCHIVED" } }));
+  return plainCatalogWrite(scope, (tx) => tx.plan.update({ where: { id }, data: { status: "ARCHIVED" } }), "Plan");
 }
 
 /** The job that tells the plan's customers what an edit of its entitlement for the feature changed (from `before` to `after`). */
@@ -265,32 +284,66 @@ export async function setPlanEntitlement(
   const plan = await ownedPlan(scope, input.planId, "input.planId");
   const feature = await featureByKey(scope, input.featureKey, "input.featureKey");
   const where = { planId_featureId: { planId: plan.id, featureId: feature.id } };
-  return catalogWrite(scope, async (tx) => {
-    const inForce = await planEntitlementInForce(tx, plan.id, feature.id);
-    requireUsableFeature(feature, inForce !== null, "added to a plan", "input.featureKey");
-    const value = requireCompleteValue(feature, pickValue(input));
-    const saved = await tx.planEntitlement.upsert({
-      where,
-      create: { planId: plan.id, featureId: feature.id, ...value },
-      update: { ...value, removedAt: null },
-    });
-    return { result: saved, job: planChangeJob(scope, plan.id, feature.id, inForce && storedValue(inForce), storedValue(saved)) };
-  });
+  return catalogWrite(
+    scope,
+    async (tx) => {
+      const inForce = await planEntitlementInForce(tx, plan.id, feature.id);
+      requireUsableFeature(feature, inForce !== null, "added to a plan", "input.featureKey");
+      const value = requireCompleteValue(feature, pickValue(input));
+      const saved = await tx.planEntitlement.upsert({
+        where,
+        create: { planId: plan.id, featureId: feature.id, ...value },
+        update: { ...value, removedAt: null },
+      });
+      return { result: saved, job: planChangeJob(scope, plan.id, feature.id, inForce && storedValue(inForce), storedValue(saved)) };
+    },
+    "PlanEntitlement",
+  );
 }
 
 /** Removes what the plan gives for the feature; returns the plan. */
 export async function removePlanEntitlement(scope: ProjectScope, input: { planId: string; featureKey: string }): Promise<Plan> {
   const plan = await ownedPlan(scope, input.planId, "planId");
   const feature = await featureByKey(scope, input.featureKey, "featureKey");
-  await catalogWrite(scope, async (tx) => {
-    const existing = await planEntitlementInForce(tx, plan.id, feature.id);
-    if (!existing) throw notFound(`Plan "${plan.key}" has no entitlement for feature`, "featureKey", feature.key);
-    return {
-      result: await tx.planEntitlement.update({ where: { id: existing.id }, data: { removedAt: new Date() } }),
-      job: planChangeJob(scope, plan.id, feature.id, storedValue(existing), null),
-    };
-  });
+  await catalogWrite(
+    scope,
+    async (tx) => {
+      const existing = await planEntitlementInForce(tx, plan.id, feature.id);
+      if (!existing) throw notFound(`Plan "${plan.key}" has no entitlement for feature`, "featureKey", feature.key);
+      return {
+        result: await tx.planEntitlement.update({ where: { id: existing.id }, data: { removedAt: new Date() } }),
+        job: planChangeJob(scope, plan.id, feature.id, storedValue(existing), null),
+      };
+    },
+    "PlanEntitlement",
+  );
   return plan;
+}
+
+/**
+ * What setPlanEntitlement (or, with `remove`, removePlanEntitlement) would change, checked
+ * as they check it and naming the same fields, writing nothing: the plan entitlement's value
+ * in force now and after.
+ */
+export async function plannedPlanEntitlementEdit(
+  scope: ProjectScope,
+  input: Partial<EntitlementValueInput> & { planId: string; featureKey: string },
+  remove: boolean,
+) {
+  const field = (name: string) => (remove ? name : `input.${name}`);
+  const plan = await ownedPlan(scope, input.planId, field("planId"));
+  const feature = await featureByKey(scope, input.featureKey, field("featureKey"));
+  const existing = await scope.prisma.planEntitlement.findUnique({
+    where: { planId_featureId: { planId: plan.id, featureId: feature.id } },
+  });
+  const inForce = existing && !existing.removedAt ? existing : null;
+  const edit = { planId: plan.id, featureId: feature.id, featureKey: feature.key, before: inForce && storedValue(inForce) };
+  if (remove) {
+    if (!inForce) throw notFound(`Plan "${plan.key}" has no entitlement for feature`, "featureKey", feature.key);
+    return { ...edit, after: null };
+  }
+  requireUsableFeature(feature, inForce !== null, "added to a plan", "input.featureKey");
+  return { ...edit, after: requireCompleteValue(feature, pickValue(input)) };
 }
 
 /** Serialises the edits of one catalog entry until the transaction ends: each reads the value the previous one left. */

@@ -19,6 +19,7 @@ import { resolveCustomerRef, type CustomerRef } from "./customers.ts";
 import { loggedEntitlements, observeCustomer, readEntitlements, type Observation } from "./entitlements.ts";
 import { requireLoggedEvent } from "./event-log.ts";
 import { creditsAround, NO_MOVEMENTS, type CreditMovements } from "./credits.ts";
+import { auditWrite, type Audited } from "./audit.ts";
 import { invalidatingWrite, type ProjectScope } from "./scope.ts";
 
 export type Transaction = Prisma.TransactionClient;
@@ -105,6 +106,7 @@ export async function withChangeEvents<T>(
   customerIds: readonly string[],
   cause: ChangeCause,
   write: (tx: Transaction) => Promise<T>,
+  audited: Audited<T>,
 ): Promise<T> {
   const ids = [...new Set(customerIds)].sort();
   let logged = 0;
@@ -121,6 +123,7 @@ export async function withChangeEvents<T>(
       };
       const before = await observeAll(new Date());
       const result = await write(tx);
+      await auditWrite(tx, audited, result);
       looks.invalidate({ projectId: scope.projectId, customerIds: ids, usageOf: ids });
       const at = new Date();
       const after = await observeAll(at);

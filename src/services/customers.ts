@@ -4,6 +4,7 @@ import type { Customer, Prisma } from "../generated/prisma/client.ts";
 import type { Loaders } from "../loaders/index.ts";
 import { alreadyExists, invalidInput, notFound } from "../errors.ts";
 import { invalidatingWrite, requireVisibleCustomer, type ProjectScope } from "./scope.ts";
+import { auditedWrite } from "./audit.ts";
 
 export interface CustomerRef {
   id?: string | null;
@@ -36,15 +37,17 @@ export interface CustomerInput {
 
 export async function createCustomer(scope: ProjectScope, input: CustomerInput & { externalId: string }): Promise<Customer> {
   const create = () =>
-    scope.prisma.customer.create({
-      data: {
-        projectId: scope.projectId,
-        externalId: input.externalId,
-        name: input.name ?? null,
-        email: input.email ?? null,
-        metadata: input.metadata ?? undefined,
-      },
-    });
+    auditedWrite(scope, "Customer", (tx) =>
+      tx.customer.create({
+        data: {
+          projectId: scope.projectId,
+          externalId: input.externalId,
+          name: input.name ?? null,
+          email: input.email ?? null,
+          metadata: input.metadata ?? undefined,
+        },
+      }),
+    );
   return refusingDuplicates(create, () => alreadyExists("customer", "input.externalId", input.externalId));
 }
 
@@ -53,9 +56,11 @@ export async function updateCustomer(scope: ProjectScope, input: CustomerInput &
   const owned = await scope.prisma.customer.findFirst({ where: { id: input.id, projectId: scope.projectId }, select: { id: true } });
   if (!owned) throw notFound("Customer", "input.id");
   return invalidatingWrite(scope, { customerIds: [owned.id] }, () =>
-    scope.prisma.customer.update({
-      where: { id: owned.id },
-      data: { name: input.name, email: input.email, metadata: input.metadata ?? undefined },
-    }),
+    auditedWrite(scope, "Customer", (tx) =>
+      tx.customer.update({
+        where: { id: owned.id },
+        data: { name: input.name, email: input.email, metadata: input.metadata ?? undefined },
+      }),
+    ),
   );
 }

@@ -91,7 +91,7 @@ export async function nextJobPage(
 }
 
 /** A plan entitlement's edit: every customer on the plan (now or scheduled, as a plan or an add-on), with the old and the new value. */
-async function planEntitlementEdit(tx: Transaction, input: Extract<EventJobInput, { kind: "plan-entitlement" }>) {
+export async function planEntitlementEdit(tx: Transaction, input: Extract<EventJobInput, { kind: "plan-entitlement" }>) {
   const { planId, featureId, before, after } = input;
   // A removed entitlement may leave the feature out of the loaded state: the values need it.
   const featureRow = await tx.feature.findUniqueOrThrow({ where: { id: featureId } });

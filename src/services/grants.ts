@@ -62,20 +62,25 @@ export async function createGrant(scope: ProjectScope, input: GrantInput): Promi
   const feature = await featureByKey(scope, input.featureKey, "input.featureKey");
   requireUsableFeature(feature, false, "granted", "input.featureKey");
   const value = grantValue(feature, input);
-  return withChangeEvents(scope, [customer.id], "GRANT_CHANGED", (tx) =>
-    tx.grant.create({
-      data: {
-        projectId: scope.projectId,
-        customerId: customer.id,
-        featureId: feature.id,
-        ...value,
-        priority: input.priority ?? 0,
-        effectiveAt,
-        expiresAt: input.expiresAt ?? null,
-        reason: input.reason ?? null,
-        metadata: input.metadata ?? undefined,
-      },
-    }),
+  return withChangeEvents(
+    scope,
+    [customer.id],
+    "GRANT_CHANGED",
+    (tx) =>
+      tx.grant.create({
+        data: {
+          projectId: scope.projectId,
+          customerId: customer.id,
+          featureId: feature.id,
+          ...value,
+          priority: input.priority ?? 0,
+          effectiveAt,
+          expiresAt: input.expiresAt ?? null,
+          reason: input.reason ?? null,
+          metadata: input.metadata ?? undefined,
+        },
+      }),
+    "Grant",
   );
 }
 
@@ -84,7 +89,11 @@ export async function voidGrant(scope: ProjectScope, id: string, at: Date | null
   const grant = await scope.prisma.grant.findFirst({ where: { id, projectId: scope.projectId } });
   if (!grant) throw notFound("Grant", "id");
   const voidedAt = earlierEnd("grant", grant.voidedAt, at);
-  return withChangeEvents(scope, [grant.customerId], "GRANT_CHANGED", (tx) =>
-    tx.grant.update({ where: { id: grant.id }, data: { voidedAt } }),
+  return withChangeEvents(
+    scope,
+    [grant.customerId],
+    "GRANT_CHANGED",
+    (tx) => tx.grant.update({ where: { id: grant.id }, data: { voidedAt } }),
+    "Grant",
   );
 }

@@ -83,41 +83,61 @@ export async function createSubscription(scope: ProjectScope, input: Subscriptio
       return { addonId: addonPlan.id, quantity: addon.quantity ?? 1, startsAt: addonStart, endsAt: addon.endsAt ?? null };
     }),
   );
-  return withChangeEvents(scope, [customer.id], SUBSCRIPTION_CHANGED, (tx) =>
-    tx.customerSubscription.create({
-      data: {
-        projectId: scope.projectId,
-        customerId: customer.id,
-        startsAt,
-        endsAt: input.endsAt ?? null,
-        trialEndsAt: input.trialEndsAt ?? null,
-        billingAnchor: input.billingAnchor ?? startsAt,
-        metadata: input.metadata ?? undefined,
-        phases: { create: { planId: plan.id, quantity: input.quantity ?? 1, startsAt } },
-        addons: { create: addons },
-      },
-    }),
+  return withChangeEvents(
+    scope,
+    [customer.id],
+    SUBSCRIPTION_CHANGED,
+    (tx) =>
+      tx.customerSubscription.create({
+        data: {
+          projectId: scope.projectId,
+          customerId: customer.id,
+          startsAt,
+          endsAt: input.endsAt ?? null,
+          trialEndsAt: input.trialEndsAt ?? null,
+          billingAnchor: input.billingAnchor ?? startsAt,
+          metadata: input.metadata ?? undefined,
+          phases: { create: { planId: plan.id, quantity: input.quantity ?? 1, startsAt } },
+          addons: { create: addons },
+        },
+      }),
+    "CustomerSubscription",
   );
 }
 
 /** Closes the phase in force at `at` and opens one on the new plan from `at`. */
-export async function changeSubscriptionPlan(
-  scope: ProjectScope,
-  input: { subscriptionId: string; planId: string; quantity?: number | null; at?: Date | null },
-): Promise<CustomerSubscription> {
+export interface PlanChangeInput {
+  subscriptionId: string;
+  planId: string;
+  quantity?: number | null;
+  at?: Date | null;
+}
+
+/** A plan change checked as changeSubscriptionPlan checks it: the subscription, the instant and the phases it writes. */
+export async function checkedPlanChange(scope: ProjectScope, input: PlanChangeInput) {
   const subscription = await ownedSubscription(scope, input.subscriptionId, "input.subscriptionId");
   const plan = await usablePlan(scope, input.planId, "input.planId", "PLAN");
   const at = latest(input.at ?? new Date(), subscription.startsAt);
   requireRunning(subscription, at, "input.at");
-  const change = planChange(sortPhases(subscription.phases), { planId: plan.id, quantity: input.quantity, at });
-  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, async (tx) => {
-    await tx.subscriptionPhase.deleteMany({ where: { id: { in: change.removePhaseIds } } });
-    if (change.closePhase) {
-      await tx.subscriptionPhase.update({ where: { id: change.closePhase.id }, data: { endsAt: change.closePhase.endsAt } });
-    }
-    await tx.subscriptionPhase.create({ data: { subscriptionId: subscription.id, ...change.newPhase } });
-    return tx.customerSubscription.update({ where: { id: subscription.id }, data: { updatedAt: new Date() } });
-  });
+  return { subscription, at, change: planChange(sortPhases(subscription.phases), { planId: plan.id, quantity: input.quantity, at }) };
+}
+
+export async function changeSubscriptionPlan(scope: ProjectScope, input: PlanChangeInput): Promise<CustomerSubscription> {
+  const { subscription, change } = await checkedPlanChange(scope, input);
+  return withChangeEvents(
+    scope,
+    [subscription.customerId],
+    SUBSCRIPTION_CHANGED,
+    async (tx) => {
+      await tx.subscriptionPhase.deleteMany({ where: { id: { in: change.removePhaseIds } } });
+      if (change.closePhase) {
+        await tx.subscriptionPhase.update({ where: { id: change.closePhase.id }, data: { endsAt: change.closePhase.endsAt } });
+      }
+      await tx.subscriptionPhase.create({ data: { subscriptionId: subscription.id, ...change.newPhase } });
+      return tx.customerSubscription.update({ where: { id: subscription.id }, data: { updatedAt: new Date() } });
+    },
+    "CustomerSubscription",
+  );
 }
 
 /** Cancels now (entitlements end now) or at `at`. */
@@ -127,8 +147,12 @@ export async function cancelSubscription(
 ): Promise<CustomerSubscription> {
   const subscription = await ownedSubscription(scope, input.subscriptionId, "input.subscriptionId");
   requireRunning(subscription, new Date(), "input.subscriptionId");
-  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, (tx) =>
-    tx.customerSubscription.update({ where: { id: subscription.id }, data: { canceledAt: input.at ?? new Date() } }),
+  return withChangeEvents(
+    scope,
+    [subscription.customerId],
+    SUBSCRIPTION_CHANGED,
+    (tx) => tx.customerSubscription.update({ where: { id: subscription.id }, data: { canceledAt: input.at ?? new Date() } }),
+    "CustomerSubscription",
   );
 }
 
@@ -141,10 +165,15 @@ export async function addSubscriptionAddon(
   const startsAt = input.startsAt ?? latest(new Date(), subscription.startsAt);
   requireAfter(startsAt, input.endsAt, "input.endsAt", "startsAt");
   requireRunning(subscription, startsAt, "input.startsAt");
-  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, (tx) =>
-    tx.subscriptionAddon.create({
-      data: { subscriptionId: subscription.id, addonId: addon.id, quantity: input.quantity ?? 1, startsAt, endsAt: input.endsAt ?? null },
-    }),
+  return withChangeEvents(
+    scope,
+    [subscription.customerId],
+    SUBSCRIPTION_CHANGED,
+    (tx) =>
+      tx.subscriptionAddon.create({
+        data: { subscriptionId: subscription.id, addonId: addon.id, quantity: input.quantity ?? 1, startsAt, endsAt: input.endsAt ?? null },
+      }),
+    "SubscriptionAddon",
   );
 }
 
@@ -156,8 +185,12 @@ export async function removeSubscriptionAddon(scope: ProjectScope, id: string, a
   });
   if (!addon) throw notFound("Subscription add-on", "id");
   const endsAt = earlierEnd("add-on", addon.endsAt, at);
-  return withChangeEvents(scope, [addon.subscription.customerId], SUBSCRIPTION_CHANGED, (tx) =>
-    tx.subscriptionAddon.update({ where: { id: addon.id }, data: { endsAt: latest(endsAt, addon.startsAt) } }),
+  return withChangeEvents(
+    scope,
+    [addon.subscription.customerId],
+    SUBSCRIPTION_CHANGED,
+    (tx) => tx.subscriptionAddon.update({ where: { id: addon.id }, data: { endsAt: latest(endsAt, addon.startsAt) } }),
+    "SubscriptionAddon",
   );
 }
 
@@ -187,12 +220,17 @@ export async function setSubscriptionOverride(
     isSoftLimit: given.isSoftLimit ?? null,
     staticValue: given.staticValue ?? null,
   };
-  return withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, (tx) =>
-    tx.subscriptionOverride.upsert({
-      where: key,
-      create: { subscriptionId: subscription.id, featureId: feature.id, ...stored },
-      update: { ...stored, removedAt: null },
-    }),
+  return withChangeEvents(
+    scope,
+    [subscription.customerId],
+    SUBSCRIPTION_CHANGED,
+    (tx) =>
+      tx.subscriptionOverride.upsert({
+        where: key,
+        create: { subscriptionId: subscription.id, featureId: feature.id, ...stored },
+        update: { ...stored, removedAt: null },
+      }),
+    "SubscriptionOverride",
   );
 }
 
@@ -203,13 +241,20 @@ export async function removeSubscriptionOverride(
 ): Promise<CustomerSubscription> {
   const subscription = await ownedSubscription(scope, input.subscriptionId, "subscriptionId");
   const feature = await featureByKey(scope, input.featureKey, "featureKey");
-  const { count } = await withChangeEvents(scope, [subscription.customerId], SUBSCRIPTION_CHANGED, (tx) =>
-    tx.subscriptionOverride.updateMany({
-      where: { subscriptionId: subscription.id, featureId: feature.id, ...notRemovedWhere },
-      data: { removedAt: new Date() },
-    }),
+  await withChangeEvents(
+    scope,
+    [subscription.customerId],
+    SUBSCRIPTION_CHANGED,
+    async (tx) => {
+      const { count } = await tx.subscriptionOverride.updateMany({
+        where: { subscriptionId: subscription.id, featureId: feature.id, ...notRemovedWhere },
+        data: { removedAt: new Date() },
+      });
+      // Refused inside the transaction: a refused mutation leaves no audit entry.
+      if (count === 0) throw notFound("Override for feature", "featureKey", feature.key);
+    },
+    () => ({ type: "CustomerSubscription", id: subscription.id }),
   );
-  if (count === 0) throw notFound("Override for feature", "featureKey", feature.key);
   return subscription;
 }
 

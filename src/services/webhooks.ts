@@ -6,6 +6,7 @@ import type { EventType, WebhookDelivery, WebhookEndpoint, WebhookEndpointStatus
 import { invalidInput, invalidOperation, notFound } from "../errors.ts";
 import { AddressRefused, checkWebhookUrl, type AddressPolicy } from "../net/public-address.ts";
 import type { ProjectScope } from "./scope.ts";
+import { auditedWrite, auditIn } from "./audit.ts";
 
 /** Every event type: what an endpoint receives unless it names some. */
 const ALL_EVENT_TYPES: readonly EventType[] = ["ENTITLEMENTS_CHANGED", "USAGE_THRESHOLD_REACHED"];
@@ -37,15 +38,17 @@ export async function createWebhookEndpoint(
 ): Promise<CreatedEndpoint> {
   const url = await acceptedUrl(input.url, policy);
   const signingSecret = generateSigningSecret();
-  const endpoint = await scope.prisma.webhookEndpoint.create({
-    data: {
-      projectId: scope.projectId,
-      url,
-      description: input.description ?? null,
-      eventTypes: [...new Set(input.eventTypes ?? ALL_EVENT_TYPES)],
-      secret: signingSecret,
-    },
-  });
+  const endpoint = await auditedWrite(scope, "WebhookEndpoint", (tx) =>
+    tx.webhookEndpoint.create({
+      data: {
+        projectId: scope.projectId,
+        url,
+        description: input.description ?? null,
+        eventTypes: [...new Set(input.eventTypes ?? ALL_EVENT_TYPES)],
+        secret: signingSecret,
+      },
+    }),
+  );
   return { endpoint, signingSecret };
 }
 
@@ -69,23 +72,27 @@ export async function updateWebhookEndpoint(
 ): Promise<WebhookEndpoint> {
   const endpoint = await endpointOfProject(scope, input.id, "input.id");
   const url = input.url == null ? undefined : await acceptedUrl(input.url, policy);
-  return scope.prisma.webhookEndpoint.update({
-    where: { id: endpoint.id },
-    data: {
-      url,
-      // An explicit null clears the description; leaving it out keeps it.
-      description: input.description,
-      eventTypes: input.eventTypes ? [...new Set(input.eventTypes)] : undefined,
-      status: input.status ?? undefined,
-    },
-  });
+  return auditedWrite(scope, "WebhookEndpoint", (tx) =>
+    tx.webhookEndpoint.update({
+      where: { id: endpoint.id },
+      data: {
+        url,
+        // An explicit null clears the description; leaving it out keeps it.
+        description: input.description,
+        eventTypes: input.eventTypes ? [...new Set(input.eventTypes)] : undefined,
+        status: input.status ?? undefined,
+      },
+    }),
+  );
 }
 
 /** A new secret, shown once: every attempt from now on is signed with it alone. */
 export async function rotateWebhookSecret(scope: ProjectScope, id: string): Promise<CreatedEndpoint> {
   const endpoint = await endpointOfProject(scope, id, "id");
   const signingSecret = generateSigningSecret();
-  const rotated = await scope.prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { secret: signingSecret } });
+  const rotated = await auditedWrite(scope, "WebhookEndpoint", (tx) =>
+    tx.webhookEndpoint.update({ where: { id: endpoint.id }, data: { secret: signingSecret } }),
+  );
   return { endpoint: rotated, signingSecret };
 }
 
@@ -95,13 +102,16 @@ export async function rotateWebhookSecret(scope: ProjectScope, id: string): Prom
  */
 export async function retryWebhookDelivery(scope: ProjectScope, id: string): Promise<WebhookDelivery> {
   const owned = { id, endpoint: { projectId: scope.projectId } };
-  const { count } = await scope.prisma.webhookDelivery.updateMany({
-    where: { ...owned, OR: [{ leasedUntil: null }, { leasedUntil: { lt: new Date() } }] },
-    data: { status: "PENDING", attempts: 0, nextAttemptAt: new Date(), leasedBy: null, leasedUntil: null },
+  return scope.prisma.$transaction(async (tx) => {
+    const { count } = await tx.webhookDelivery.updateMany({
+      where: { ...owned, OR: [{ leasedUntil: null }, { leasedUntil: { lt: new Date() } }] },
+      data: { status: "PENDING", attempts: 0, nextAttemptAt: new Date(), leasedBy: null, leasedUntil: null },
+    });
+    if (count === 0) {
+      if ((await tx.webhookDelivery.count({ where: owned })) === 0) throw notFound("Webhook delivery", "id");
+      throw invalidOperation("This delivery is being attempted right now; retry it once the attempt has ended", "id");
+    }
+    await auditIn(tx, { type: "WebhookDelivery", id });
+    return tx.webhookDelivery.findUniqueOrThrow({ where: { id } });
   });
-  if (count === 0) {
-    if ((await scope.prisma.webhookDelivery.count({ where: owned })) === 0) throw notFound("Webhook delivery", "id");
-    throw invalidOperation("This delivery is being attempted right now; retry it once the attempt has ended", "id");
-  }
-  return scope.prisma.webhookDelivery.findUniqueOrThrow({ where: { id } });
 }

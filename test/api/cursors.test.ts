@@ -31,6 +31,7 @@ const CONNECTIONS: Record<string, (args: string) => string> = {
   "Feature.plans": (args) => `{ feature(key: "seats") { plans(${args}) { totalCount } } }`,
   "Query.webhookEndpoints": (args) => `{ webhookEndpoints(${args}) { totalCount } }`,
   "WebhookEndpoint.deliveries": (args) => `{ webhookEndpoints(first: 1) { edges { node { deliveries(${args}) { totalCount } } } } }`,
+  "Query.auditLog": (args) => `{ auditLog(${args}) { totalCount } }`,
 };
 
 const base64 = (text: string) => Buffer.from(text).toString("base64");

@@ -14,25 +14,11 @@ const contractCheck = fileURLToPath(new URL("../../../shared/tools/contract-chec
  */
 const PENDING_DEPARTURES: string[] = [
   // Planning and dashboards: usage history, previews, catalog as code, the audit log
-  "TYPE_REMOVED: ImpactEffect was removed.",
-  "TYPE_REMOVED: EntitlementDiff was removed.",
-  "TYPE_REMOVED: EntitlementPreview was removed.",
-  "TYPE_REMOVED: CustomerImpact was removed.",
-  "TYPE_REMOVED: CustomerImpactEdge was removed.",
-  "TYPE_REMOVED: CustomerImpactConnection was removed.",
-  "TYPE_REMOVED: CatalogImpact was removed.",
   "TYPE_REMOVED: CatalogChangeAction was removed.",
   "TYPE_REMOVED: CatalogEntityKind was removed.",
   "TYPE_REMOVED: CatalogChange was removed.",
   "TYPE_REMOVED: CatalogApplyResult was removed.",
-  "TYPE_REMOVED: AuditEntry was removed.",
-  "TYPE_REMOVED: AuditEntryEdge was removed.",
-  "TYPE_REMOVED: AuditEntryConnection was removed.",
-  "FIELD_REMOVED: Query.previewPlanChange was removed.",
-  "FIELD_REMOVED: Query.previewPlanEntitlementChange was removed.",
-  "FIELD_REMOVED: Query.previewPlanEntitlementRemoval was removed.",
   "FIELD_REMOVED: Query.exportCatalog was removed.",
-  "FIELD_REMOVED: Query.auditLog was removed.",
   "FIELD_REMOVED: Mutation.applyCatalog was removed.",
 ];
 
