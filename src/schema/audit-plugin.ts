@@ -4,14 +4,15 @@
 import SchemaBuilder, { BasePlugin, type SchemaTypes } from "@pothos/core";
 import { getArgumentValues, type GraphQLFieldResolver } from "graphql";
 import type { Context } from "../context.ts";
-import { runAudited } from "../services/audit.ts";
+import { isAudited, runAudited } from "../services/audit.ts";
 
 class AuditPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
   override wrapResolve(
     resolver: GraphQLFieldResolver<unknown, Types["Context"], object>,
     fieldConfig: Parameters<BasePlugin<Types>["wrapResolve"]>[1],
   ): GraphQLFieldResolver<unknown, Types["Context"], object> {
-    if (fieldConfig.parentType !== "Mutation") return resolver;
+    // Usage recording, the hot path, is not audited: its resolvers are left as they are.
+    if (fieldConfig.parentType !== "Mutation" || !isAudited(fieldConfig.name)) return resolver;
     return (parent, args, context, info) => {
       const { caller, prisma, requestId } = context as unknown as Context;
       // Unauthenticated calls are refused before they write anything: nothing to audit.

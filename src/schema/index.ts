@@ -17,6 +17,7 @@ import "./events.ts";
 import "./webhook.ts";
 import "./audit.ts";
 import "./previews.ts";
+import "./catalog-as-code.ts";
 
 builder.queryType({});
 builder.mutationType({});

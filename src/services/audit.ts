@@ -15,6 +15,9 @@ import type { ProjectScope } from "./scope.ts";
 /** The mutations whose records are their own log. */
 const NOT_AUDITED: ReadonlySet<string> = new Set(["recordUsage", "recordUsages", "consumeEntitlement"]);
 
+/** Whether a mutation leaves an audit entry (usage recording does not). */
+export const isAudited = (operation: string) => !NOT_AUDITED.has(operation);
+
 /** Input fields that carry credentials: never stored. */
 const SECRET_FIELDS = /^(secret|signingSecret|token|apiKey|password)$/i;
 
@@ -61,7 +64,7 @@ export interface AuditedMutation {
  * itself if no transaction of the mutation did.
  */
 export async function runAudited<T>(prisma: PrismaClient, mutation: AuditedMutation, resolve: () => Promise<T>): Promise<T> {
-  if (NOT_AUDITED.has(mutation.operation)) return resolve();
+  if (!isAudited(mutation.operation)) return resolve();
   const context: AuditContext = {
     projectId: mutation.projectId,
     operation: mutation.operation,

@@ -1,6 +1,6 @@
 // GraphiQL in a real browser with the network closed: the page, its scripts, styles and
-// workers come from the server alone, and a newcomer's first run — the key in the Headers
-// tab, the default query — shows the demo's data. Needs Debian's Chromium (.ci/run installs it).
+// workers come from the server alone, a newcomer's first run — the key in the Headers
+// tab, the default query — shows the demo's data, and the explorer lists the schema's fields. Needs Debian's Chromium (.ci/run installs it).
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,6 +84,12 @@ describe("GraphiQL", () => {
       );
       const used = Number(/"used": (\d+)/.exec(shown)?.[1]);
       expect(used).toBeGreaterThan(0);
+
+      // The explorer plugin, served with GraphiQL: the dashboard user builds a query by ticking fields.
+      await page.getByRole("button", { name: "Show GraphiQL Explorer" }).click();
+      const explorer = page.locator(".graphiql-explorer-root");
+      await explorer.getByText("previewPlanEntitlementRemoval", { exact: true }).waitFor();
+      expect(normalized(await explorer.textContent())).toContain("auditLog");
 
       expect(requested).toContainEqual(`${origin}/graphql`);
       expect(refused).toEqual([]);
