@@ -13,6 +13,7 @@ import { applyMigrations } from "../src/db/migrations.ts";
 import { createTemporaryDatabase, POSTGRES_ADMIN_URL } from "../test/helpers/postgres.ts";
 import { generateDataset, type DatasetIndex, type SqlRunner } from "./dataset.ts";
 import { addHeavyCustomer, type HeavyCustomers } from "./heavy-customer.ts";
+import { addImpactCustomers, type ImpactCustomers } from "./planning.ts";
 import { log } from "./log.ts";
 
 export type DatabaseKind = "postgres" | "pglite";
@@ -24,11 +25,15 @@ interface FilledDatabase {
   projectId: string;
   /** Q6's customers, when it was asked for. */
   heavy?: HeavyCustomers;
+  /** P1's previewed plan and its customers, when it was asked for. */
+  impact?: ImpactCustomers;
 }
 
 interface FillOptions {
   /** The heavy customer's usage records (Q6); none: no heavy customer. */
   heavyRecords: number;
+  /** Customers of P1's previewed plan; none: no such plan. */
+  impactCustomers?: number;
 }
 
 /** SQL over a few connections at once (one, on the embedded database), for a floor run from the bench itself. */
@@ -48,12 +53,18 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-async function migrateAndFill(database: Database, sql: SqlRunner, scale: number, { heavyRecords }: FillOptions): Promise<FilledDatabase> {
+async function migrateAndFill(
+  database: Database,
+  sql: SqlRunner,
+  scale: number,
+  { heavyRecords, impactCustomers = 0 }: FillOptions,
+): Promise<FilledDatabase> {
   await applyMigrations(database);
   const project = await createProjectWithAdminKey(database.prisma, "bench");
   const index = await generateDataset(sql, project.projectId, scale);
   const heavy = heavyRecords > 0 ? await addHeavyCustomer(sql, project.projectId, heavyRecords) : undefined;
-  return { index, key: project.secret, projectId: project.projectId, heavy };
+  const impact = impactCustomers > 0 ? await addImpactCustomers(sql, project.projectId, impactCustomers) : undefined;
+  return { index, key: project.secret, projectId: project.projectId, heavy, impact };
 }
 
 export async function createBenchDatabase(kind: DatabaseKind, { keep }: { keep: boolean }): Promise<BenchDatabase> {

@@ -13,6 +13,7 @@ import { measureHeavyCustomer } from "./heavy-customer.ts";
 import { BATCH_CONNECTIONS, ingestWorkload, measureIngest, measureIngestReferences } from "./ingest.ts";
 import { log } from "./log.ts";
 import { consumeUnderContention, measureFloor, profileQuery, q2StatementsByPageSize } from "./measures.ts";
+import { measurePlanning } from "./planning.ts";
 import { createCustomer, expectShape, gqlBody, post, Q2 } from "./queries.ts";
 import { cacheLookups, heapUsedMegabytes, residentMegabytes } from "./server-metrics.ts";
 import { ratio } from "./statistics.ts";
@@ -28,7 +29,7 @@ const { values: args } = parseArgs({
     keep: { type: "boolean", default: false },
     /** Writes a V8 CPU profile of the server into this directory (open it in Chrome's DevTools). */
     "cpu-prof": { type: "string" },
-    /** Measures only these (q1, q2, q3, q4, s1, s2, q5, q6), e.g. to profile one; the BENCH line then lacks the others. */
+    /** Measures only these (q1, q2, q3, q4, s1, s2, q5, q6, p1), e.g. to profile one; the BENCH line then lacks the others. */
     only: { type: "string" },
     /** Length of each load run (default 3 with --quick, else 10) and S1's subscribers (default 1000): the smoke test shrinks them. */
     seconds: { type: "string" },
@@ -54,13 +55,15 @@ const s1Changes = quick ? 10 : 30;
 /** Changes S2 makes, each timed to its webhook (the smoke test shrinks them with --seconds 1). */
 const s2Events = seconds < 2 ? 20 : 1000;
 const serverOptions = { heapMb: Number(args["heap-mb"] ?? process.env.HEAP_LIMIT_MB ?? 256), cpuProfDir: args["cpu-prof"] };
-const MEASURES = ["q1", "q2", "q3", "q4", "s1", "s2", "q5", "q6"] as const;
+const MEASURES = ["q1", "q2", "q3", "q4", "s1", "s2", "q5", "q6", "p1"] as const;
 const only = new Set(args.only?.split(",").map((name) => name.trim().toLowerCase()) ?? MEASURES);
 for (const name of only)
   if (!(MEASURES as readonly string[]).includes(name))
     throw new Error(`--only: unknown measure ${name} (choose from ${MEASURES.join(", ")})`);
 const measures = (name: (typeof MEASURES)[number]) => only.has(name);
 const Q3_RATE = 1000;
+/** The customers P1's previewed catalog edit reaches. */
+const IMPACT_CUSTOMERS = 10_000;
 
 async function main() {
   const started = Date.now();
@@ -69,8 +72,9 @@ async function main() {
   let stopServer: (() => Promise<unknown>) | undefined;
   try {
     // The heavy customer takes a while to write: only for Q6 (which --compare does not run).
-    const { index, key, projectId, heavy } = await database.fill(scale, {
-      heavyRecords: measures("q6") && !args.compare ? heavyRecords : 0,
+    const { index, key, projectId, heavy, impact } = await database.fill(scale, {
+      heavyRecords: (measures("q6") || measures("p1")) && !args.compare ? heavyRecords : 0,
+      impactCustomers: measures("p1") && !args.compare ? IMPACT_CUSTOMERS : 0,
     });
     log(`dataset ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(index.sizes)}`);
     if (args.keep) log(`API key of the kept project: ${key}`);
@@ -251,6 +255,13 @@ async function main() {
         `${name} p50/p99 ${of(q6.heavy).p50}/${of(q6.heavy).p99} ms against ${of(q6.light).p50}/${of(q6.light).p99} ms`;
       notes.push(
         `Q6 (heavy customer, ${q6.records} records, against a light one): ${pair("check", (side) => side.check)} (${q6.checkP50Ratio}×/${q6.checkP99Ratio}×); ${pair("recordUsage", (side) => side.record)} (${q6.recordP50Ratio}×/${q6.recordP99Ratio}×); background writes ${q6.background.rps}/s of ${q6.background.targetRps}, p50/p99 ${q6.background.p50}/${q6.background.p99} ms; ${q6.failures} failures${q6.saturated ? "; SATURATED: the server did not keep up with the writing, so these latencies are mostly queueing and the ratios say little" : ""}.`,
+      );
+    }
+    if (measures("p1") && impact) {
+      const p1 = await measurePlanning(api, heavy && { customer: heavy.heavy, featureKey: heavy.featureKey }, impact);
+      report.p1 = p1;
+      notes.push(
+        `P1 (planning): usageSeries of 1,000 DAY windows on the heavy customer (${heavy?.records ?? 0} records) ${p1.series1000Ms} ms, of 1 window ${p1.series1Ms} ms (medians of 20); impact preview of removing a feature from a plan of ${p1.impactCustomers} customers, counts and a first page in one request, ${p1.impactPreviewMs} ms (median of 3).`,
       );
     }
     const rssEnd = await residentMegabytes(server.url);

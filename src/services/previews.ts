@@ -1,7 +1,8 @@
 // Previews (docs/rules.md §9): what an edit would do, evaluated exactly as the real edit's
 // events are (the same customers, the same before and after states), writing nothing.
-// A catalog edit's impact pages through its customers with loaders of each page's own, so
-// that memory stays bounded however many customers it reaches.
+// A catalog edit's impact pages through its customers once, with loaders of each page's
+// own, keeping only who is affected and how: memory holds one page's states however many
+// customers the edit reaches.
 import { changedFeatureKeys } from "../domain/changes.ts";
 import type { EntitlementValueInput } from "../domain/entitlement-value.ts";
 import type { CustomerState } from "../domain/entitlements.ts";
@@ -13,6 +14,7 @@ import type { Transaction } from "./changes.ts";
 import { observeCustomer, type EvaluatedEntitlement, type Observation } from "./entitlements.ts";
 import { planEntitlementEdit } from "./event-jobs.ts";
 import type { ProjectScope } from "./scope.ts";
+import type { Prisma } from "../generated/prisma/client.ts";
 import { checkedPlanChange, type PlanChangeInput } from "./subscriptions.ts";
 
 export interface EntitlementDiff {
@@ -139,76 +141,77 @@ export async function previewPlanEntitlementEdit(
     ...edit,
   });
   const at = new Date();
-  /** Calls `visit` with each affected customer's diff, in customer id order, a page at a time. */
-  const eachImpact = async (visit: (impact: CustomerImpact) => boolean | undefined) => {
-    for (let cursor: string | null = null; ; ) {
-      const page: { id: string }[] = await scope.prisma.customer.findMany({
-        where: { projectId: scope.projectId, ...where, ...(cursor ? { id: { gt: cursor } } : {}) },
-        select: { id: true },
-        orderBy: { id: "asc" },
-        take: IMPACT_PAGE_SIZE,
-      });
-      if (page.length === 0) return;
-      const loaders = createLoaders(scope.prisma, scope.projectId, scope.cache);
-      const impacts = await Promise.all(
-        page.map(async ({ id: customerId }) => {
-          const { state } = await loaders.customerState.load(customerId);
-          const [before, after] = await Promise.all([
-            observeCustomer(loaders, customerId, at, { state: previous(state) }),
-            observeCustomer(loaders, customerId, at, { state: next(state) }),
-          ]);
-          const [diff] = diffsBetween(customerId, at, before, after, edit.featureKey);
-          return diff ? { customerId, diff } : null;
-        }),
-      );
-      for (const impact of impacts) if (impact && visit(impact) === false) return;
-      cursor = page.at(-1)?.id ?? null;
-    }
+  /** The impacts on these customers (all the edit reaches, after `cursor`, a page at a time; or just `ids`). */
+  const impactsOf = async (customers: { id: string }[]) => {
+    const loaders = createLoaders(scope.prisma, scope.projectId, scope.cache);
+    const impacts = await Promise.all(
+      customers.map(async ({ id: customerId }) => {
+        const { state } = await loaders.customerState.load(customerId);
+        const [before, after] = await Promise.all([
+          observeCustomer(loaders, customerId, at, { state: previous(state) }),
+          observeCustomer(loaders, customerId, at, { state: next(state) }),
+        ]);
+        const [diff] = diffsBetween(customerId, at, before, after, edit.featureKey);
+        return diff ? { customerId, diff } : null;
+      }),
+    );
+    return impacts.filter((impact): impact is CustomerImpact => impact !== null);
   };
-  let counted: Promise<ImpactCounts> | undefined;
+  const reached = (extra: Prisma.CustomerWhereInput = {}) => ({ projectId: scope.projectId, ...where, ...extra });
+  // One pass over every customer the edit reaches, a page at a time, keeping only who is
+  // affected and how: the counts, and what a page of customers is chosen from. The page's
+  // own customers are then evaluated again, in full.
+  let summary: Promise<{ customerId: string; effects: ImpactEffect[] }[]> | undefined;
+  const summarize = () =>
+    (summary ??= (async () => {
+      const affected: { customerId: string; effects: ImpactEffect[] }[] = [];
+      for (let cursor: string | null = null; ; ) {
+        const page: { id: string }[] = await scope.prisma.customer.findMany({
+          where: reached(cursor ? { id: { gt: cursor } } : {}),
+          select: { id: true },
+          orderBy: { id: "asc" },
+          take: IMPACT_PAGE_SIZE,
+        });
+        if (page.length === 0) return affected;
+        for (const impact of await impactsOf(page)) affected.push({ customerId: impact.customerId, effects: impact.diff.effects });
+        cursor = page.at(-1)?.id ?? null;
+      }
+    })());
   return {
     featureKey: edit.featureKey,
-    counts: () =>
-      (counted ??= (async () => {
-        const counts = { affectedCustomers: 0, gainingAccess: 0, losingAccess: 0, nowOverLimit: 0 };
-        await eachImpact(({ diff }) => {
-          counts.affectedCustomers++;
-          if (diff.effects.includes("GAINS_ACCESS")) counts.gainingAccess++;
-          if (diff.effects.includes("LOSES_ACCESS")) counts.losingAccess++;
-          if (diff.effects.includes("NOW_OVER_LIMIT")) counts.nowOverLimit++;
-          return true;
-        });
-        return counts;
-      })()),
+    counts: async () => {
+      const affected = await summarize();
+      const having = (effect: ImpactEffect) => affected.filter((impact) => impact.effects.includes(effect)).length;
+      return {
+        affectedCustomers: affected.length,
+        gainingAccess: having("GAINS_ACCESS"),
+        losingAccess: having("LOSES_ACCESS"),
+        nowOverLimit: having("NOW_OVER_LIMIT"),
+      };
+    },
     page: async ({ effects, afterId, beforeId, first, last }) => {
-      const matching: CustomerImpact[] = [];
-      let totalCount = 0;
-      let skippedBefore = false;
-      let beyond = false;
-      await eachImpact((impact) => {
-        if (effects?.length && !effects.some((effect) => impact.diff.effects.includes(effect))) return true;
-        totalCount++;
-        if (afterId && impact.customerId <= afterId) {
-          skippedBefore = true;
-          return true;
-        }
-        if (beforeId && impact.customerId >= beforeId) {
-          beyond = true;
-          return true;
-        }
-        matching.push(impact);
-        // Keep only what the page can show, plus one to know there is more.
-        if (last && matching.length > last) {
-          matching.shift();
-          skippedBefore = true;
-        }
-        if (first && matching.length > first) {
-          matching.pop();
-          beyond = true;
-        }
-        return true;
-      });
-      return { customers: matching, totalCount, hasNextPage: beyond, hasPreviousPage: skippedBefore };
+      const matching = (await summarize()).filter(
+        (impact) => !effects?.length || effects.some((effect) => impact.effects.includes(effect)),
+      );
+      // The window between the cursors, then its first `first` or last `last`.
+      const start = afterId ? matching.findIndex(({ customerId }) => customerId > afterId) : 0;
+      const end = beforeId ? matching.findIndex(({ customerId }) => customerId >= beforeId) : -1;
+      const from = start === -1 ? matching.length : start;
+      let [low, high] = [from, end === -1 ? matching.length : Math.max(from, end)];
+      if (first !== null && first !== undefined) high = Math.min(high, low + first);
+      if (last !== null && last !== undefined) low = Math.max(low, high - last);
+      const ids = matching.slice(low, high).map(({ customerId }) => customerId);
+      const full =
+        ids.length > 0
+          ? await impactsOf(await scope.prisma.customer.findMany({ where: reached({ id: { in: ids } }), select: { id: true } }))
+          : [];
+      const byId = new Map(full.map((impact) => [impact.customerId, impact]));
+      return {
+        customers: ids.flatMap((id) => byId.get(id) ?? []),
+        totalCount: matching.length,
+        hasNextPage: high < matching.length,
+        hasPreviousPage: low > 0,
+      };
     },
   };
 }

@@ -4,6 +4,7 @@
 // hash the same); archiveMissing archives; edits announce their events; the JSON Schema
 // shipped is the format's.
 import { execFile } from "node:child_process";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -160,8 +161,14 @@ describe("catalog as code", () => {
     expect(await audited()).toBe(entries); // a refused apply leaves no audit entry either
   });
 
-  it("ships docs/catalog.schema.json as the format's JSON Schema", () => {
-    expect(JSON.parse(readFileSync(join(projectRoot, "docs/catalog.schema.json"), "utf8"))).toEqual(catalogJsonSchema());
+  it("ships docs/catalog.schema.json as the format's JSON Schema, which accepts an export and refuses a bad document", async () => {
+    const shipped = JSON.parse(readFileSync(join(projectRoot, "docs/catalog.schema.json"), "utf8"));
+    expect(shipped).toEqual(catalogJsonSchema());
+    // Checked by a JSON Schema validator of its own, as an editor or a CI step would.
+    const validate = new Ajv2020({ strict: false }).compile(shipped);
+    expect(validate(await exported())).toBe(true);
+    expect(validate({ plans: [{ key: "x", name: "X", entitlements: [{ featureKey: "seats", usageLimit: "ten" }] }] })).toBe(false);
+    expect(validate({ features: [{ key: "no spaces", name: "X", type: "BOOLEAN" }] })).toBe(false);
   });
 
   it("is driven from a shell: export, a readable plan, then apply", async () => {
