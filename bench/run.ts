@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--scale N] [--db postgres|pglite] [--keep] [--cpu-prof DIR] [--only q1,q3,…]
-//                [--seconds N] [--subscribers N] [--heavy-records N] [--heap-mb N] [--compare GIT_REVISION [--rounds N]]
+//                [--seconds N] [--subscribers N] [--heavy-records N] [--impact-customers N] [--heap-mb N] [--compare GIT_REVISION [--rounds N]]
 // Generates the dataset into a fresh database (database.ts), measures the floors (floor.ts,
 // and ingest.ts's INSERTs) and then the server (`npm start`'s entry) over HTTP, both as child
 // processes on the same data (targets.ts, load.ts, measures.ts, ingest.ts, heavy-customer.ts),
@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     subscribers: { type: "string" },
     /** Q6's heavy customer's usage records (default 1,000,000 with --quick, else 2,000,000): the smoke test shrinks them. */
     "heavy-records": { type: "string" },
+    /** Customers of P1's previewed plan (default 10,000). */
+    "impact-customers": { type: "string" },
     /** Instead of the measures: this revision's server against the working tree's, Q1, Q2, Q3, S1, Q4 and Q5 in alternate runs on the same data. */
     compare: { type: "string" },
     /** Rounds of --compare (each runs both servers once); default 4. */
@@ -63,7 +65,7 @@ for (const name of only)
 const measures = (name: (typeof MEASURES)[number]) => only.has(name);
 const Q3_RATE = 1000;
 /** The customers P1's previewed catalog edit reaches. */
-const IMPACT_CUSTOMERS = 10_000;
+const IMPACT_CUSTOMERS = Number(args["impact-customers"] ?? 10_000);
 
 async function main() {
   const started = Date.now();

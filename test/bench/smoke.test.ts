@@ -24,7 +24,7 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
 }
 
 it("npm run bench ends with a BENCH line holding every figure", async () => {
-  const tiny = ["--scale", "0.012", "--seconds", "0.3", "--subscribers", "20", "--heavy-records", "2000"];
+  const tiny = ["--scale", "0.012", "--seconds", "0.3", "--subscribers", "20", "--heavy-records", "2000", "--impact-customers", "50"];
   const { code, stdout, stderr } = await runBench(["--db", "pglite", ...tiny]);
   expect(code, stderr).toBe(0);
   const last = stdout.trim().split("\n").at(-1)!;
@@ -63,6 +63,7 @@ it("npm run bench ends with a BENCH line holding every figure", async () => {
       recordP50Ratio: expect.any(Number),
       failures: 0,
     },
+    p1: { series1000Ms: expect.any(Number), series1Ms: expect.any(Number), impactCustomers: 50, impactPreviewMs: expect.any(Number) },
     rssMb: { start: expect.any(Number), end: expect.any(Number) },
   });
   expect(report.q1.floorRps16).toBeGreaterThan(0);
