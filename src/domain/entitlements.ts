@@ -165,8 +165,11 @@ function makeSource(
   };
 }
 
-/** What a CREDIT grant is as a source: enabled, adding 0 to the limit, with no say in the period or softness. */
-const CREDIT_VALUE: EntitlementValue = {
+/**
+ * What a CREDIT grant is as a source, and what its value columns hold: enabled, adding 0 to
+ * the limit, with no say in the period or softness.
+ */
+export const CREDIT_VALUE: EntitlementValue = {
   isEnabled: true,
   usageLimit: 0,
   isUnlimited: false,

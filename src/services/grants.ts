@@ -1,5 +1,6 @@
 // Grants: a value given straight to a customer for one feature (trials, promotions, compensation).
 import { creditAmountProblem, type EntitlementValueInput } from "../domain/entitlement-value.ts";
+import { CREDIT_VALUE } from "../domain/entitlements.ts";
 import { isBefore } from "../domain/time.ts";
 import type { Feature, Grant, Prisma } from "../generated/prisma/client.ts";
 import { invalidInput, notFound } from "../errors.ts";
@@ -40,18 +41,8 @@ function grantValue(feature: Feature, input: GrantInput) {
   if (given) throw invalidInput(`input.${given}`, "is not for a CREDIT grant, which gives an amount once instead");
   const problem = creditAmountProblem(input.amount);
   if (problem) throw invalidInput("input.amount", problem);
-  return { kind: "CREDIT" as const, amount: input.amount as number, ...CREDIT_STORED_VALUE };
+  return { kind: "CREDIT" as const, amount: input.amount as number, ...CREDIT_VALUE };
 }
-
-/** What a CREDIT grant's value columns hold: an allowance of 0, as its source shows (the engine reads it as a credit, not as these). */
-const CREDIT_STORED_VALUE = {
-  isEnabled: true,
-  usageLimit: 0,
-  isUnlimited: false,
-  resetPeriod: null,
-  isSoftLimit: false,
-  staticValue: null,
-};
 
 export async function createGrant(scope: ProjectScope, input: GrantInput): Promise<Grant> {
   const effectiveAt = input.effectiveAt ?? new Date();

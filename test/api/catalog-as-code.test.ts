@@ -122,6 +122,14 @@ describe("catalog as code", () => {
     const seats = ok(await t.gql(`{ customer(externalId: "on-team") { entitlement(featureKey: "seats") { usageLimit } } }`));
     expect(seats.customer.entitlement.usageLimit).toBe(25);
 
+    // Its audit entry was written with it.
+    const [entry] = await t.database.prisma.auditEntry.findMany({
+      where: { projectId: t.projectId, operation: "applyCatalog" },
+      orderBy: { id: "desc" },
+      take: 1,
+    });
+    expect(entry?.input).toMatchObject({ catalog: { plans: expect.arrayContaining([expect.objectContaining({ key: "boost" })]) } });
+
     const hash = await tablesHash();
     expect(await apply(document)).toMatchObject({ applied: false, changes: [] });
     expect(await tablesHash()).toBe(hash);
