@@ -47,6 +47,12 @@ function decode(value: unknown, type: ColumnType): unknown {
     case ColumnTypeEnum.DateTimeArray:
     case ColumnTypeEnum.DateArray:
       return (value as unknown[]).map((item) => decode(item, ColumnTypeEnum.DateTime));
+    case ColumnTypeEnum.Int64Array:
+      return (value as unknown[]).map((item) => decode(item, ColumnTypeEnum.Int64));
+    case ColumnTypeEnum.NumericArray:
+      return (value as unknown[]).map((item) => decode(item, ColumnTypeEnum.Numeric));
+    case ColumnTypeEnum.JsonArray:
+      return (value as unknown[]).map((item) => decode(item, ColumnTypeEnum.Json));
     default:
       return value;
   }

@@ -34,10 +34,25 @@ interface AuditContext {
 
 const current = new AsyncLocalStorage<AuditContext>();
 
-/** The input as stored: JSON, dates as ISO strings, credential fields left out at any depth. */
+/** A URL without what may be a credential in it: its user and password, and its query. */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password && !parsed.search) return url;
+    parsed.username = "";
+    parsed.password = "";
+    if (parsed.search) parsed.search = "?(removed)";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** The input as stored: JSON, dates as ISO strings, credential fields left out at any depth, URLs without credentials. */
 function auditedInput(value: unknown): Prisma.InputJsonValue {
   const strip = (item: unknown): unknown => {
     if (item instanceof Date) return item.toISOString();
+    if (typeof item === "string" && /^https?:\/\//i.test(item)) return withoutCredentials(item);
     if (Array.isArray(item)) return item.map(strip);
     if (item && typeof item === "object") {
       return Object.fromEntries(

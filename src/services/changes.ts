@@ -236,7 +236,12 @@ export async function usageWatches(
         const entitlements = await readEntitlements(loaders, customerId, at, { filters: { featureIds } });
         return entitlements
           .filter(({ entitlement }) =>
-            records.some((record) => record.featureId === entitlement.feature.id && usageMatters(entitlement, record.timestamp)),
+            records.some(
+              (record) =>
+                record.featureId === entitlement.feature.id &&
+                // Any record may draw on the credits access rests on now, whatever its period.
+                (usageMatters(entitlement, record.timestamp) || (entitlement.credits.length > 0 && usageCanFlipAccess(entitlement, at))),
+            ),
           )
           .map(({ entitlement }) => ({ customerId, entitlement }));
       }),
@@ -271,12 +276,21 @@ export async function usageOutcome(
     if (records) records.push(record);
     else byPair.set(key, [record]);
   }
+  // A pair counts when records fall in its current period, or when the write drew on credits
+  // it holds now (a late record of an earlier period can use them up).
   const counted = watches
     .map((watch) => {
       const records = (byPair.get(`${watch.customerId}:${watch.entitlement.feature.id}`) ?? []).filter((record) =>
         usageMatters(watch.entitlement, record.timestamp),
       );
-      return { ...watch, added: records.reduce((sum, record) => sum + record.quantity, 0), any: records.length > 0 };
+      const held = creditsAround(watch.entitlement, credits, at);
+      return {
+        ...watch,
+        added: records.reduce((sum, record) => sum + record.quantity, 0),
+        inPeriod: records.length > 0,
+        held,
+        any: records.length > 0 || held.before !== held.after,
+      };
     })
     .filter(({ any }) => any);
   const flipped = new Map<string, string[]>();
@@ -287,8 +301,7 @@ export async function usageOutcome(
       sql,
       counted.map(({ customerId, entitlement }) => usageKeyOf(customerId, entitlement)),
     ));
-  counted.forEach(({ customerId, entitlement, added }, index) => {
-    const held = creditsAround(entitlement, credits, at);
+  counted.forEach(({ customerId, entitlement, added, held }, index) => {
     if (
       usageCanFlipAccess(entitlement, at) &&
       usageFlippedAccess(entitlement, used[index] ?? 0, added, held.after, held.before - held.after)
@@ -298,7 +311,9 @@ export async function usageOutcome(
   });
   return {
     flipped,
-    thresholdCandidates: counted.map(({ customerId, entitlement }, index) => ({ customerId, entitlement, used: used[index] ?? 0 })),
+    thresholdCandidates: counted.flatMap(({ customerId, entitlement, inPeriod }, index) =>
+      inPeriod ? [{ customerId, entitlement, used: used[index] ?? 0 }] : [],
+    ),
   };
 }
 

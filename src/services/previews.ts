@@ -141,7 +141,7 @@ export async function previewPlanEntitlementEdit(
     ...edit,
   });
   const at = new Date();
-  /** The impacts on these customers (all the edit reaches, after `cursor`, a page at a time; or just `ids`). */
+  /** The impacts on these customers, evaluated together with loaders of their own. */
   const impactsOf = async (customers: { id: string }[]) => {
     const loaders = createLoaders(scope.prisma, scope.projectId, scope.cache);
     const impacts = await Promise.all(

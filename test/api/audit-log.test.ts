@@ -162,7 +162,7 @@ describe("the audit log", () => {
     secrets.push(token.token);
     const endpoint = await audited(
       "createWebhookEndpoint",
-      `mutation { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook" }) { endpoint { id } signingSecret } }`,
+      `mutation { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook?token=hook-token" }) { endpoint { id } signingSecret } }`,
       {},
       (d) => d.endpoint.id,
     );
@@ -208,7 +208,7 @@ describe("the audit log", () => {
     expect(log.find((entry) => entry.operation === "updateCustomer")?.input).toEqual({ input: { id: customer.id, name: "Acme" } });
     // No secret anywhere: not the keys, tokens or signing secrets the mutations answered, not the admin key.
     const stored = JSON.stringify(await t.database.prisma.auditEntry.findMany());
-    for (const secret of [...secrets, t.adminKey]) expect(stored).not.toContain(secret);
+    for (const secret of [...secrets, t.adminKey, "hook-token"]) expect(stored).not.toContain(secret);
   });
 
   it("has no entry for usage recording or a refused mutation", async () => {

@@ -163,6 +163,23 @@ describe("credits", () => {
     expect((await entitlementOf("contended")).usage).toMatchObject({ used: 10, creditsRemaining: 0, available: 0 });
   });
 
+  it("used up by a late record of an earlier period, take access away now, and say so", async () => {
+    const s = seed(t);
+    const plan = ok(await t.gql(`{ plan(key: "monthly") { id } }`)).plan.id;
+    await s.customer("late-drain");
+    await s.subscription("late-drain", { planId: plan, startsAt: "2026-01-01T00:00:00Z", billingAnchor: "2026-01-01T00:00:00Z" });
+    await credit("late-drain", 50, { effectiveAt: "2026-01-01T00:00:00Z" });
+    await s.usage("late-drain", { featureKey: "tokens", quantity: 1000 }); // this month's allowance, all of it
+    expect(await entitlementOf("late-drain")).toMatchObject({ hasAccess: true, usage: { creditsRemaining: 50, available: 50 } });
+    const before = await t.database.prisma.loggedEvent.findFirst({ where: { projectId: t.projectId }, orderBy: { id: "desc" } });
+    // A month back: that month's allowance, then the credit's 50.
+    const lastMonth = new Date(Date.now() - 35 * 86_400_000).toISOString();
+    await s.usage("late-drain", { featureKey: "tokens", quantity: 1050, timestamp: lastMonth });
+    expect(await entitlementOf("late-drain")).toMatchObject({ hasAccess: false, usage: { creditsRemaining: 0, available: 0 } });
+    const events = await t.database.prisma.loggedEvent.findMany({ where: { projectId: t.projectId, id: { gt: before?.id ?? 0n } } });
+    expect(events.map((event) => [(event.data as { cause: string }).cause, event.featureKeys])).toEqual([["USAGE_CHANGED", ["tokens"]]]);
+  });
+
   it("are drawn once by concurrent recordUsage calls: none is drawn below 0, the rest is beyond every limit", async () => {
     // A soft limit: nothing is announced of it, so only drawing makes its writers take the lock.
     const s = seed(t);
